@@ -1,0 +1,162 @@
+"""SQLAlchemy 2 typed models of the tracking store and bouncebot's own records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import BigId, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Event(Base):
+    """One message x recipient x outcome, from any log source."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    time: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(32))
+    source_key: Mapped[str] = mapped_column(String(128), unique=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    disposition: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str | None] = mapped_column(String(320))
+    sender_domain: Mapped[str | None] = mapped_column(String(255))
+    #: sender_domain reversed by label with a trailing dot ("example.partner."): a prefix range finds subdomains.
+    sender_domain_rev: Mapped[str | None] = mapped_column(String(256))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    recipient_domain: Mapped[str | None] = mapped_column(String(255))
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    client_host: Mapped[str | None] = mapped_column(String(255))
+    helo: Mapped[str | None] = mapped_column(String(255))
+    relay: Mapped[str | None] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    queue_id: Mapped[str | None] = mapped_column(String(32))
+    size: Mapped[int | None] = mapped_column(BigId)
+    nrcpt: Mapped[int | None] = mapped_column(Integer)
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    enhanced_status: Mapped[str | None] = mapped_column(String(16))
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    rejected_by: Mapped[str | None] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(24))
+    cause: Mapped[str | None] = mapped_column(String(24))
+    dnsbl_zone: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        Index("ix_events_sender_time", "sender", "time"),
+        Index("ix_events_sender_domain_rev_time", "sender_domain_rev", "time"),
+        Index("ix_events_client_ip_time", "client_ip", "time"),
+        Index("ix_events_recipient_time", "recipient", "time"),
+        Index("ix_events_message_id", "message_id"),
+        Index("ix_events_queue_id", "queue_id"),
+        Index("ix_events_time", "time"),
+    )
+
+
+class IngestCursor(Base):
+    """Where a log stream was read up to, with the parser state needed to resume there exactly."""
+
+    __tablename__ = "ingest_cursors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    stream: Mapped[str] = mapped_column(String(1024))
+    inode: Mapped[int | None] = mapped_column(BigId)
+    offset: Mapped[int] = mapped_column(BigId, default=0)
+    state: Mapped[dict[str, Any] | None]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("source", "stream", name="uq_ingest_cursors_source_stream"),)
+
+
+class ApprovedSender(Base):
+    """A sender address or domain our gateway should accept; exported to the gateway on every change."""
+
+    __tablename__ = "approved_senders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    pattern: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(8))  # address | domain
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+    #: The idempotency key of the request that created it (e.g. the Slack message + action).
+    request_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+    __table_args__ = (Index("ix_approved_senders_pattern", "pattern"),)
+
+
+class AuditEntry(Base):
+    """Who did what, when, from which message: approvals, refusals, removals, case changes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    time: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(998))
+    outcome: Mapped[str] = mapped_column(String(32))  # done | refused | duplicate | failed
+    detail: Mapped[dict[str, Any] | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_audit_log_time", "time"),)
+
+
+class SupportCase(Base):
+    """A support case opened from a diagnosis, with a snapshot of that diagnosis."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    target: Mapped[str] = mapped_column(String(998))
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    snapshot: Mapped[dict[str, Any] | None]
+    opened_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    case_message_ts: Mapped[str | None] = mapped_column(String(32))
+    request_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+
+class SlackEventSeen(Base):
+    """Event ids already answered, so Slack's retries never get a second answer."""
+
+    __tablename__ = "slack_events_seen"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class DigestRun(Base):
+    """The claim on one digest for one date: the instance whose insert succeeds posts it."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(128))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the digest's time zone
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime]
+    lease_until: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (UniqueConstraint("digest", "day", name="uq_digest_runs_digest_day"),)
