@@ -160,3 +160,60 @@ class DigestRun(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("digest", "day", name="uq_digest_runs_digest_day"),)
+
+class DigestRollup(Base):
+    """Tracking events counted per local day (of one time zone) and dimension, so the digest reads no raw events.
+
+    `kind` says which dimension `key` holds: total (key ''), hour (hours since local midnight), sender, domain,
+    ip, recipient (invalid-recipient rejections), remote_domain (outbound failures). Unknown cause/reason is ''.
+    """
+
+    __tablename__ = "digest_rollup"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in `zone`
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(320))
+    direction: Mapped[str] = mapped_column(String(16))
+    disposition: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(String(24))
+    count: Mapped[int] = mapped_column(BigId)
+
+    __table_args__ = (
+        UniqueConstraint("zone", "day", "kind", "key", "direction", "disposition", "cause", "reason",
+                         name="uq_digest_rollup_cell"),
+        Index("ix_digest_rollup_lookup", "zone", "kind", "key", "day"),
+    )
+
+
+class DigestRollupDay(Base):
+    """How far one local day's rollup is built: every event with id <= built_through_id is counted in it."""
+
+    __tablename__ = "digest_rollup_days"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    built_through_id: Mapped[int] = mapped_column(BigId)  # -1: not built yet
+    events: Mapped[int] = mapped_column(BigId)
+    built_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("zone", "day", name="uq_digest_rollup_days_zone_day"),)
+
+
+class BlacklistSnapshot(Base):
+    """Our outbound IPs' block-list answers as one digest saw them: the next digest reports what changed."""
+
+    __tablename__ = "blacklist_snapshots"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(128))
+    taken_at: Mapped[datetime]
+    ip: Mapped[str] = mapped_column(String(45))
+    zone: Mapped[str] = mapped_column(String(255))
+    result: Mapped[str] = mapped_column(String(16))  # listed | not_listed | unknown
+    detail: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (Index("ix_blacklist_snapshots_digest_taken", "digest", "taken_at"),)
