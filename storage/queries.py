@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import Event
+from storage.models import ApprovedSender, Event
 
 TargetKind = Literal["address", "domain", "ip", "message_id", "queue_id", "recipient", "recipient_domain"]
 TARGET_KINDS: tuple[str, ...] = (
@@ -124,3 +124,113 @@ def purge_older_than(session: Session, cutoff: datetime, batch: int = 50_000) ->
         if not result.rowcount or result.rowcount < batch:
             return removed
 
+
+
+# --- Diagnosis: failures grouped by cause and reason, with a few evidence rows per group -------------------
+
+FAILED = ("rejected", "bounced", "expired", "deferred")
+
+
+def failure_groups(
+    session: Session, kind: str, value: str, *, since: datetime | None, until: datetime | None
+) -> list[dict[str, Any]]:
+    """One row per (direction, cause, reason, dnsbl_zone) of failed events: count, first and last time."""
+    stmt = _window(
+        select(
+            Event.direction, Event.cause, Event.reason, Event.dnsbl_zone,
+            func.count().label("count"), func.min(Event.time).label("first"), func.max(Event.time).label("last"),
+        ).where(target_condition(kind, value), Event.disposition.in_(FAILED)),
+        since, until,
+    ).group_by(Event.direction, Event.cause, Event.reason, Event.dnsbl_zone)
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def _group_condition(group: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Event.disposition.in_(FAILED)]
+    for name in ("direction", "cause", "reason", "dnsbl_zone"):
+        column = getattr(Event, name)
+        conds.append(column.is_(None) if group.get(name) is None else column == group[name])
+    return conds
+
+
+def group_evidence(
+    session: Session, kind: str, value: str, group: Mapping[str, Any], *,
+    since: datetime | None, until: datetime | None, limit: int = 3,
+) -> list[Event]:
+    """The newest events of one failure group."""
+    stmt = _window(select(Event).where(target_condition(kind, value), *_group_condition(group)), since, until)
+    return list(session.scalars(stmt.order_by(Event.time.desc(), Event.id.desc()).limit(limit)))
+
+
+def group_values(
+    session: Session, kind: str, value: str, group: Mapping[str, Any], column: str, *,
+    since: datetime | None, until: datetime | None, limit: int = 20,
+) -> list[str]:
+    """Distinct values of one column (recipients, client IPs, sizes...) in a failure group, most frequent first."""
+    col = getattr(Event, column)
+    stmt = _window(
+        select(col, func.count().label("n")).where(
+            target_condition(kind, value), *_group_condition(group), col.is_not(None)
+        ),
+        since, until,
+    ).group_by(col).order_by(func.count().desc(), col).limit(limit)
+    return [row[0] for row in session.execute(stmt)]
+
+
+def delivered_between(
+    session: Session, kind: str, value: str, *, since: datetime | None, until: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """First and last time mail of the target got through (delivered or accepted)."""
+    stmt = _window(
+        select(func.min(Event.time), func.max(Event.time)).where(
+            target_condition(kind, value), Event.disposition.in_(("delivered", "accepted"))
+        ),
+        since, until,
+    )
+    first, last = session.execute(stmt).one()
+    return first, last
+
+
+def recipients_ever_delivered(session: Session, recipients: Sequence[str]) -> set[str]:
+    """Which of these addresses ever received mail (so they exist), in the whole store."""
+    if not recipients:
+        return set()
+    stmt = select(Event.recipient).where(
+        Event.recipient.in_([r.lower() for r in recipients]), Event.disposition == "delivered"
+    ).distinct()
+    return set(session.scalars(stmt))
+
+
+def other_senders_in_domain(session: Session, domain: str, *, exclude: str, since: datetime | None,
+                            limit: int = 5) -> list[str]:
+    """Other sender addresses seen for a domain: what the user may have meant."""
+    stmt = _window(
+        select(Event.sender, func.count().label("n")).where(
+            target_condition("domain", domain), Event.sender != exclude.lower()
+        ),
+        since, None,
+    ).group_by(Event.sender).order_by(func.count().desc()).limit(limit)
+    return [row[0] for row in session.execute(stmt)]
+
+
+
+def active_approval_for(
+    session: Session, address: str | None, domain: str | None, now: datetime
+) -> ApprovedSender | None:
+    """The active approved-sender entry covering an address or its domain (or a parent domain), if any."""
+    candidates: list[str] = []
+    if address:
+        candidates.append(address.lower())
+    if domain:
+        labels = domain.lower().rstrip(".").split(".")
+        candidates += [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if not candidates:
+        return None
+    stmt = (
+        select(ApprovedSender)
+        .where(ApprovedSender.pattern.in_(candidates), ApprovedSender.removed_at.is_(None))
+        .where((ApprovedSender.expires_at.is_(None)) | (ApprovedSender.expires_at > now))
+        .order_by(ApprovedSender.created_at.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

@@ -12,6 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from bot import __version__
 from bot.cli.context import CliContext, UsageError
 from bot.config import ConfigError
@@ -20,6 +22,7 @@ from storage.db import StoreError
 #: The command modules, in the order `bouncebot --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.events",
+    "bot.cli.why",
     "bot.cli.db",
 )
 
@@ -55,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (ConfigError, StoreError) as exc:
         print(f"bouncebot {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"bouncebot {args.command}: the tracking store is unreachable: {reason}", file=sys.stderr)
         return 1
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"bouncebot {args.command}: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)

@@ -1,0 +1,356 @@
+"""diagnose(): read the tracking store (and the live checks) and say what happened and what to do."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.diagnosis.contacts import SoaLookup, contacts_for
+from bot.diagnosis.model import Diagnosis, Evidence, Finding, Verdict
+from bot.diagnosis.runbook import cause_info
+from bot.events import split_domain
+from bot.targets import Target, is_address
+from bot.timeutil import utcnow
+from storage import queries
+from storage.models import Event
+
+#: The runbook: the newest part of the gateway's log may not be in mail tracking yet.
+INGEST_LAG = timedelta(hours=2)
+RECENCY_HALF_LIFE_DAYS = 7.0
+EVIDENCE_PER_FINDING = 3
+MAX_BLACKLIST_IPS = 5
+
+_QUOTED_IP = re.compile(r"\[(\d{1,3}(?:\.\d{1,3}){3})\]")
+_RELAY_HOST = re.compile(r"^([^\[\s]+)")
+REMOTE_CAUSES = frozenset({"remote_blacklist", "remote_policy", "recipient_unavailable", "invalid_recipient"})
+
+
+class ListingResultLike(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class Checker(Protocol):
+    """The blacklist checker as the diagnosis uses it (bot.blacklists.BlacklistChecker)."""
+
+    def check(self, targets: Sequence[str]) -> Sequence[ListingResultLike]: ...
+
+
+def diagnose(
+    session: Session,
+    target: Target,
+    *,
+    settings: Settings,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+    checker: Checker | None = None,
+    soa_lookup: SoaLookup | None = None,
+) -> Diagnosis:
+    """The diagnosis for a target in [since, until); default window: the whole retention."""
+    now = now or utcnow()
+    # Without an explicit end the window is open: events stamped slightly ahead of our clock still count.
+    shown_until = until or now
+    since = since or shown_until - timedelta(days=settings.retention_days)
+    kind, value = target.kind, target.value
+    counts = queries.count_by_disposition(session, kind, value, since=since, until=until)
+    if not counts and kind == "address":
+        # An address-shaped message-id ("1234.5678@host") is common: try it as one before giving up.
+        mid_counts = queries.count_by_disposition(session, "message_id", value, since=since, until=until)
+        if mid_counts:
+            kind, counts = "message_id", mid_counts
+    newest = queries.newest_event_time(session)
+    diagnosis = Diagnosis(
+        target_kind=kind, target_value=value, since=since, until=shown_until, summary=_summary(counts),
+        verdict=Verdict("unknown", "undefined", ""), findings=[], approved_sender=False, approval=None,
+        caveats=_caveats(since, shown_until, now, newest), newest_event=newest, generated_at=now,
+    )
+    _approval(session, diagnosis, now)
+    if not counts:
+        diagnosis.verdict = Verdict("unknown", "undefined", f"No mail {_phrase(kind, value)} was found "
+                                    f"between {since:%Y-%m-%d %H:%M} and {shown_until:%Y-%m-%d %H:%M} UTC.")
+        diagnosis.suggestions = _suggestions(session, target, since, settings)
+        _live_checks(diagnosis, checker, settings, extra=_live_targets_without_events(target))
+        return diagnosis
+    diagnosis.findings = _findings(session, kind, value, since, until, settings)
+    _rank(diagnosis.findings, shown_until)
+    _history(session, diagnosis, kind, value, since, until)
+    diagnosis.verdict = _verdict(diagnosis, kind, value)
+    _nonexistent_recipients(session, diagnosis)
+    _contacts(diagnosis, soa_lookup)
+    _live_checks(diagnosis, checker, settings, extra=_live_targets_without_events(target))
+    return diagnosis
+
+
+def _phrase(kind: str, value: str) -> str:
+    return {
+        "address": f"from {value}", "domain": f"from {value} (or its subdomains)", "ip": f"from the IP {value}",
+        "message_id": f"with message-id <{value}>", "queue_id": f"with queue id {value}",
+        "recipient": f"to {value}", "recipient_domain": f"to {value}",
+    }.get(kind, value)
+
+
+def _summary(counts: dict[str, int]) -> dict[str, int]:
+    total = sum(counts.values())
+    summary = {
+        "accepted": total - counts.get("rejected", 0),
+        "delivered": counts.get("delivered", 0),
+        "rejected": counts.get("rejected", 0),
+        "bounced": counts.get("bounced", 0),
+        "deferred": counts.get("deferred", 0),
+        "expired": counts.get("expired", 0),
+    }
+    other = total - sum(v for k, v in summary.items() if k != "accepted")
+    if other:
+        summary["other"] = other
+    return summary
+
+
+def _caveats(since: datetime, until: datetime, now: datetime, newest: datetime | None) -> list[str]:
+    caveats = [f"Searched {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC."]
+    if newest is None:
+        caveats.append("The tracking store is empty: nothing has been ingested yet.")
+        return caveats
+    caveats.append(f"Newest event in the store: {newest:%Y-%m-%d %H:%M} UTC.")
+    if now - newest > INGEST_LAG:
+        caveats.append(f"Ingestion may be behind: nothing newer than {newest:%Y-%m-%d %H:%M} UTC has arrived.")
+    if until > now - INGEST_LAG:
+        caveats.append("The newest ~2 hours of the gateway's log may not be ingested yet.")
+    return caveats
+
+
+def _findings(
+    session: Session, kind: str, value: str, since: datetime, until: datetime | None, settings: Settings
+) -> list[Finding]:
+    findings = []
+    for group in queries.failure_groups(session, kind, value, since=since, until=until):
+        window = {"since": since, "until": until}
+        evidence = queries.group_evidence(session, kind, value, group, limit=EVIDENCE_PER_FINDING, **window)
+        recipients = queries.group_values(session, kind, value, group, "recipient", **window)
+        client_ips = queries.group_values(session, kind, value, group, "client_ip", limit=10, **window)
+        cause = group["cause"] or "unknown"
+        finding = Finding(
+            cause=cause, reason=group["reason"] or "undefined", direction=group["direction"] or "unknown",
+            count=group["count"], first_seen=group["first"], last_seen=group["last"],
+            recipients=recipients, client_ips=client_ips, dnsbl_zone=group["dnsbl_zone"],
+            evidence=[_evidence(e) for e in evidence], next_steps=list(cause_info(cause).next_steps),
+        )
+        finding.facts = _policy_facts(finding, evidence, settings)
+        findings.append(finding)
+    return findings
+
+
+def _evidence(event: Event) -> Evidence:
+    return Evidence(
+        time=event.time, direction=event.direction, disposition=event.disposition, sender=event.sender,
+        recipient=event.recipient, client_ip=event.client_ip, client_host=event.client_host, relay=event.relay,
+        smtp_code=event.smtp_code, enhanced_status=event.enhanced_status, reply_text=event.reply_text,
+        size=event.size, nrcpt=event.nrcpt, message_id=event.message_id, queue_id=event.queue_id,
+        source=event.source,
+    )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _policy_facts(finding: Finding, events: Sequence[Event], settings: Settings) -> list[str]:
+    """The size or recipient count against our gateway's limits, where the events carry them."""
+    facts: list[str] = []
+    limits = settings.policy
+    sizes = [e.size for e in events if e.size]
+    if finding.reason in ("mesgtoobig", "exceedlimit") and sizes:
+        size = max(sizes)
+        limit_bytes = limits.max_message_mb * 1_000_000
+        relation = "over" if size > limit_bytes else "under"
+        facts.append(f"{_mb(size)}, {relation} the {limits.max_message_mb:g} MB limit of our gateway's policy.")
+    counts = [e.nrcpt for e in events if e.nrcpt]
+    if finding.reason in ("toomanyconn", "exceedlimit") and counts:
+        nrcpt = max(counts)
+        relation = "over" if nrcpt > limits.max_recipients else "within"
+        facts.append(f"{nrcpt} recipients in one message, {relation} the policy limit of {limits.max_recipients}.")
+    if finding.dnsbl_zone:
+        side = "Our gateway" if finding.direction == "inbound" else "The receiving side"
+        facts.append(f"{side} named the block list {finding.dnsbl_zone} in its rejection.")
+    return facts
+
+
+def _rank(findings: list[Finding], until: datetime) -> None:
+    """Score by evidence: the cause's weight, how many, how recent (half-life a week). Best first."""
+    for f in findings:
+        age_days = max((until - f.last_seen).total_seconds(), 0) / 86400
+        recency = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+        f.score = cause_info(f.cause).weight * (1 + math.log(f.count)) * recency
+    findings.sort(key=lambda f: (f.score, f.last_seen), reverse=True)
+
+
+def _history(
+    session: Session, d: Diagnosis, kind: str, value: str, since: datetime, until: datetime | None
+) -> None:
+    """Mixed histories (delivered earlier, failing later, or recovered) are told as such."""
+    if not d.findings:
+        return
+    first_ok, last_ok = queries.delivered_between(session, kind, value, since=since, until=until)
+    if first_ok is None:
+        return
+    decisive = [f for f in d.findings if f.cause != "transient"] or d.findings
+    first_fail = min(f.first_seen for f in decisive)
+    last_fail = max(f.last_seen for f in decisive)
+    if last_ok > last_fail:
+        d.history = (f"Mail got through again after the failures: the latest delivery was at "
+                     f"{last_ok:%Y-%m-%d %H:%M} UTC, after the last failure at {last_fail:%Y-%m-%d %H:%M} UTC.")
+    elif first_ok < first_fail:
+        d.history = (f"Mixed history: mail was delivered (from {first_ok:%Y-%m-%d %H:%M} UTC), then failed "
+                     f"from {first_fail:%Y-%m-%d %H:%M} UTC on.")
+    else:
+        d.history = "Mixed history: some mail was delivered while other mail failed in the same period."
+
+
+def _verdict(d: Diagnosis, kind: str, value: str) -> Verdict:
+    if not d.findings:
+        return Verdict("delivered", "delivered",
+                       f"Nothing bounced: {d.summary['delivered']} delivered, {d.summary['accepted']} accepted "
+                       f"{_phrase(kind, value)}.")
+    decisive = [f for f in d.findings if f.cause != "transient"]
+    if not decisive and d.history and d.history.startswith("Mail got through again"):
+        return Verdict("delivered", "delivered", "Delivered after temporary failures; nothing bounced for good.")
+    top = decisive[0] if decisive else d.findings[0]
+    info = cause_info(top.cause)
+    who = "our gateway refused" if top.direction == "inbound" else "the receiving side refused"
+    if top.cause == "transient":
+        who = "delivery was deferred for"
+    count = f"{top.count} time{'s' if top.count != 1 else ''}"
+    text = f"{info.title}: {who} mail {_phrase(kind, value)} {count} ({top.reason}) — {info.explanation}."
+    if top.facts:
+        text += " " + top.facts[0]
+    return Verdict(top.cause, top.reason, text)
+
+
+def _approval(session: Session, d: Diagnosis, now: datetime) -> None:
+    address = d.target_value if d.target_kind == "address" else None
+    domain = split_domain(address) if address else (d.target_value if d.target_kind == "domain" else None)
+    approval = queries.active_approval_for(session, address, domain, now)
+    if approval is not None:
+        d.approved_sender = True
+        d.approval = {
+            "pattern": approval.pattern, "kind": approval.kind, "approved_by": approval.approved_by,
+            "created_at": approval.created_at.isoformat(),
+            "expires_at": approval.expires_at.isoformat() if approval.expires_at else None,
+            "reason": approval.reason,
+        }
+
+
+def _nonexistent_recipients(session: Session, d: Diagnosis) -> None:
+    """Recipients refused as unknown that never received any mail in the store: likely never existed."""
+    unknown = sorted({r for f in d.findings if f.cause == "invalid_recipient" for r in f.recipients})
+    if unknown:
+        delivered = queries.recipients_ever_delivered(session, unknown)
+        d.nonexistent_recipients = [r for r in unknown if r not in delivered]
+
+
+def _relay_host(relay: str | None) -> str | None:
+    match = _RELAY_HOST.match(relay or "")
+    return match.group(1) if match and match.group(1) not in ("none", "local") else None
+
+
+def _contacts(d: Diagnosis, soa: SoaLookup | None) -> None:
+    remote = [f for f in d.findings if f.direction == "outbound" and f.cause in REMOTE_CAUSES - {"invalid_recipient"}]
+    domains: list[str] = []
+    for f in remote:
+        for r in f.recipients:
+            domain = split_domain(r)
+            if domain and domain not in domains:
+                domains.append(domain)
+    relays = [h for f in remote for e in f.evidence if (h := _relay_host(e.relay))]
+    d.contacts = contacts_for(domains[:3], relays, soa)
+
+
+def _live_targets_without_events(target: Target) -> list[str]:
+    if target.kind == "ip":
+        return [target.value]
+    if target.kind == "domain":
+        return [target.value]
+    if target.kind == "address" and is_address(target.value):
+        return [split_domain(target.value) or ""]
+    return []
+
+
+def _public_ip(text: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_unspecified)
+
+
+def _live_checks(d: Diagnosis, checker: Checker | None, settings: Settings, extra: Sequence[str]) -> None:
+    """Block-list checks of the IPs and domains the diagnosis touches, cross-checked with what rejections named."""
+    if checker is None:
+        return
+    targets: list[str] = [t for t in extra if t]
+    for f in d.findings:
+        if f.direction == "inbound" and f.cause in ("gateway_reputation", "gateway_policy"):
+            targets += f.client_ips[:MAX_BLACKLIST_IPS]
+        if f.direction == "outbound" and f.cause in ("remote_blacklist", "remote_policy"):
+            targets += list(settings.outbound_ips)
+            targets += [ip for e in f.evidence for ip in _QUOTED_IP.findall(e.reply_text or "")]
+    if not d.findings and d.target_kind == "ip":
+        targets.append(d.target_value)
+    unique = list(dict.fromkeys(t for t in targets if not _looks_ip(t) or _public_ip(t) or t == d.target_value))
+    if not unique:
+        return
+    d.blacklists = [r.to_json() for r in checker.check(unique)]
+    d.blacklist_notes = _blacklist_notes(d)
+
+
+def _looks_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _blacklist_notes(d: Diagnosis) -> list[str]:
+    notes: list[str] = []
+    listed = [r for r in d.blacklists if r.get("result") == "listed"]
+    unknown = [r for r in d.blacklists if r.get("result") == "unknown"]
+    for r in listed:
+        trust = "" if r.get("trustworthy", True) else " (this zone is answering wrongly right now: do not trust it)"
+        notes.append(f"{r['target']} is listed on {r['zone']}{trust}.")
+    if unknown:
+        zones = ", ".join(sorted({f"{r['zone']} ({r.get('why') or 'no answer'})" for r in unknown}))
+        notes.append(f"Could not be checked: {zones}. Unknown is neither listed nor clean.")
+    for f in d.findings:
+        if not f.dnsbl_zone:
+            continue
+        live = [r for r in d.blacklists if r.get("zone") == f.dnsbl_zone]
+        if not live:
+            notes.append(f"The rejection names {f.dnsbl_zone}, which is not among the zones checked live.")
+            continue
+        states = ", ".join(f"{r['target']}: {r['result'].replace('_', ' ')}" for r in live)
+        notes.append(f"The rejection names {f.dnsbl_zone}; live check now — {states}.")
+    if d.blacklists and not listed and not unknown:
+        notes.append("Not listed on any zone checked.")
+    return notes
+
+
+def _suggestions(session: Session, target: Target, since: datetime, settings: Settings) -> list[str]:
+    tips: list[str] = []
+    if target.kind == "address":
+        domain = split_domain(target.value) or ""
+        others = queries.other_senders_in_domain(session, domain, exclude=target.value, since=since)
+        if others:
+            tips.append(f"Other senders of {domain} in the store: {', '.join(others)}. Was it one of these?")
+        tips.append(f"Check the spelling, or ask about the whole domain: `why {domain}`.")
+    elif target.kind == "domain":
+        tips.append("Check the spelling; subdomains are included already.")
+    tips.append(f"Widen the window (the store keeps {settings.retention_days} days), or wait if the mail was "
+                "sent within the last ~2 hours.")
+    return tips

@@ -1,0 +1,85 @@
+"""The diagnosis as plain text for the terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.diagnosis.model import Diagnosis, Evidence, Finding
+from bot.diagnosis.runbook import cause_info
+
+WIDTH = 100
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def evidence_line(e: Evidence) -> str:
+    code = " ".join(str(x) for x in (e.smtp_code, e.enhanced_status) if x)
+    who = e.recipient or "(recipient not logged)"
+    ip = f" from {e.client_ip}" if e.client_ip and e.direction == "inbound" else ""
+    relay = f" via {e.relay}" if e.relay and e.direction == "outbound" else ""
+    return f"{e.time:%Y-%m-%d %H:%M:%S} {e.disposition} to {who}{ip}{relay} {code}".rstrip()
+
+
+def summary_line(d: Diagnosis) -> str:
+    s = d.summary
+    parts = [f"{s[k]} {k}" for k in ("accepted", "delivered", "rejected", "bounced", "deferred", "expired") if s.get(k)]
+    return ", ".join(parts) or "no events"
+
+
+def _finding(f: Finding, n: int) -> list[str]:
+    info = cause_info(f.cause)
+    span = (f"{f.first_seen:%Y-%m-%d %H:%M}" if f.first_seen == f.last_seen
+            else f"{f.first_seen:%Y-%m-%d %H:%M} – {f.last_seen:%Y-%m-%d %H:%M}")
+    lines = [f"{n}. {info.title} [{f.cause}/{f.reason}] — {f.count}× {f.direction}, {span} UTC"]
+    if f.recipients:
+        more = "" if len(f.recipients) < 20 else " …"
+        lines.append(_wrap("recipients: " + ", ".join(f.recipients) + more))
+    if f.client_ips:
+        lines.append(_wrap("client IPs: " + ", ".join(f.client_ips)))
+    lines += [_wrap(fact) for fact in f.facts]
+    for e in f.evidence:
+        lines.append("  · " + evidence_line(e))
+        if e.reply_text:
+            lines.append(_wrap(f"“{e.reply_text}”", "      "))
+    lines.append("  next steps:")
+    lines += [_wrap(f"- {step}", "    ") for step in f.next_steps]
+    return lines
+
+
+def render_text(d: Diagnosis) -> str:
+    lines = [f"Why did mail {d.target_kind.replace('_', '-')} {d.target_value} bounce?", ""]
+    lines.append(textwrap.fill(d.verdict.text, WIDTH))
+    lines.append(f"Traffic: {summary_line(d)}.")
+    if d.history:
+        lines.append(textwrap.fill(d.history, WIDTH))
+    if d.approved_sender and d.approval:
+        until = d.approval.get("expires_at") or "no expiry"
+        lines.append(f"Approved sender: yes ({d.approval['pattern']}, by {d.approval['approved_by']}, until {until}).")
+    else:
+        lines.append("Approved sender: no.")
+    if d.findings:
+        lines += ["", "Findings (most likely cause first):"]
+        for n, f in enumerate(d.findings, 1):
+            lines += _finding(f, n)
+    if d.nonexistent_recipients:
+        lines += ["", _wrap("Recipients that never received any mail (likely never existed): "
+                            + ", ".join(d.nonexistent_recipients), "")]
+    if d.contacts:
+        lines += ["", "Contact the receiving side:"]
+        for c in d.contacts:
+            extra = [x for x in (c.soa_contact and f"SOA contact {c.soa_contact}",
+                                 c.provider and f"{c.provider}: {c.provider_page}") if x]
+            lines.append(_wrap(f"{c.domain}: {c.postmaster}" + ("; " + "; ".join(extra) if extra else "")))
+    if d.blacklists:
+        lines += ["", "Block lists (live):"]
+        for r in d.blacklists:
+            detail = " ".join(x for x in (",".join(r.get("codes") or []), r.get("meaning") or "",
+                                          r.get("why") or "") if x)
+            lines.append(f"  {r['target']:<28} {r['zone']:<28} {r['result']:<14} {detail}".rstrip())
+        lines += [_wrap(n) for n in d.blacklist_notes]
+    if d.suggestions:
+        lines += ["", "Suggestions:"] + [_wrap(f"- {s}") for s in d.suggestions]
+    lines += ["", "Caveats:"] + [_wrap(f"- {c}") for c in d.caveats]
+    return "\n".join(lines)
