@@ -92,8 +92,14 @@ class ApprovedSender(Base):
     removed_by: Mapped[str | None] = mapped_column(String(64))
     #: The idempotency key of the request that created it (e.g. the Slack message + action).
     request_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: "kind:pattern" while the approval is active, NULL once removed or expired: its unique index is what
+    #: makes two concurrent approvals of one sender yield one row (NULLs never collide).
+    active_key: Mapped[str | None] = mapped_column(String(330))
 
-    __table_args__ = (Index("ix_approved_senders_pattern", "pattern"),)
+    __table_args__ = (
+        Index("ix_approved_senders_pattern", "pattern"),
+        Index("ux_approved_senders_active_key", "active_key", unique=True),
+    )
 
 
 class AuditEntry(Base):
@@ -133,6 +139,8 @@ class SupportCase(Base):
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     case_message_ts: Mapped[str | None] = mapped_column(String(32))
     request_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    reopened_at: Mapped[datetime | None]
+    reopened_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class SlackEventSeen(Base):
@@ -160,6 +168,7 @@ class DigestRun(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("digest", "day", name="uq_digest_runs_digest_day"),)
+
 
 class DigestRollup(Base):
     """Tracking events counted per local day (of one time zone) and dimension, so the digest reads no raw events.
