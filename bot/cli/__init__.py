@@ -23,6 +23,7 @@ from storage.db import StoreError
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.events",
     "bot.cli.why",
+    "bot.cli.admin",
     "bot.cli.db",
 )
 
