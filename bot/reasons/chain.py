@@ -1,0 +1,115 @@
+"""The one ordered chain of checks that turns what an event carries into a reason and a cause.
+
+Order (first hit wins):
+ 1. delivered (disposition or a 2.x.x status)
+ 2. provider tables (bot.reasons.providers): codes that mean something special at Microsoft, Google, Yahoo,
+    Trend Micro
+ 3. decisive RFC 3463 codes (bot.reasons.status.DECISIVE): 5.1.1, 5.2.2, 5.3.4, 5.7.26 ...
+ 4. a named DNS block list ("blocked using zen.spamhaus.org")
+ 5. phrase tables per reason (bot.reasons.phrases), specific phrases before generic words
+ 6. general codes (bot.reasons.status.HINT): 5.7.1 -> blocked, 5.2.0 -> filtered ...
+ 7. fallbacks: an expired queue entry, the SMTP stage (refused at CONNECT/HELO -> blocked, at MAIL FROM ->
+    rejected), then onhold (a reply nobody could read) or undefined (nothing at all).
+Classifications are memoized (bounded LRU) on everything they depend on: ingestion calls this per event
+and the same few replies repeat all day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.reasons import phrases, providers, status
+from bot.reasons.causes import cause_for
+from bot.reasons.dnsbl import dnsbl_zone_in
+from bot.reasons.normalize import clean_status, normalize, reply_code_in, status_in
+
+#: Replies longer than this are cut before matching: the decisive words come first in every reply seen.
+_MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Classification:
+    reason: str
+    cause: str
+    rule: str = ""  # which table/rule decided, for evidence and tests
+
+
+_DELIVERED = Classification("delivered", "delivered", "disposition")
+_REFUSED_AT_CONNECT = frozenset({"CONNECT", "HELO", "EHLO", "BANNER", "GREETING"})
+
+
+def classify(
+    *,
+    smtp_code: int | None,
+    enhanced_status: str | None,
+    text: str | None,
+    stage: str | None = None,
+    side: str = "remote",
+    disposition: str | None = None,
+    host: str | None = None,
+) -> Classification:
+    """Decide reason (Sisimai's vocabulary) and cause (bot.vocab.Cause) for one refused or delivered mail."""
+    if disposition == "delivered":
+        return _DELIVERED
+    raw = text[:_MAX_TEXT] if text else ""
+    code = smtp_code if isinstance(smtp_code, int) and 200 <= smtp_code <= 599 else None
+    return _classify(code, clean_status(enhanced_status), raw, (stage or "").upper(),
+                     "gateway" if side == "gateway" else "remote", disposition or "", _host_key(host))
+
+
+def _host_key(host: str | None) -> str:
+    """Only the provider a host belongs to matters: keeps the memo small across many remote hosts."""
+    if not host:
+        return ""
+    return providers.provider_of(host, "") or ""
+
+
+@lru_cache(maxsize=8192)
+def _classify(code: int | None, enhanced: str | None, raw: str, stage: str, side: str, disposition: str,
+              provider: str) -> Classification:
+    text = normalize(raw)
+    found = enhanced or status_in(raw)
+    if code is None:
+        code = reply_code_in(raw)
+    temporary = disposition == "deferred" or (code is not None and 400 <= code < 500) or (
+        code is None and found is not None and found.startswith("4."))
+    reason, rule, reputation = _reason(code, found, text, stage, disposition, provider)
+    cause = cause_for(reason, side=side, temporary=temporary, reputation=reputation)
+    return Classification(reason, str(cause), rule)
+
+
+def _reason(code: int | None, found: str | None, text: str, stage: str, disposition: str,
+            provider: str) -> tuple[str, str, bool]:
+    """(reason, rule, reputation) following the order in the module docstring."""
+    if (found and found.startswith("2.")) or (code is not None and code < 300 and not found):
+        return "delivered", f"status:{found or code}", False
+    rule = providers.match(provider or None, found, text)
+    if rule is not None:
+        return rule.reason, f"provider:{rule.name}", rule.reputation
+    decided = status.decisive(found)
+    if decided is not None:
+        return decided, f"status:{found}", False
+    zone = dnsbl_zone_in(text)
+    if zone is not None:
+        return "blocked", f"dnsbl:{zone}", True
+    hit = phrases.match(text)
+    if hit is not None:
+        reason, kind = hit
+        return reason, f"{kind}:{reason}", reason == "badreputation"
+    hinted = status.hint(found)
+    if hinted is not None and hinted != "undefined":
+        return hinted, f"status-hint:{found}", False
+    return _fallback(code, text, stage, disposition)
+
+
+def _fallback(code: int | None, text: str, stage: str, disposition: str) -> tuple[str, str, bool]:
+    if disposition == "expired":
+        return "expired", "fallback:expired", False
+    if stage in _REFUSED_AT_CONNECT:
+        return "blocked", f"stage:{stage}", False
+    if stage == "MAIL":
+        return "rejected", "stage:MAIL", False
+    if text or code is not None:
+        return "onhold", "fallback:unreadable", False
+    return "undefined", "fallback:nothing", False

@@ -1,0 +1,51 @@
+"""Turn a raw SMTP reply into the form the tables match against, and pull codes out of it.
+
+Multi-line replies arrive joined with their `550-5.7.26 ` prefixes in the middle of sentences (Postfix logs
+them that way); the prefixes are dropped so that phrases spanning a line break still match.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: `550-5.7.26 ` or `550-` continuation prefixes inside a joined multi-line reply.
+_CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s*)?")
+_SPACE = re.compile(r"\s+")
+#: Enhanced status codes in free text: `#5.1.1` (qmail), `550 5.1.1`, `(5.1.1)` or bare `5.1.1`.
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
+#: A reply code at the start of the text or right after a `said:`-like lead-in.
+_REPLY_CODE = re.compile(r"(?:^|[\s:;(])([245][0-5]\d)(?:[\s-]|$)")
+
+
+def normalize(text: str | None) -> str:
+    """Lowercase, continuation prefixes removed, runs of white space collapsed to one blank."""
+    if not text:
+        return ""
+    lowered = text.lower()
+    if "-" in lowered:
+        lowered = _CONTINUATION.sub(" ", lowered)
+    return _SPACE.sub(" ", lowered).strip()
+
+
+def status_in(text: str | None) -> str | None:
+    """The first enhanced status code written in a text (`5.7.1`), if any."""
+    if not text:
+        return None
+    match = _STATUS.search(text)
+    return ".".join(match.groups()) if match else None
+
+
+def reply_code_in(text: str | None) -> int | None:
+    """The first three-digit SMTP reply code in a text, if any."""
+    if not text:
+        return None
+    match = _REPLY_CODE.search(text)
+    return int(match.group(1)) if match else None
+
+
+def clean_status(status: str | None) -> str | None:
+    """`5.1.1` stays, `#5.1.1`/`5.1.1 ` are trimmed, anything that is no status code becomes None."""
+    if not status:
+        return None
+    match = _STATUS.search(status)
+    return ".".join(match.groups()) if match else None

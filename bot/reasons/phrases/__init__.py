@@ -1,0 +1,95 @@
+"""Phrase tables, one module per reason; the order below is the one place that decides precedence.
+
+Each module has `PHRASES` (lowercase substrings specific to the reason, each with where it is seen),
+optionally `PATTERNS` (regular expressions for replies with variable parts) and `WEAK` (generic words).
+All specific phrases of all reasons are tried first, in ORDER; only then the weak words, in ORDER.
+Adding a reason: one module here and one line in ORDER.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+
+#: Most specific first. A reply that names a block list and says "spam" is `blocked` (the block list is the
+#: finding); "mailbox full" beats "user unknown" text in the same reply; the transport reasons come last.
+ORDER: tuple[str, ...] = (
+    "mesgtoobig",       # "message size exceeds ..." often also says "rejected"
+    "exceedlimit",
+    "mailboxfull",
+    "systemfull",
+    "suspend",
+    "hasmoved",
+    "norelaying",
+    "authfailure",
+    "requireptr",
+    "notcompliantrfc",
+    "virusdetected",
+    "badreputation",
+    "blocked",          # before spamdetected: "blocked using zen.spamhaus.org" mentions spam
+    "spamdetected",
+    "hostunknown",      # before userunknown: "unrouteable"/"host unknown" texts also say "address"
+    "userunknown",
+    "rejected",
+    "speeding",
+    "toomanyconn",
+    "failedstarttls",
+    "securityerror",
+    "policyviolation",
+    "filtered",
+    "notaccept",
+    "contenterror",
+    "expired",
+    "networkerror",
+    "systemerror",
+    "syntaxerror",
+    "mailererror",
+)
+
+
+@dataclass(frozen=True)
+class ReasonTable:
+    """One reason's compiled phrases."""
+
+    reason: str
+    description: str
+    specific: re.Pattern[str] | None
+    weak: re.Pattern[str] | None
+
+
+def _compile(phrases: tuple[str, ...], patterns: tuple[str, ...] = ()) -> re.Pattern[str] | None:
+    parts = [re.escape(p) for p in phrases] + list(patterns)
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _load(name: str) -> ReasonTable:
+    module = importlib.import_module(f"{__name__}.{name}")
+    return ReasonTable(
+        reason=name,
+        description=module.DESCRIPTION,
+        specific=_compile(module.PHRASES, getattr(module, "PATTERNS", ())),
+        weak=_compile(getattr(module, "WEAK", ())),
+    )
+
+
+TABLES: tuple[ReasonTable, ...] = tuple(_load(name) for name in ORDER)
+DESCRIPTIONS: dict[str, str] = {table.reason: table.description for table in TABLES}
+
+
+def match(text: str) -> tuple[str, str] | None:
+    """(reason, "phrase" or "weak-phrase") for a normalized (lowercase) reply text, or None."""
+    if not text:
+        return None
+    for table in TABLES:
+        if table.specific is not None and table.specific.search(text):
+            return table.reason, "phrase"
+    for table in TABLES:
+        if table.weak is not None and table.weak.search(text):
+            return table.reason, "weak-phrase"
+    return None
+
+
+def matches(text: str) -> list[str]:
+    """Every reason whose specific phrases occur in the text (for tests and explanations)."""
+    return [t.reason for t in TABLES if t.specific is not None and t.specific.search(text)]

@@ -1,0 +1,14 @@
+"""badreputation: the sending IP or domain has a poor reputation with the receiving side."""
+
+DESCRIPTION = "the sending IP or domain has a poor reputation"
+
+PHRASES = (
+    "low reputation",                        # Gmail 5.7.1 "very low reputation of the sending IP address"
+    "poor reputation",                       # various
+    "bad reputation",                        # various
+    "reputation of the sending",             # Gmail
+    "sender reputation",                     # various
+    "ip reputation",                         # various
+    "domain reputation",                     # various
+    "poor email reputation",                 # various
+)

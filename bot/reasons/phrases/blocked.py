@@ -1,0 +1,55 @@
+"""blocked: the sending IP (or the connecting host) is refused, by a block list or by the receiver's rules."""
+
+DESCRIPTION = "the sending IP or host was refused"
+
+PHRASES = (
+    "blocked using",                         # Postfix reject_rbl_client "Client host [ip] blocked using zen..."
+    "listed in",                             # Exim dnslists, Sendmail dnsbl
+    "listed on",                             # various
+    "listed at",                             # various
+    "blacklisted",                           # various
+    "blocklisted",                           # various
+    "blacklist",                             # various
+    "blocklist",                             # various
+    "block list",                            # various
+    "black list",                            # various
+    "dnsbl",                                 # various
+    "rbl",                                   # "RBL restriction", "rejected by RBL"
+    "spamhaus",                              # Spamhaus-based rejections
+    "spamcop",                               # SpamCop-based rejections
+    "barracudacentral",                      # Barracuda BRBL
+    "sorbs",                                 # SORBS (dead, still quoted)
+    "uceprotect",                            # UCEPROTECT
+    "client host rejected",                  # Postfix check_client_access
+    "helo command rejected",                 # Postfix HELO restrictions
+    "banned sending ip",                     # Microsoft 5.7.606
+    "ip address is blocked",                 # various
+    "ip is blocked",                         # various
+    "ip blocked",                            # various
+    "ip has been blocked",                   # various
+    "host is blocked",                       # various
+    "connection refused by",                 # "connection refused by rbl"
+    "connection rejected",                   # various
+    "rejected because of your ip",           # various
+    "dynamic ip",                            # various
+    "dynamic address",                       # various
+    "dial-up",                               # various
+    "dialup",                                # various
+    "not allowed to connect",                # various
+    "refused to talk to me",                 # Postfix "host x refused to talk to me"
+    "service unavailable; client host",      # Postfix
+    "too many bad commands",                 # various
+    "mail from ip",                          # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "your ip",                               # "your IP address is blocked"
+    "blocked by",                            # various
+    "residential",                           # various
+    "access denied",                         # generic; Microsoft and appliances
+    "ip address",                            # generic; last
+    "has been blocked",                      # various
+    "is blocked",                            # various
+    "blocked",                               # generic; last
+)

@@ -1,0 +1,23 @@
+"""contenterror: the message content or encoding could not be handled."""
+
+DESCRIPTION = "the message content or encoding was refused"
+
+PHRASES = (
+    "improper use of 8-bit data",            # Sendmail
+    "8-bit data",                            # various
+    "header too long",                       # various
+    "line too long",                         # various
+    "invalid content",                       # various
+    "bad content",                           # various
+    "content rejected",                      # various
+    "illegal characters",                    # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "8bit",                                  # various
+    "mime",                                  # "invalid MIME structure"
+    "message content",                       # various
+    "message header",                        # various
+    "encoding",                              # various
+)

@@ -1,0 +1,13 @@
+"""failedstarttls: STARTTLS was required or attempted and failed."""
+
+DESCRIPTION = "STARTTLS was required and could not be completed"
+
+PHRASES = (
+    "starttls",                              # "Must issue a STARTTLS command first", "STARTTLS failed"
+    "tls required",                          # various
+    "tls negotiation failed",                # various
+    "tls handshake",                         # various
+    "ssl handshake",                         # various
+    "tls is required",                       # various
+    "failed to establish tls",               # various
+)

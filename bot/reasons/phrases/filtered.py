@@ -1,0 +1,29 @@
+"""filtered: the recipient (or its mail filter) refuses this sender or this mail."""
+
+DESCRIPTION = "the recipient's filter refused the mail"
+
+PHRASES = (
+    "refused by recipient",                  # various
+    "rejected by recipient",                 # various
+    "recipient has blocked",                 # various
+    "user refuses",                          # various
+    "refuses to accept",                     # various
+    "does not accept mail from",             # various
+    "is not accepting mail from",            # various
+    "blocked by the recipient",              # various
+    "blocked by recipient",                  # various
+    "not authorized to send",                # various: mailing list or recipient allow lists
+    "not authorized to receive",             # various
+    "mailbox is restricted",                 # various
+    "due to extended inactivity",            # various
+    "user reject",                           # various
+    "delivery not authorized",               # RFC 3463 5.7.1 text echoed by MTAs
+    "not allowed to receive",                # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "filtered",                              # various
+    "restricted to",                         # "delivery restricted to members"
+    "not accepting mail",                    # various
+)

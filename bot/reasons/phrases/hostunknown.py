@@ -1,0 +1,32 @@
+"""hostunknown: the recipient's domain does not exist or has no mail host."""
+
+DESCRIPTION = "the recipient domain does not exist or cannot receive mail"
+
+PHRASES = (
+    "host or domain name not found",         # Postfix "Host or domain name not found. Name service error"
+    "host unknown",                          # Sendmail "Host unknown (Name server: ...: host not found)"
+    "unknown host",                          # various
+    "domain not found",                      # Postfix "Recipient address rejected: Domain not found"
+    "domain does not exist",                 # hosted filters
+    "no such domain",                        # various
+    "unknown domain",                        # various
+    "domain unknown",                        # various
+    "domain is not hosted",                  # hosting providers
+    "couldn't find any host named",          # qmail "Sorry, I couldn't find any host named ..."
+    "couldn't find any host by that name",   # qmail
+    "name or service not known",             # resolver errors quoted by MTAs
+    "not our customer",                      # hosted MX that does not serve the domain
+    "domain isn't in my list of allowed rcpthosts",  # qmail-smtpd, checked before norelaying
+    "recipient domain must exist",           # various
+    "no mail hosts for domain",              # Sendmail
+    "mx lookup failure",                     # various
+    "invalid domain",                        # various
+    "domain name not found",                 # various
+    "illegal host/domain name found",        # Sendmail V5
+    "dns error: domain name not found",      # Gmail DNS failure bounce
+    "address domain not found",              # various
+)
+
+PATTERNS = (
+    r"host [^ ]+ not found",                 # "host example.com not found"
+)

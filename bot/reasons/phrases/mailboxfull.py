@@ -1,0 +1,47 @@
+"""mailboxfull: the recipient's mailbox is over its quota."""
+
+DESCRIPTION = "the recipient's mailbox is full"
+
+PHRASES = (
+    "mailbox full",                          # Sendmail, Exim appendfile
+    "mailbox is full",                       # Exchange, Yahoo, many
+    "mail box full",                         # various
+    "mailbox has exceeded",                  # various
+    "mailbox exceeds",                       # various
+    "mailbox size limit exceeded",           # Exchange
+    "mailbox quota",                         # Dovecot, Exim
+    "mailfolder is full",                    # various
+    "quota exceeded",                        # Postfix virtual, Dovecot "Quota exceeded (mailbox for user is full)"
+    "quota exceed",                          # various
+    "over quota",                            # Gmail/Yahoo/Exim "over quota"
+    "overquota",                             # various
+    "over the quota",                        # various
+    "exceeded storage allocation",           # Sendmail/old Exchange
+    "exceed storage allocation",             # various
+    "disk quota exceeded",                   # local delivery
+    "user has exceeded",                     # various
+    "account is full",                       # various
+    "account is over quota",                 # various
+    "out of storage space",                  # Gmail "inbox is out of storage space"
+    "inbox is full",                         # various
+    "insufficient quota",                    # various
+    "not enough storage space",              # various
+    "would exceed",                          # "would exceed mailbox quota"
+    "too much mail data",                    # qmail vpopmail
+    "recipient's mailbox is full",           # various
+    "user's mailbox is full",                # various
+    "has exceeded the maximum mailbox size", # various
+    "quota full",                            # various
+    "mailbox over quota",                    # various
+    "full mailbox",                          # various
+    "boite du destinataire pleine",          # Orange / Wanadoo (French)
+    "exceeds size limit",                    # various maildir quota messages
+    "maildir over quota",                    # qmail/vpopmail
+    "delivery failed: over quota",           # various
+    "mailbox for user is full",              # Dovecot
+    "storage quota",                         # various
+)
+
+PATTERNS = (
+    r"(?:mailbox|inbox|quota) .{0,20}\bfull\b",
+)

@@ -1,0 +1,34 @@
+"""mesgtoobig: the message is larger than the receiving system accepts."""
+
+DESCRIPTION = "the message is too big for the receiving system"
+
+PHRASES = (
+    "message size exceeds",                  # Postfix "Message size exceeds fixed limit", Exchange
+    "message too big",                       # Sendmail, Exim
+    "message too large",                     # various
+    "message is too large",                  # various
+    "message is too big",                    # various
+    "message exceeds maximum",               # various
+    "exceeds maximum message size",          # various
+    "exceeds fixed maximum message size",    # Sendmail, Exchange
+    "exceeds the maximum size",              # various
+    "size exceeds the maximum",              # various
+    "email is too large",                    # various
+    "mail size limit exceeded",              # various
+    "message length exceeds",                # various
+    "message file too big",                  # various
+    "size limit exceeded",                   # various
+    "exceeded maximum allowed size",         # various
+    "message exceeded maximum size",         # various
+    "too big for system",                    # RFC 3463 5.3.4 wording
+    "larger than the maximum",               # various
+    "message size limit",                    # various
+    "exceeds size limit",                    # various
+    "the message is larger than",            # Gmail "size of your message ... exceeded Google's message size limits"
+    "exceeded google's message size limits", # Gmail
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "message size",                          # generic; kept last
+)

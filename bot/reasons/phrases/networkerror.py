@@ -1,0 +1,33 @@
+"""networkerror: a connection or DNS problem on the way to the receiving server."""
+
+DESCRIPTION = "a network or DNS problem prevented delivery"
+
+PHRASES = (
+    "connection timed out",                  # Postfix/Exim
+    "connection refused",                    # Postfix "connect to x: Connection refused"
+    "network is unreachable",                # Postfix
+    "no route to host",                      # Postfix
+    "lost connection",                       # Postfix "lost connection with x while ..."
+    "connection reset",                      # various
+    "could not connect",                     # various
+    "unable to connect",                     # various
+    "can't connect",                         # various
+    "name service error",                    # Postfix "Name service error for name=..."
+    "temporary failure in name resolution",  # resolver
+    "malformed or unexpected name server reply",  # Postfix
+    "dns error",                             # various
+    "dns lookup",                            # various
+    "host not found, try again",             # Postfix
+    "too many hops",                         # routing loop
+    "routing loop",                          # various
+    "mail loop",                             # various
+    "loop detected",                         # various
+    "hop count exceeded",                    # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "connection closed",                     # various
+    "timed out",                             # various
+    "timeout",                               # various
+)

@@ -1,0 +1,26 @@
+"""norelaying: the receiving server refuses to relay for the recipient's domain."""
+
+DESCRIPTION = "the receiving server does not relay for that domain"
+
+PHRASES = (
+    "relay access denied",                   # Postfix "Relay access denied"
+    "relaying denied",                       # Sendmail "Relaying denied"
+    "relay denied",                          # various
+    "relay not permitted",                   # Exim "relay not permitted"
+    "relaying not permitted",                # various
+    "relaying not allowed",                  # various
+    "relay not allowed",                     # various
+    "not permitted to relay",                # various
+    "unable to relay",                       # Exchange "Unable to relay"
+    "we do not relay",                       # various
+    "no relaying allowed",                   # various
+    "relay prohibited",                      # various
+    "relaying prohibited",                   # various
+    "relaying mail to",                      # "relaying mail to x is not allowed"
+    "not configured to relay",               # various
+    "cannot relay",                          # various
+    "can't relay",                           # various
+    "5.7.64 tenantattribution; relay access denied",  # Office 365 connector
+    "is not a gateway",                      # various
+    "not local host",                        # various
+)

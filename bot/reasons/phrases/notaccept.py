@@ -1,0 +1,16 @@
+"""notaccept: the receiving domain does not accept mail at all (null MX, no SMTP)."""
+
+DESCRIPTION = "the recipient domain does not accept mail"
+
+PHRASES = (
+    "does not accept mail",                  # RFC 7505 null MX
+    "null mx",                               # RFC 7505
+    "not accepting network messages",        # RFC 3463 5.3.2 wording
+    "does not receive mail",                 # various
+    "mail is not accepted",                  # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "no mx",                                 # various
+)

@@ -1,0 +1,30 @@
+"""policyviolation: the message broke a content or usage policy of the receiving side."""
+
+DESCRIPTION = "the message broke a policy of the receiving side"
+
+PHRASES = (
+    "policy violation",                      # various
+    "prohibited by policy",                  # various
+    "content policy",                        # various
+    "email policy",                          # various
+    "mail policy",                           # various
+    "policy restrictions",                   # various
+    "policy rejection",                      # various
+    "refused by policy",                     # various
+    "policy reasons",                        # various
+    "not allowed by policy",                 # various
+    "prohibited content",                    # various
+    "administrative prohibition",            # Exim ACL default "Administrative prohibition"
+    "message not allowed",                   # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "violates",                              # "message violates our policy"
+    "violation of",                          # various
+    "local policy",                          # "rejected due to local policy"
+    "by policy",                             # various
+    "attachment",                            # blocked attachment types
+    "file type",                             # various
+    "executable",                            # various
+)

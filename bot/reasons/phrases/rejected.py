@@ -1,0 +1,33 @@
+"""rejected: the envelope sender (or its domain) was refused."""
+
+DESCRIPTION = "the sender address or its domain was refused"
+
+PHRASES = (
+    "sender address rejected",               # Postfix check_sender_access, reject_unknown_sender_domain
+    "sender rejected",                       # various
+    "sender denied",                         # various
+    "sender blocked",                        # various
+    "sender is not allowed",                 # various
+    "sender not allowed",                    # various
+    "sender verify failed",                  # Exim sender verification
+    "sender verification",                   # various
+    "could not verify sender",               # various
+    "unverified sender",                     # various
+    "invalid sender",                        # various
+    "bad sender",                            # various
+    "domain of sender address",              # Sendmail "Domain of sender address x does not exist"
+    "mail from this domain is not accepted", # Postfix access maps ("... is not accepted here")
+    "from address rejected",                 # various
+    "mail from rejected",                    # various
+    "null sender",                           # various
+    "empty envelope sender",                 # various
+    "your envelope sender",                  # various
+    "not accept mail from",                  # "we do not accept mail from you"
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "sender domain",                         # "sender domain must exist", "sender domain not accepted"
+    "return path",                           # various
+    "address rejected",                      # generic, after userunknown decided recipient cases
+)

@@ -1,0 +1,22 @@
+"""securityerror: authentication or encryption the receiver requires was missing or failed."""
+
+DESCRIPTION = "the receiving side required authentication or encryption that failed"
+
+PHRASES = (
+    "authentication required",               # RFC 4954 530 5.7.0
+    "must be authenticated",                 # various
+    "authentication failed",                 # various
+    "authentication is required",            # various
+    "encryption required",                   # various
+    "authentication credentials invalid",    # RFC 4954 535 5.7.8
+    "not authorized to relay",               # various
+    "user not authenticated",                # various
+    "submission port",                       # various
+    "smtp auth",                             # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "sender is not authorized",              # various
+    "security policy",                       # various
+)

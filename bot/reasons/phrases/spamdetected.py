@@ -1,0 +1,44 @@
+"""spamdetected: a content filter judged the message to be spam."""
+
+DESCRIPTION = "the receiving content filter judged the message as spam"
+
+PHRASES = (
+    "rejected as spam",                      # "Message rejected as spam by Content Filtering"
+    "detected as spam",                      # various
+    "considered spam",                       # various
+    "considered as spam",                    # various
+    "identified as spam",                    # various
+    "classified as spam",                    # various
+    "marked as spam",                        # various
+    "looks like spam",                       # Postfix header_checks texts, Gmail
+    "appears to be spam",                    # various
+    "spam detected",                         # various
+    "spam message",                          # various
+    "spam content",                          # various
+    "spam score",                            # SpamAssassin-based filters
+    "spamassassin",                          # SpamAssassin milters
+    "message is spam",                       # various
+    "suspected spam",                        # various
+    "probably spam",                         # various
+    "high spam",                             # "high spam probability"
+    "spam rejected",                         # various
+    "spam filter",                           # "rejected by spam filter"
+    "anti-spam",                             # "rejected by anti-spam software"
+    "antispam",                              # various
+    "likely unsolicited mail",               # Gmail 5.7.1 "this message is likely unsolicited mail"
+    "unsolicited bulk",                      # various
+    "junk mail",                             # various
+    "rejected due to content filter",        # various
+    "content filter rejection",              # various
+    "blocked by spam",                       # various
+    "spam policy",                           # various
+    "this message has been blocked because it contains spam",  # hosted filters
+    "message content rejected",              # Yahoo "message content rejected"
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "bulk mail",                             # various
+    "message filtered",                      # various
+    "spam",                                  # generic; last, and never when a block list is named
+)

@@ -1,0 +1,22 @@
+"""speeding: the sender went over a rate limit of the receiving side."""
+
+DESCRIPTION = "the sender exceeded the receiver's rate limit"
+
+PHRASES = (
+    "rate limit",                            # "rate limit exceeded"
+    "rate exceeded",                         # various
+    "ratelimit",                             # various
+    "sending rate",                          # various
+    "unusual rate",                          # Gmail 4.7.28 "unusual rate of unsolicited mail"
+    "receiving mail at a rate",              # Gmail 4.2.1 "... is receiving mail at a rate"
+    "too many messages",                     # various
+    "throttl",                               # "throttled", "throttling"
+    "slow down",                             # various
+    "temporarily deferred due to unexpected volume",  # Yahoo TS01
+    "exceeded the rate",                     # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "rate of",                               # various
+)

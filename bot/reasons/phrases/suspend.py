@@ -1,0 +1,43 @@
+"""suspend: the recipient's mailbox exists but is disabled, suspended or inactive."""
+
+DESCRIPTION = "the recipient's mailbox is disabled or suspended"
+
+PHRASES = (
+    "account disabled",                      # various
+    "account has been disabled",             # Yahoo, hosting providers
+    "account is disabled",                   # various
+    "mailbox disabled",                      # RFC 3463 5.2.1 wording, Exchange
+    "mailbox is disabled",                   # various
+    "account that you tried to reach is disabled",  # Gmail 5.2.1
+    "account is inactive",                   # various
+    "account inactive",                      # various
+    "inactive account",                      # various
+    "mailbox is inactive",                   # various
+    "mailbox inactive",                      # various
+    "not an active",                         # "is not an active address"
+    "has been suspended",                    # various
+    "account suspended",                     # various
+    "account is suspended",                  # various
+    "mailbox suspended",                     # various
+    "account has been frozen",               # various
+    "account is frozen",                     # various
+    "mailbox is frozen",                     # various
+    "account deactivated",                   # various
+    "has been deactivated",                  # various
+    "account expired",                       # various
+    "account has expired",                   # various
+    "user suspended",                        # various
+    "disabled mailbox",                      # various
+    "mailbox currently suspended",           # various
+    "recipient suspended",                   # various
+    "boite du destinataire archivee",        # Orange / Wanadoo "boite du destinataire archivee"
+    "this account has been disabled or discontinued",  # Yahoo
+    "account locked",                        # various
+    "mailbox locked",                        # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "is suspended",                          # various
+    "temporarily disabled",                  # various
+)

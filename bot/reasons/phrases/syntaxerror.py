@@ -1,0 +1,12 @@
+"""syntaxerror: the receiver did not understand an SMTP command."""
+
+DESCRIPTION = "an SMTP command was not understood"
+
+PHRASES = (
+    "syntax error",                          # RFC 5321 500/501 replies
+    "command unrecognized",                  # various
+    "unrecognized command",                  # various
+    "command not recognized",                # various
+    "bad sequence of commands",              # RFC 5321 503
+    "command not implemented",               # RFC 5321 502
+)

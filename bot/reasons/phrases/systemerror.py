@@ -1,0 +1,28 @@
+"""systemerror: the receiving (or relaying) system failed internally."""
+
+DESCRIPTION = "the receiving system had an internal error"
+
+PHRASES = (
+    "system error",                          # various
+    "internal error",                        # various
+    "local error",                           # various
+    "temporary local problem",               # Exim "Temporary local problem - please try later"
+    "local problem",                         # various
+    "server error",                          # various
+    "unexpected error",                      # various
+    "system failure",                        # various
+    "server configuration",                  # various
+    "configuration error",                   # various
+    "loops back to myself",                  # Postfix "mail for x loops back to myself"
+    "processing error",                      # various
+    "error in processing",                   # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "temporarily unavailable",               # various
+    "service unavailable",                   # generic; last
+    "try again later",                       # various
+    "temporary failure",                     # various
+    "unable to deliver",                     # various
+)

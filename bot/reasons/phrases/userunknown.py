@@ -1,0 +1,77 @@
+"""userunknown: the recipient's mailbox does not exist at the receiving domain."""
+
+DESCRIPTION = "the recipient address does not exist"
+
+PHRASES = (
+    "user unknown",                          # Sendmail "... User unknown"; Postfix "User unknown in ... table"
+    "unknown user",                          # qmail/vpopmail, Courier, many appliances
+    "unknown recipient",                     # Exchange, Zimbra, Mimecast
+    "recipient unknown",                     # Domino, Exim routers
+    "recipient not found",                   # Exchange 2007+ "Recipient not found by SMTP address lookup"
+    "recipient does not exist",              # hosted filters
+    "no such user",                          # Exim "No such user here", Courier, Cyrus
+    "no such recipient",                     # various
+    "no such mailbox",                       # Exim/Dovecot LMTP
+    "no such account",                       # webmail providers
+    "no such address",                       # various
+    "no mailbox here by that name",          # qmail-smtpd "sorry, no mailbox here by that name"
+    "mailbox not found",                     # Exchange/IIS, MDaemon
+    "mailbox does not exist",                # Yahoo "mailbox does not exist", hosting providers
+    "mailbox is not exist",                  # Chinese providers (QQ, 163)
+    "mailbox unavailable or not local",      # IIS SMTP
+    "user does not exist",                   # Zimbra "user does not exist"
+    "user not found",                        # Zoho, Kerio
+    "address does not exist",                # Gmail "The email account that you tried to reach does not exist"
+    "account that you tried to reach does not exist",  # Gmail 5.1.1
+    "account does not exist",                # hosting providers
+    "account not found",                     # hosting providers
+    "invalid recipient",                     # Barracuda, Proofpoint
+    "invalid mailbox",                       # various
+    "not a valid recipient",                 # Exim with recipient verification
+    "not a valid mailbox",                   # various
+    "unknown local part",                    # Exim "Unknown local part x in <x@y>"
+    "address unknown",                       # Sendmail/Notes "Addressee unknown"
+    "addressee unknown",                     # Notes/Domino
+    "bad destination mailbox address",       # RFC 3463 5.1.1 text echoed by MTAs
+    "recipient address rejected: user unknown",  # Postfix virtual/relay tables
+    "recipient address rejected: unknown user",  # Postfix with recipient maps
+    "recipient address rejected: undeliverable address",  # Postfix reject_unverified_recipient
+    "undeliverable address",                 # Postfix address verification
+    "said: 550 5.1.1",                       # echoed replies in plain-text bounces
+    "unknown or illegal alias",              # Sendmail aliases
+    "no valid recipients",                   # various
+    "recipnotfound",                         # Exchange resolver "RESOLVER.ADR.RecipNotFound"
+    "resolver.adr.recipnotfound",            # Exchange
+    "resolver.adr.exrecipnotfound",          # Exchange
+    "is not a known user",                   # various
+    "not listed in domino directory",        # Lotus Domino "not listed in Domino Directory"
+    "not listed in public name & address book",  # old Domino
+    "this user doesn't have a",              # Yahoo "This user doesn't have a yahoo.com account"
+    "no account by that name",               # various
+    "email address could not be found",      # Exchange 2010 text bounce
+    "e-mail address was not found",          # Exchange text bounce
+    "the email address you entered couldn't be found",  # Office 365 text bounce
+    "couldn't be found, or is invalid",      # Office 365 text bounce
+    "destination address rejected",          # various
+    "doesn't have an account",               # various
+    "no such person",                        # "no such person at this address"
+    "user doesn't exist",                    # various
+    "unrouteable address",                   # Exim: no router accepted the address
+)
+
+PATTERNS = (
+    r"<[^>]*>\.\.\. user unknown",           # Sendmail
+    r"\buser (?:[^ ]+ )?unknown\b",          # "user xyz unknown"
+    r"mailbox [^ ]+ does not exist",         # Yandex and others
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "invalid address",                       # various
+    "unknown address",                       # various
+    "address rejected",                      # Exchange "550 5.1.1 RESOLVER.ADR.RecipNotFound"
+    "mailbox unavailable",                   # Exchange 550 5.1.1 "Requested action not taken: mailbox unavailable"
+    "recipient rejected",                    # Exim ACLs, hosted filters
+    "nonexistent",                           # "nonexistent user", "non-existent"
+    "non-existent",                          # "non-existent mailbox"
+)

@@ -1,0 +1,18 @@
+"""virusdetected: a virus scanner refused the message."""
+
+DESCRIPTION = "a virus or malware was found in the message"
+
+PHRASES = (
+    "virus",                                 # ClamAV, Amavis "INFECTED", Exchange, Gmail "potential security issue"
+    "malware",                               # various
+    "trojan",                                # various
+    "worm detected",                         # various
+    "potential security issue",              # Gmail "content presents a potential security issue"
+    "contains a security risk",              # various
+    "security threat",                       # various
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    "infected",                              # Amavis "message contains INFECTED"
+)

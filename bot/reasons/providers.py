@@ -1,0 +1,143 @@
+"""Provider tables: what the large mailbox providers and reputation services mean by their codes.
+
+Tried first, because a provider's code can mean something else than RFC 3463 says (Microsoft's 5.1.10 and
+5.4.1 are "no such recipient"; RFC 3463 reads them as null MX and "no answer from host").
+A provider is recognized by the remote host's name (host suffix) or, when the host is not known (a pasted
+bounce), by marks its replies carry (Gmail's "gsmtp", Microsoft's "protection.outlook.com").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: provider -> (host suffixes, text marks). Text is the normalized (lowercase) reply.
+PROVIDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "microsoft": (
+        ("outlook.com", "hotmail.com", "live.com", "msn.com", "office365.com", "outlook.office365.com"),
+        ("protection.outlook.com", "prod.outlook.com", "outlook.com", "hotmail.com", "office365",
+         "exchange online", "sender.office.com", "go.microsoft.com/fwlink"),
+    ),
+    "google": (
+        ("google.com", "googlemail.com", "gmail.com", "1e100.net"),
+        ("gsmtp", "support.google.com"),
+    ),
+    "yahoo": (
+        ("yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com", "ymail.com"),
+        ("yahoo", "[bl21]", "[bl22]", "[bl23]", "[ts01]", "[ts02]", "[ts03]", "[tss04]"),
+    ),
+}
+
+
+def _status_range(klass: str, subject: int, low: int, high: int) -> Callable[[str], bool]:
+    """A predicate true for `klass.subject.N` with low <= N <= high (5.7.606-5.7.649)."""
+
+    def check(status: str) -> bool:
+        parts = status.split(".")
+        return (len(parts) == 3 and parts[0] == klass and parts[1] == str(subject)
+                and parts[2].isdigit() and low <= int(parts[2]) <= high)
+
+    return check
+
+
+def _status_is(*codes: str) -> Callable[[str], bool]:
+    wanted = frozenset(codes)
+    return lambda status: status in wanted
+
+
+@dataclass(frozen=True)
+class ProviderRule:
+    """When `provider` is recognized (None: any sender of such a code), `status` and `phrase` match -> reason."""
+
+    name: str
+    reason: str
+    provider: str | None = None
+    status: Callable[[str], bool] | None = None
+    phrase: str | None = None
+    reputation: bool = False   # a rejection for the sending IP's or domain's reputation
+
+    def matches(self, provider: str | None, status: str | None, text: str) -> bool:
+        if self.provider is not None and self.provider != provider:
+            return False
+        if self.status is not None and (status is None or not self.status(status)):
+            return False
+        return self.phrase is None or self.phrase in text
+
+
+RULES: tuple[ProviderRule, ...] = (
+    # Microsoft 365 / Outlook.com (learn.microsoft.com "Email non-delivery reports and SMTP errors").
+    # 5.7.606-5.7.649: "Access denied, banned sending IP [x]": the IP is on Microsoft's block list.
+    ProviderRule("microsoft-banned-ip", "blocked", status=_status_range("5", 7, 606, 649), reputation=True),
+    # 5.7.700-5.7.749: the sending tenant is blocked (over a threshold, or not yet trusted).
+    ProviderRule("microsoft-tenant-blocked", "blocked", status=_status_range("5", 7, 700, 749), reputation=True),
+    # 5.7.750: "Client blocked from sending from unregistered domains" (the sender domain is not accepted).
+    ProviderRule("microsoft-unregistered-domain", "rejected", status=_status_is("5.7.750")),
+    # 4.7.650-4.7.699: "temporarily rate limited due to IP reputation".
+    ProviderRule("microsoft-ip-reputation", "badreputation", status=_status_range("4", 7, 650, 699),
+                 reputation=True),
+    # 5.7.511: "Access denied, banned sender".
+    ProviderRule("microsoft-banned-sender", "blocked", provider="microsoft", status=_status_is("5.7.511")),
+    # 5.4.1: "Recipient address rejected: Access denied" (directory-based edge blocking: no such recipient).
+    ProviderRule("microsoft-dbeb", "userunknown", provider="microsoft", status=_status_is("5.4.1", "4.4.1"),
+                 phrase="access denied"),
+    # 5.1.10: "Recipient not found by SMTP address lookup".
+    ProviderRule("microsoft-recipient-not-found", "userunknown", provider="microsoft",
+                 status=_status_is("5.1.10")),
+    ProviderRule("microsoft-recipient-not-found-text", "userunknown",
+                 phrase="recipient not found by smtp address lookup"),
+    # Gmail (support.google.com/a/answer/3726730 "SMTP error reference").
+    # 5.7.26: "Unauthenticated email ... not accepted due to domain's DMARC policy" / SPF and DKIM both failed.
+    ProviderRule("gmail-dmarc", "authfailure", provider="google", status=_status_is("5.7.26", "4.7.26")),
+    # 4.7.27 / 5.7.27: SPF failed; 4.7.30 / 5.7.30: DKIM failed (Gmail's own meaning of those codes).
+    ProviderRule("gmail-spf-dkim", "authfailure", provider="google",
+                 status=_status_is("4.7.27", "5.7.27", "4.7.30", "5.7.30", "4.7.32", "5.7.32")),
+    # 4.7.28 / 5.7.28: "unusual rate of unsolicited mail originating from your IP address" (rate limited).
+    ProviderRule("gmail-rate", "speeding", status=_status_is("4.7.28", "5.7.28")),
+    # 5.7.1 "... very low reputation of the sending IP address / domain".
+    ProviderRule("gmail-low-reputation", "badreputation", status=_status_is("5.7.1", "4.7.1", "5.7.0", "4.7.0"),
+                 phrase="low reputation", reputation=True),
+    # 5.7.1 "Our system has detected that this message is likely unsolicited mail".
+    ProviderRule("gmail-unsolicited", "spamdetected", provider="google", phrase="likely unsolicited mail"),
+    # 5.2.1 "The email account that you tried to reach is disabled".
+    ProviderRule("gmail-disabled", "suspend", provider="google", status=_status_is("5.2.1"), phrase="disabled"),
+    # 4.2.1 "The user you are trying to contact is receiving mail at a rate that prevents additional messages".
+    ProviderRule("gmail-recipient-rate", "speeding", provider="google", phrase="receiving mail at a rate"),
+    # Yahoo / AOL (senders.yahooinc.com "SMTP error codes").
+    ProviderRule("yahoo-bl21", "blocked", phrase="[bl21]", reputation=True),   # IP on Spamhaus lists
+    ProviderRule("yahoo-bl22", "blocked", phrase="[bl22]", reputation=True),
+    ProviderRule("yahoo-bl23", "blocked", phrase="[bl23]", reputation=True),
+    ProviderRule("yahoo-ts01", "speeding", phrase="[ts01]"),                     # unexpected volume or complaints
+    ProviderRule("yahoo-ts02", "speeding", phrase="[ts02]"),
+    ProviderRule("yahoo-ts03", "blocked", phrase="[ts03]", reputation=True),     # permanently deferred
+    ProviderRule("yahoo-tss04", "badreputation", phrase="[tss04]", reputation=True),  # user complaints
+    ProviderRule("yahoo-tss05", "badreputation", phrase="[tss05]", reputation=True),
+    ProviderRule("yahoo-tss09", "badreputation", phrase="[tss09]", reputation=True),
+    ProviderRule("yahoo-tss11", "blocked", phrase="[tss11]", reputation=True),  # excessive unknown recipients
+    # Trend Micro Email Reputation Services (ERS, formerly MAPS): "blocked using Trend Micro RBL+" with a
+    # link to mail-abuse.com, or "refused by rbl-plus.mail-abuse.org".
+    ProviderRule("trendmicro-rbl-plus", "blocked", phrase="rbl+", reputation=True),
+    ProviderRule("trendmicro-mail-abuse", "blocked", phrase="mail-abuse.", reputation=True),
+    ProviderRule("trendmicro-ers", "blocked", phrase="email reputation", reputation=True),
+)
+
+
+def provider_of(host: str | None, text: str) -> str | None:
+    """Which provider answered: by the host's name when known, else by marks in the reply."""
+    if host:
+        name = host.lower().rstrip(".")
+        for provider, (suffixes, _) in PROVIDERS.items():
+            if any(name == s or name.endswith("." + s) for s in suffixes):
+                return provider
+    for provider, (_, marks) in PROVIDERS.items():
+        if any(mark in text for mark in marks):
+            return provider
+    return None
+
+
+def match(host: str | None, status: str | None, text: str) -> ProviderRule | None:
+    """The first provider rule that applies, or None."""
+    provider = provider_of(host, text)
+    for rule in RULES:
+        if rule.matches(provider, status, text):
+            return rule
+    return None
