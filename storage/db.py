@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.partitions  # noqa: F401 - registers the hook that gives ORM-inserted events their partition
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

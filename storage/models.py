@@ -23,7 +23,7 @@ class Event(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     time: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(32))
-    source_key: Mapped[str] = mapped_column(String(128), unique=True)
+    source_key: Mapped[str] = mapped_column(String(128))
     direction: Mapped[str] = mapped_column(String(16))
     disposition: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str | None] = mapped_column(String(320))
@@ -50,6 +50,8 @@ class Event(Base):
     dnsbl_zone: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
+        # (source_key, time): a partitioned table's unique keys must contain the partition column.
+        UniqueConstraint("source_key", "time", name="uq_events_source_key_time"),
         Index("ix_events_sender_time", "sender", "time"),
         Index("ix_events_sender_domain_rev_time", "sender_domain_rev", "time"),
         Index("ix_events_client_ip_time", "client_ip", "time"),

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage import partitions
 from storage.models import ApprovedSender, Event
 
 TargetKind = Literal["address", "domain", "ip", "message_id", "queue_id", "recipient", "recipient_domain"]
@@ -99,23 +100,36 @@ def counts_by_source(session: Session) -> dict[str, int]:
 
 
 def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert rows, skipping any whose source_key is already stored; returns how many were new."""
+    """Insert rows, skipping any whose (source_key, time) is already stored; returns how many were new.
+
+    On PostgreSQL the day partitions the rows need are created first, in the same transaction.
+    """
     if not rows:
         return 0
-    dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(Event).on_conflict_do_nothing(index_elements=["source_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(Event).on_conflict_do_nothing(index_elements=["source_key"])
+    connection = conn.connection() if isinstance(conn, Session) else conn
+    keys = ["source_key", "time"]
+    if connection.dialect.name == "postgresql":
+        partitions.ensure_partitions(connection, partitions.days_of(rows))
+        stmt: Any = postgresql.insert(Event).on_conflict_do_nothing(index_elements=keys)
+    elif connection.dialect.name == "sqlite":
+        stmt = sqlite.insert(Event).on_conflict_do_nothing(index_elements=keys)
     else:  # pragma: no cover - only the two supported databases
         stmt = insert(Event)
-    result = conn.execute(stmt.returning(Event.id), list(rows))
+    result = connection.execute(stmt.returning(Event.id), list(rows))
     return len(result.fetchall())
 
 
 def purge_older_than(session: Session, cutoff: datetime, batch: int = 50_000) -> int:
-    """Delete events older than cutoff in batches (keeps SQLite's write lock short); returns the count."""
+    """Delete events older than cutoff; returns the count.
+
+    On PostgreSQL whole day partitions are dropped (counted first); the rest, and SQLite, in short batches
+    that keep the write lock brief.
+    """
     removed = 0
+    connection = session.connection()
+    if partitions.is_partitioned(connection):
+        removed += sum(partitions.drop_partitions_before(connection, cutoff).values())
+        session.commit()
     while True:
         ids = select(Event.id).where(Event.time < cutoff).limit(batch).scalar_subquery()
         result = session.execute(delete(Event).where(Event.id.in_(ids)))

@@ -80,45 +80,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('digest', 'day', name='uq_digest_runs_digest_day')
     )
-    op.create_table('events',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('time', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('source_key', sa.String(length=128), nullable=False),
-    sa.Column('direction', sa.String(length=16), nullable=False),
-    sa.Column('disposition', sa.String(length=16), nullable=False),
-    sa.Column('sender', sa.String(length=320), nullable=True),
-    sa.Column('sender_domain', sa.String(length=255), nullable=True),
-    sa.Column('sender_domain_rev', sa.String(length=256), nullable=True),
-    sa.Column('recipient', sa.String(length=320), nullable=True),
-    sa.Column('recipient_domain', sa.String(length=255), nullable=True),
-    sa.Column('client_ip', sa.String(length=45), nullable=True),
-    sa.Column('client_host', sa.String(length=255), nullable=True),
-    sa.Column('helo', sa.String(length=255), nullable=True),
-    sa.Column('relay', sa.String(length=255), nullable=True),
-    sa.Column('message_id', sa.String(length=998), nullable=True),
-    sa.Column('queue_id', sa.String(length=32), nullable=True),
-    sa.Column('size', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('nrcpt', sa.Integer(), nullable=True),
-    sa.Column('smtp_code', sa.Integer(), nullable=True),
-    sa.Column('enhanced_status', sa.String(length=16), nullable=True),
-    sa.Column('reply_text', sa.Text(), nullable=True),
-    sa.Column('stage', sa.String(length=16), nullable=True),
-    sa.Column('rejected_by', sa.String(length=8), nullable=True),
-    sa.Column('reason', sa.String(length=24), nullable=True),
-    sa.Column('cause', sa.String(length=24), nullable=True),
-    sa.Column('dnsbl_zone', sa.String(length=255), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source_key')
-    )
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index('ix_events_client_ip_time', ['client_ip', 'time'], unique=False)
-        batch_op.create_index('ix_events_message_id', ['message_id'], unique=False)
-        batch_op.create_index('ix_events_queue_id', ['queue_id'], unique=False)
-        batch_op.create_index('ix_events_recipient_time', ['recipient', 'time'], unique=False)
-        batch_op.create_index('ix_events_sender_domain_rev_time', ['sender_domain_rev', 'time'], unique=False)
-        batch_op.create_index('ix_events_sender_time', ['sender', 'time'], unique=False)
-        batch_op.create_index('ix_events_time', ['time'], unique=False)
+    _create_events()
 
     op.create_table('ingest_cursors',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -161,3 +123,57 @@ def downgrade() -> None:
         batch_op.drop_index('ix_approved_senders_pattern')
 
     op.drop_table('approved_senders')
+
+
+def _create_events() -> None:
+    """The event table; on PostgreSQL partitioned by day on `time` (retention drops whole partitions).
+
+    A partitioned table's keys must contain the partition column, so the primary key is (id, time) there and
+    the idempotency key is (source_key, time) on both databases (a source key always comes with its time).
+    """
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.execute("CREATE SEQUENCE events_id_seq")
+    op.create_table('events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=not postgres,
+              nullable=False, server_default=sa.text("nextval('events_id_seq')") if postgres else None),
+    sa.Column('time', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('source_key', sa.String(length=128), nullable=False),
+    sa.Column('direction', sa.String(length=16), nullable=False),
+    sa.Column('disposition', sa.String(length=16), nullable=False),
+    sa.Column('sender', sa.String(length=320), nullable=True),
+    sa.Column('sender_domain', sa.String(length=255), nullable=True),
+    sa.Column('sender_domain_rev', sa.String(length=256), nullable=True),
+    sa.Column('recipient', sa.String(length=320), nullable=True),
+    sa.Column('recipient_domain', sa.String(length=255), nullable=True),
+    sa.Column('client_ip', sa.String(length=45), nullable=True),
+    sa.Column('client_host', sa.String(length=255), nullable=True),
+    sa.Column('helo', sa.String(length=255), nullable=True),
+    sa.Column('relay', sa.String(length=255), nullable=True),
+    sa.Column('message_id', sa.String(length=998), nullable=True),
+    sa.Column('queue_id', sa.String(length=32), nullable=True),
+    sa.Column('size', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('nrcpt', sa.Integer(), nullable=True),
+    sa.Column('smtp_code', sa.Integer(), nullable=True),
+    sa.Column('enhanced_status', sa.String(length=16), nullable=True),
+    sa.Column('reply_text', sa.Text(), nullable=True),
+    sa.Column('stage', sa.String(length=16), nullable=True),
+    sa.Column('rejected_by', sa.String(length=8), nullable=True),
+    sa.Column('reason', sa.String(length=24), nullable=True),
+    sa.Column('cause', sa.String(length=24), nullable=True),
+    sa.Column('dnsbl_zone', sa.String(length=255), nullable=True),
+    sa.PrimaryKeyConstraint('id', 'time') if postgres else sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source_key', 'time', name='uq_events_source_key_time'),
+    postgresql_partition_by='RANGE (time)',
+    )
+    if postgres:
+        op.execute("ALTER SEQUENCE events_id_seq OWNED BY events.id")
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_client_ip_time', ['client_ip', 'time'], unique=False)
+        batch_op.create_index('ix_events_message_id', ['message_id'], unique=False)
+        batch_op.create_index('ix_events_queue_id', ['queue_id'], unique=False)
+        batch_op.create_index('ix_events_recipient_time', ['recipient', 'time'], unique=False)
+        batch_op.create_index('ix_events_sender_domain_rev_time', ['sender_domain_rev', 'time'], unique=False)
+        batch_op.create_index('ix_events_sender_time', ['sender', 'time'], unique=False)
+        batch_op.create_index('ix_events_time', ['time'], unique=False)
