@@ -146,7 +146,7 @@ class BlacklistChecker:
         base.update(name=name, delist_url=zone.lookup_url(name))
         codes = chosen.raw.codes if chosen.raw.status == ANSWER else ()
         if health is not None and health.broken:
-            return ListingResult(result=UNKNOWN, codes=codes, meaning=chosen.meaning, txt=chosen.txt,
+            return ListingResult(result=UNKNOWN, codes=codes, txt=chosen.txt,
                                  why=f"this list is broken: {health.why}", ms=ms, trustworthy=False,
                                  cached=chosen.cached, **base)
         return ListingResult(result=chosen.result, codes=codes, meaning=chosen.meaning, txt=chosen.txt,

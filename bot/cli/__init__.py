@@ -21,7 +21,9 @@ from storage.db import StoreError
 
 #: The command modules, in the order `bouncebot --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "bot.cli.ingest",
     "bot.cli.events",
+    "bot.cli.blacklist",
     "bot.cli.why",
     "bot.cli.admin",
     "bot.cli.db",
