@@ -7,19 +7,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.config import Settings
 from bot.events import TrackingEvent
+from bot.maintenance import prepare_partitions, purge_expired
 from bot.store import Store
 from storage import partitions, queries
+from storage.db import make_engine, upgrade
 from storage.models import Event
 
-pytestmark = pytest.mark.postgres
 DAY = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def pg_store(pg_url: str) -> Store:
-    from storage.db import make_engine, upgrade
-
     engine = make_engine(pg_url)
     upgrade(engine)
     engine.dispose()
@@ -90,3 +90,24 @@ def test_concurrent_writers_create_each_partition_once(pg_store: Store) -> None:
     with pg_store.session() as s:
         assert queries.total_events(s) == 32
         assert len(partitions.existing_partitions(s.connection())) == 4
+
+
+def test_maintenance_prepares_partitions_and_purges(pg_store: Store) -> None:
+    now = DAY + timedelta(days=40)
+    assert prepare_partitions(pg_store, now=now, days_ahead=2) == 4  # yesterday, today and two ahead
+    assert prepare_partitions(pg_store, now=now, days_ahead=2) == 0
+    with pg_store.session() as s:
+        queries.insert_events(s, [_row("old", DAY), _row("new", now)])
+        s.commit()
+    assert purge_expired(pg_store, Settings(retention_days=30), now=now) == 1
+
+
+def test_maintenance_on_sqlite_purges_in_batches(sqlite_url: str) -> None:
+    store = Store.open(sqlite_url)
+    now = DAY + timedelta(days=40)
+    assert prepare_partitions(store, now=now) == 0
+    with store.session() as s:
+        queries.insert_events(s, [_row(f"o{i}", DAY) for i in range(3)] + [_row("n", now)])
+        s.commit()
+    assert purge_expired(store, Settings(retention_days=30), now=now) == 3
+    store.dispose()
