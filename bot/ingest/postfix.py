@@ -1,0 +1,385 @@
+"""Postfix logs -> tracking events: a streaming parser whose memory is bounded by the open queue ids.
+
+Lines of one message share a queue id: smtpd `client=` -> cleanup `message-id=` -> qmgr `from= size= nrcpt=`
+-> delivery agents `to= relay= dsn= status=` -> qmgr `removed`. Delivery lines become events at once, with
+what the earlier lines told; `removed` forgets the message. Lines without a queue id are events of their
+own (`NOQUEUE: reject:`, postscreen). Two outcomes are never logged as rejects and are reconstructed:
+recipients over smtpd_recipient_limit (the disconnect line's `rcpt=` against the queued `nrcpt=`) and
+message_size_limit hit without a declared SIZE (`warning: QID: queue file size limit exceeded`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bot.events import TrackingEvent, split_domain
+from bot.ingest import postfix_lines as pl
+from bot.ingest.base import NO_EVENTS, KeyMaker, ParseStats
+from bot.ingest.syslog import SyslogClock, split_header
+from bot.reasons import classify, dnsbl_zone_in
+from bot.vocab import Cause, Direction, Disposition, Side
+
+SOURCE = "postfix"
+
+#: Log seconds after which state nobody closed is dropped: queued messages live up to the queue lifetime
+#: (5 days by default, deferred ones are retried and touched), the rest (smtpd sessions, unqueued
+#: transactions, pending recipient-limit checks) minutes at most.
+QUEUED_TTL = 7 * 86400
+SHORT_TTL = 2 * 3600
+#: How often (in log seconds) stale state is swept: by log time, so a resumed run sweeps where the first did.
+SWEEP_EVERY = 600
+
+_STATUS_DISPOSITION = {
+    "sent": Disposition.DELIVERED, "bounced": Disposition.BOUNCED,
+    "deferred": Disposition.DEFERRED, "expired": Disposition.EXPIRED,
+}
+
+
+class PostfixParser:
+    """Feed it lines in log order; it returns the tracking events each line completes."""
+
+    source = SOURCE
+
+    def __init__(self, *, reference: datetime | None = None, tz: tzinfo | None = None,
+                 local_domains: Iterable[str] = ()) -> None:
+        self.clock = SyslogClock(reference, tz)
+        self.stats = ParseStats()
+        self.local_domains = tuple(d.lower().rstrip(".") for d in local_domains)
+        self._keys = KeyMaker(SOURCE)
+        self._queues: dict[str, dict[str, Any]] = {}    # "host/QID" -> what the message's lines said
+        self._sessions: dict[str, dict[str, Any]] = {}  # "host/smtpd[pid]" -> queue ids of the session
+        self._checks: dict[str, dict[str, Any]] = {}    # recipient-limit checks waiting for qmgr lines
+        self._local_cache: dict[str, bool] = {}
+        self._now = 0.0
+        self._next_sweep = 0.0
+        self._last_stamp = ""
+
+    # -- the protocol --------------------------------------------------------------------------------
+
+    def feed(self, line: str) -> Sequence[TrackingEvent]:
+        stats = self.stats
+        stats.lines += 1
+        try:
+            stamp, when, host, tag, message = split_header(line, self.clock)
+        except ValueError:
+            stats.skip("malformed", line)
+            return NO_EVENTS
+        if stamp is not self._last_stamp:
+            self._last_stamp = stamp
+            self._now = when.timestamp()
+            if self._now >= self._next_sweep:
+                self._sweep()
+        bracket = tag.find("[")
+        program = tag[:bracket] if bracket > 0 else tag
+        daemon = program[program.rfind("/") + 1:]
+        if daemon not in pl.DAEMONS or ("/" not in program and not program.startswith("postfix")):
+            stats.skip("other program", line)
+            return NO_EVENTS
+        ctx = (line, stamp, when, host, tag)
+        head = message[:1]
+        if head == "N" and message.startswith("NOQUEUE: "):
+            events = self._action(ctx, None, message[9:])
+        elif head == "w" and message.startswith("warning: "):
+            events = self._warning(ctx, message[9:])
+        elif daemon == "smtpd" and head in "cd" and message.startswith(("connect from ", "disconnect from ")):
+            events = self._session(ctx, message)
+        else:
+            qid, sep, body = message.partition(": ")
+            if not sep or not pl.QUEUE_ID.fullmatch(qid):
+                return NO_EVENTS  # daemon chatter: statistics, lost connection, TLS, anvil...
+            events = self._queue_line(ctx, daemon, f"{host}/{qid}", qid, body)
+        if events:
+            stats.events += len(events)
+        return events
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"queues": self._queues, "sessions": self._sessions, "checks": self._checks,
+                "keys": self._keys.snapshot(), "now": self._now, "next_sweep": self._next_sweep}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._queues = dict(state.get("queues") or {})
+        self._sessions = dict(state.get("sessions") or {})
+        self._checks = dict(state.get("checks") or {})
+        self._keys.restore(state.get("keys") or {})
+        self._now = float(state.get("now") or 0.0)
+        self._next_sweep = float(state.get("next_sweep") or 0.0)
+
+    @property
+    def open_queues(self) -> int:
+        return len(self._queues)
+
+    # -- lines with a queue id -----------------------------------------------------------------------
+
+    def _queue_line(self, ctx: tuple, daemon: str, qkey: str, qid: str, body: str) -> Sequence[TrackingEvent]:
+        head = body[:3]
+        if head == "to=":
+            return self._delivery(ctx, daemon, qkey, qid, body)
+        queue = self._queues.get(qkey)
+        if head == "cli" and body.startswith("client="):
+            match = pl.CLIENT.match(body)
+            queue = self._queues[qkey] = {"t": self._now}
+            if match:
+                queue["ip"], queue["host"] = match.group("ip"), match.group("host")
+            session_key = f"{ctx[3]}/{ctx[4]}"
+            session = self._sessions.get(session_key) if daemon == "smtpd" else None
+            if session is not None:
+                session["qids"].append(qkey)
+                queue["sess"] = session_key
+            return NO_EVENTS
+        if head == "mes" and body.startswith("message-id="):
+            queue = self._touch(qkey, queue)
+            queue["mid"] = body[11:].strip() or None
+            return NO_EVENTS
+        if head == "fro" and daemon in ("qmgr", "oqmgr"):
+            return self._qmgr(ctx, qkey, qid, queue, body)
+        if body == "removed":
+            self._queues.pop(qkey, None)
+            return NO_EVENTS
+        action, sep, _rest = body.partition(": ")
+        if sep and action in pl.ACTIONS:
+            return self._action(ctx, qid, body)
+        return NO_EVENTS
+
+    def _touch(self, qkey: str, queue: dict[str, Any] | None) -> dict[str, Any]:
+        if queue is None:
+            queue = self._queues[qkey] = {}
+        queue["t"] = self._now
+        return queue
+
+    def _qmgr(self, ctx: tuple, qkey: str, qid: str, queue: dict | None, body: str) -> Sequence[TrackingEvent]:
+        match = pl.QMGR_FROM.match(body)
+        if match is None:
+            return NO_EVENTS
+        queue = self._touch(qkey, queue)
+        queue["from"] = match.group("sender")
+        if match.group("status") == "expired":
+            return self._expired(ctx, qid, queue)
+        queue["size"], queue["nrcpt"], queue["q"] = int(match.group("size")), int(match.group("nrcpt")), 1
+        if "sess" in queue:
+            return self._note_queued(ctx, qkey, queue)
+        return NO_EVENTS
+
+    def _delivery(self, ctx: tuple, daemon: str, qkey: str, qid: str, body: str) -> Sequence[TrackingEvent]:
+        match = pl.DELIVERY.match(body)
+        if match is None:
+            self.stats.skip("unparsed delivery", ctx[0])
+            return NO_EVENTS
+        disposition = _STATUS_DISPOSITION.get(match.group("status"))
+        if disposition is None:  # deliverable/undeliverable: address-verification probes, not mail
+            return NO_EVENTS
+        if daemon == "discard" and disposition is Disposition.DELIVERED:
+            disposition = Disposition.DELETED
+        queue = self._touch(qkey, self._queues.get(qkey))
+        recipient = match.group("rcpt") or None
+        relay, dsn = match.group("relay"), match.group("dsn")
+        reply, stage, remote = pl.split_relay_reply(match.group("text"))
+        code, status = pl.reply_codes(reply)
+        direction = self._delivery_direction(daemon, recipient)
+        failed = disposition is not Disposition.DELIVERED and disposition is not Disposition.DELETED
+        side = Side.REMOTE if remote or direction == Direction.OUTBOUND else Side.GATEWAY
+        if disposition is Disposition.DEFERRED and recipient:
+            queue.setdefault("deferred", {})[recipient] = [reply, dsn, stage, relay]
+        elif recipient and "deferred" in queue:
+            queue["deferred"].pop(recipient, None)
+        return (self._event(
+            ctx, 0, qid, queue, direction=direction, disposition=disposition, recipient=recipient,
+            relay=relay, smtp_code=code, enhanced_status=dsn or status, reply_text=reply, stage=stage,
+            rejected_by=(Side.REMOTE if remote else Side.GATEWAY) if failed else None, side=side,
+            classify_host=pl.relay_host(relay), extra={"orig_to": match.group("orig")} if match.group("orig") else None,
+        ),)
+
+    def _expired(self, ctx: tuple, qid: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
+        """qmgr gave up: one event per recipient still deferred, with the last reason it was given."""
+        waiting = queue.pop("deferred", None) or {None: [None, None, None, None]}
+        events = []
+        for index, (recipient, (reply, dsn, stage, relay)) in enumerate(sorted(waiting.items(), key=_by_rcpt)):
+            code, status = pl.reply_codes(reply)
+            direction = self._delivery_direction("smtp" if relay not in (None, "none", "local") else "", recipient)
+            events.append(self._event(
+                ctx, index, qid, queue, direction=direction, disposition=Disposition.EXPIRED, recipient=recipient,
+                relay=relay, smtp_code=code, enhanced_status=dsn or status, reply_text=reply, stage=stage,
+                rejected_by=Side.REMOTE if relay not in (None, "none") else Side.GATEWAY, side=Side.REMOTE,
+                classify_host=pl.relay_host(relay),
+            ))
+        return events
+
+    # -- rejects (with or without a queue id) -------------------------------------------------------
+
+    def _action(self, ctx: tuple, qid: str | None, text: str) -> Sequence[TrackingEvent]:
+        action, sep, rest = text.partition(": ")
+        disposition = pl.ACTIONS.get(action)
+        if not sep or disposition is None:
+            return NO_EVENTS  # filter:, warn:, redirect:, reject_warning: leave the mail alone
+        match = pl.SMTPD_REJECT.match(rest)
+        content = None if match else pl.CONTENT_REJECT.match(rest)
+        found = match or content
+        if found is None:
+            self.stats.skip("unparsed reject", ctx[0])
+            return NO_EVENTS
+        if match:
+            stage = match.group("stage")
+            if stage in ("VRFY", "ETRN"):
+                return NO_EVENTS  # no mail was offered
+            reply, helo = match.group("reply"), match.group("helo")
+        else:
+            stage, reply, helo = "DATA", found.group("reply") or "5.7.1 message content rejected", found.group("helo")
+        qkey = f"{ctx[3]}/{qid}" if qid else None
+        queue = self._queues.get(qkey) if qkey else None
+        sender = found.group("sender")
+        recipient = found.group("rcpt") or None
+        code, status = pl.reply_codes(reply)
+        direction = self._gateway_direction(sender, recipient)
+        event = self._event(
+            ctx, 0, qid, queue, direction=direction, disposition=Disposition(disposition), recipient=recipient,
+            sender=sender, client_ip=found.group("ip"), client_host=found.group("host"), helo=helo,
+            smtp_code=code, enhanced_status=status, reply_text=reply, stage=stage, rejected_by=Side.GATEWAY,
+            side=Side.GATEWAY,
+        )
+        if qkey and stage in ("DATA", "END-OF-MESSAGE"):
+            self._queues.pop(qkey, None)  # the whole message was refused: nothing more will be logged
+        return (event,)
+
+    def _warning(self, ctx: tuple, text: str) -> Sequence[TrackingEvent]:
+        qid, sep, rest = text.partition(": ")
+        if not sep or rest != "queue file size limit exceeded" or not pl.QUEUE_ID.fullmatch(qid):
+            return NO_EVENTS
+        qkey = f"{ctx[3]}/{qid}"
+        queue = self._queues.pop(qkey, None)
+        reply = pl.SIZE_LIMIT_REPLY
+        return (self._event(
+            ctx, 0, qid, queue, direction=self._gateway_direction(queue and queue.get("from"), None),
+            disposition=Disposition.REJECTED, smtp_code=552, enhanced_status="5.3.4",
+            reply_text=f"{reply} (inferred from 'queue file size limit exceeded': the client sent no SIZE)",
+            stage="END-OF-MESSAGE", rejected_by=Side.GATEWAY, side=Side.GATEWAY,
+        ),)
+
+    # -- smtpd sessions and the recipient limit ------------------------------------------------------
+
+    def _session(self, ctx: tuple, message: str) -> Sequence[TrackingEvent]:
+        key = f"{ctx[3]}/{ctx[4]}"
+        if message[0] == "c":
+            self._sessions[key] = {"t": self._now, "qids": [], "seen": {}}
+            return NO_EVENTS
+        session = self._sessions.pop(key, None)
+        if not session or not session["qids"]:
+            return NO_EVENTS
+        counts = {name: int(ok) for name, ok, _tried in pl.DISCONNECT_COUNT.findall(message)}
+        rcpt_ok, qids = counts.get("rcpt", 0), session["qids"]
+        # Only sessions whose every transaction was queued can be compared (an abandoned one has no nrcpt).
+        if "bdat" in counts or counts.get("data", 0) != len(qids) or rcpt_ok <= len(qids):
+            return NO_EVENTS
+        check_id = qids[0]
+        self._checks[check_id] = {"t": self._now, "qids": qids, "rcpt": rcpt_ok, "seen": session["seen"]}
+        for qkey in qids:
+            queue = self._queues.get(qkey)
+            if queue is not None:
+                queue["check"] = check_id
+        return self._run_check(ctx, check_id)
+
+    def _note_queued(self, ctx: tuple, qkey: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
+        """qmgr counted the message's recipients: hand them to its smtpd session or pending check."""
+        seen = {k: queue[k] for k in ("from", "ip", "host", "mid", "size", "nrcpt") if k in queue}
+        session = self._sessions.get(queue.get("sess", ""))
+        if session is not None and qkey in session["qids"]:
+            session["seen"][qkey] = seen
+            return NO_EVENTS
+        check = self._checks.get(queue.get("check", ""))
+        if check is None:
+            return NO_EVENTS
+        check["seen"][qkey] = seen
+        return self._run_check(ctx, queue["check"])
+
+    def _run_check(self, ctx: tuple, check_id: str) -> Sequence[TrackingEvent]:
+        check = self._checks[check_id]
+        seen = check["seen"]
+        if len(seen) < len(check["qids"]):
+            return NO_EVENTS  # wait for the remaining qmgr lines
+        del self._checks[check_id]
+        queued = sum(q["nrcpt"] for q in seen.values())
+        over = check["rcpt"] - queued
+        if over <= 0:
+            return NO_EVENTS
+        target = max(check["qids"], key=lambda k: seen[k]["nrcpt"])
+        queue = seen[target]
+        qid = target.split("/", 1)[1]
+        text = (f"{pl.TOO_MANY_RECIPIENTS_REPLY} (inferred, not logged by Postfix: the client's {check['rcpt']} "
+                f"accepted RCPT commands against {queued} queued recipient(s); {over} over smtpd_recipient_limit)")
+        return [self._event(
+            ctx, index, qid, queue, direction=self._gateway_direction(queue.get("from"), None),
+            disposition=Disposition.REJECTED, smtp_code=452, enhanced_status="4.5.3", reply_text=text,
+            stage="RCPT", rejected_by=Side.GATEWAY, side=Side.GATEWAY, nrcpt=check["rcpt"],
+            reason="toomanyconn", cause=Cause.GATEWAY_POLICY,
+        ) for index in range(over)]
+
+    # -- building events ---------------------------------------------------------------------------
+
+    def _event(self, ctx: tuple, index: int, qid: str | None, queue: dict[str, Any] | None, *,
+               direction: str, disposition: str, side: str, classify_host: str | None = None,
+               reason: str | None = None, cause: str | None = None, extra: dict | None = None,
+               **fields: Any) -> TrackingEvent:
+        line, stamp, when = ctx[0], ctx[1], ctx[2]
+        if queue:
+            fields.setdefault("sender", queue.get("from"))
+            fields.setdefault("client_ip", queue.get("ip"))
+            fields.setdefault("client_host", queue.get("host"))
+            fields.setdefault("message_id", queue.get("mid"))
+            fields.setdefault("size", queue.get("size"))
+            fields.setdefault("nrcpt", queue.get("nrcpt"))
+        reply = fields.get("reply_text")
+        if reason is None:
+            found = classify(smtp_code=fields.get("smtp_code"), enhanced_status=fields.get("enhanced_status"),
+                             text=reply, stage=fields.get("stage"), side=str(side),
+                             disposition=str(disposition), host=classify_host)
+            reason, cause = found.reason, found.cause
+        return TrackingEvent(
+            time=when, source=SOURCE, source_key=self._keys.key(stamp, line, index),
+            direction=str(direction), disposition=str(disposition), queue_id=qid,
+            dnsbl_zone=dnsbl_zone_in(reply) if disposition != Disposition.DELIVERED else None,
+            reason=reason, cause=str(cause) if cause else None, extra=extra or {}, **fields,
+        )
+
+    def _is_local(self, domain: str) -> bool:
+        known = self._local_cache.get(domain)
+        if known is None:
+            known = any(domain == d or domain.endswith("." + d) for d in self.local_domains)
+            if len(self._local_cache) < 100_000:
+                self._local_cache[domain] = known
+        return known
+
+    def _delivery_direction(self, daemon: str, recipient: str | None) -> str:
+        """Mailbox delivery here is inbound, relaying away outbound; Settings.local_domains decides first."""
+        domain = split_domain(recipient) if self.local_domains else None
+        if domain:
+            return Direction.INBOUND if self._is_local(domain) else Direction.OUTBOUND
+        if daemon in pl.LOCAL_AGENTS:
+            return Direction.INBOUND
+        if daemon in pl.REMOTE_AGENTS:
+            return Direction.OUTBOUND
+        return Direction.UNKNOWN
+
+    def _gateway_direction(self, sender: str | None, recipient: str | None) -> str:
+        """What our gateway refused came from outside, unless one of our users sent it to another domain."""
+        if self.local_domains:
+            sender_domain, recipient_domain = split_domain(sender), split_domain(recipient)
+            if sender_domain and recipient_domain and self._is_local(sender_domain) \
+                    and not self._is_local(recipient_domain):
+                return Direction.OUTBOUND
+        return Direction.INBOUND
+
+    def _sweep(self) -> None:
+        """Forget state that no line closed (log starting mid-way, killed daemons, abandoned sessions)."""
+        now = self._now
+        self._next_sweep = now + SWEEP_EVERY
+        self._queues = {k: q for k, q in self._queues.items()
+                        if now - q.get("t", now) < (QUEUED_TTL if q.get("q") else SHORT_TTL)}
+        self._sessions = {k: s for k, s in self._sessions.items() if now - s["t"] < SHORT_TTL}
+        self._checks = {k: c for k, c in self._checks.items() if now - c["t"] < SHORT_TTL}
+
+
+def _by_rcpt(item: tuple[str | None, Any]) -> str:
+    return item[0] or ""
+
+
+__all__ = ["SOURCE", "PostfixParser"]

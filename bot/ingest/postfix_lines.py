@@ -1,0 +1,117 @@
+"""The shapes of Postfix log messages: compiled patterns and small pure helpers, no state.
+
+Every pattern below matches what Postfix 3.x writes (smtpd.c, cleanup, qmgr, the delivery agents'
+`to=<...>, relay=..., status=...` lines, postscreen); the examples next to them are real formats.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Short queue ids are upper-case hex; long ones (enable_long_queue_ids) are base-52 with a 'z' separator.
+QUEUE_ID = re.compile(r"(?:[0-9A-F]{6,}|[0-9A-Za-y]{8,}z[0-9A-Za-y]{4,})")
+
+#: The daemons whose lines we read or knowingly ignore; a tag with another program is a foreign line.
+DAEMONS = frozenset({
+    "smtpd", "cleanup", "qmgr", "oqmgr", "smtp", "lmtp", "local", "virtual", "pipe", "bounce", "error",
+    "discard", "retry", "postscreen", "pickup", "master", "anvil", "scache", "tlsmgr", "tlsproxy", "dnsblog",
+    "postlogd", "proxymap", "trivial-rewrite", "verify", "flush", "showq", "sendmail", "postqueue",
+    "postsuper", "postdrop", "postfix-script", "postfix", "postmap", "postalias", "spawn", "qmqpd",
+    "smtp-sink", "postmulti",
+})
+
+#: Delivery agents that put mail into a mailbox here (inbound) and the one that relays it away (outbound).
+LOCAL_AGENTS = frozenset({"local", "virtual", "lmtp", "pipe"})
+REMOTE_AGENTS = frozenset({"smtp"})
+
+# "QID: to=<a@b>, orig_to=<c@d>, relay=mx.b[192.0.2.1]:25, conn_use=2, delay=0.4, delays=0/0/0.2/0.2,
+#  dsn=5.1.1, status=bounced (host mx.b[192.0.2.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))"
+DELIVERY = re.compile(
+    r"to=<(?P<rcpt>[^>]*)>, (?:orig_to=<(?P<orig>[^>]*)>, )?relay=(?P<relay>[^,]*), (?:conn_use=\d+, )?"
+    r"delay=[^,]*, delays=[^,]*, dsn=(?P<dsn>[^,]*), status=(?P<status>[a-z]+)(?: \((?P<text>.*)\))?$"
+)
+
+# "host mx.b[192.0.2.1] said: 550 5.1.1 text (in reply to RCPT TO command)", "... refused to talk to me: 554 ..."
+REMOTE_REPLY = re.compile(
+    r"^host (?P<host>[^\[\s]*)\[(?P<ip>[^\]]*)\](?::\d+)? (?P<verb>said|refused to talk to me): (?P<reply>.*?)"
+    r"(?: \(in reply to (?P<command>.+?) command\))?$"
+)
+
+# "QID: from=<a@b>, size=888, nrcpt=1 (queue active)" and "QID: from=<a@b>, status=expired, returned to sender"
+QMGR_FROM = re.compile(r"from=<(?P<sender>[^>]*)>, (?:size=(?P<size>\d+), nrcpt=(?P<nrcpt>\d+)|status=(?P<status>\w+))")
+
+# "QID: client=mail.example[192.0.2.1]" (maybe ", sasl_method=..." after it)
+CLIENT = re.compile(r"client=(?P<host>[^\[\s]*)\[(?P<ip>[^\]]*)\]")
+
+# "NOQUEUE: reject: RCPT from h[192.0.2.1]: 550 5.1.1 <x>: ...; from=<a> to=<b> proto=ESMTP helo=<h>"
+# postscreen: "NOQUEUE: reject: RCPT from [192.0.2.1]:5678: 550 5.7.1 ...; from=<a>, to=<b>, proto=ESMTP, helo=<h>"
+# CONNECT stage: "NOQUEUE: reject: CONNECT from h[192.0.2.1]: 554 5.7.1 ...; proto=SMTP"
+SMTPD_REJECT = re.compile(
+    r"(?P<stage>[A-Z][A-Z-]*) from (?P<host>[^\[\s]*)\[(?P<ip>[^\]]*)\](?::\d+)?: (?P<reply>.*?)"
+    r"(?:; from=<(?P<sender>[^>]*)>)?(?:,? to=<(?P<rcpt>[^>]*)>)?(?:[;,]? proto=(?P<proto>[A-Za-z]+))?"
+    r"(?:,? helo=<(?P<helo>[^>]*)>)?$"
+)
+
+# cleanup header/body checks: "QID: reject: header Subject: x from h[192.0.2.1]; from=<a> to=<b> proto=ESMTP
+#  helo=<h>: 5.7.1 message content rejected"
+CONTENT_REJECT = re.compile(
+    r"(?P<what>header|body) (?P<content>.*?) from (?:(?P<host>[^\[\s;]*)\[(?P<ip>[^\]]*)\]|local)"
+    r"(?:; from=<(?P<sender>[^>]*)>)?(?: to=<(?P<rcpt>[^>]*)>)?(?: proto=\S+)?(?: helo=<(?P<helo>[^>]*)>)?"
+    r"(?:: (?P<reply>.*))?$"
+)
+
+# smtpd "disconnect from h[192.0.2.1] ehlo=1 mail=1 rcpt=9 data=1 quit=1 commands=13"
+DISCONNECT_COUNT = re.compile(r" (rcpt|data|bdat)=(\d+)(?:/(\d+))?")
+
+# "550 5.1.1 text", "550-5.7.26 text", "5.7.1 text" (milters often give only the enhanced status)
+_CODES = re.compile(r"^(?:(?P<code>[245]\d\d)(?:[ -]|$))?(?:(?P<status>[245]\.\d{1,3}\.\d{1,3})\b)?")
+
+#: "in reply to X command" -> the SMTP stage vocabulary of bot.reasons.classify
+COMMAND_STAGES = {
+    "RCPT TO": "RCPT", "MAIL FROM": "MAIL", "end of DATA": "END-OF-MESSAGE", "DATA": "DATA",
+    "BDAT": "DATA", "EHLO": "HELO", "HELO": "HELO", "LHLO": "HELO", "XFORWARD": "CONNECT",
+    "STARTTLS": "HELO", "AUTH": "HELO",
+}
+
+#: The actions Postfix logs with a queue id (or NOQUEUE) and what they mean for the message.
+ACTIONS = {
+    "reject": "rejected", "milter-reject": "rejected",
+    "discard": "deleted", "milter-discard": "deleted",
+    "hold": "quarantined", "milter-hold": "quarantined",
+}
+
+#: What the client is told when cleanup hits message_size_limit without a declared SIZE (smtpd.c).
+SIZE_LIMIT_REPLY = "552 5.3.4 Message size exceeds fixed limit"
+#: What smtpd tells a client over smtpd_recipient_limit (smtpd.c); Postfix does not log it.
+TOO_MANY_RECIPIENTS_REPLY = "452 4.5.3 Error: too many recipients"
+
+
+def reply_codes(reply: str | None) -> tuple[int | None, str | None]:
+    """The SMTP code and enhanced status at the start of a reply ('550-5.7.26 ...' -> (550, '5.7.26'))."""
+    if not reply:
+        return None, None
+    match = _CODES.match(reply)
+    if match is None:  # pragma: no cover - the pattern matches the empty prefix
+        return None, None
+    code = match.group("code")
+    return (int(code) if code else None), match.group("status")
+
+
+def relay_host(relay: str | None) -> str | None:
+    """'mx.b.example[192.0.2.1]:25' -> 'mx.b.example'; 'none'/'local' stay as they are."""
+    if not relay:
+        return None
+    return relay.split("[", 1)[0] or None
+
+
+def split_relay_reply(text: str | None) -> tuple[str | None, str | None, bool]:
+    """A delivery line's parenthesised text -> (reply text, stage, whether the remote host said it)."""
+    if not text:
+        return None, None, False
+    match = REMOTE_REPLY.match(text)
+    if match is None:
+        return text, None, False
+    if match.group("verb") != "said":
+        return match.group("reply"), "CONNECT", True
+    command = match.group("command")
+    return match.group("reply"), COMMAND_STAGES.get(command or "", command), True

@@ -1,0 +1,283 @@
+"""Feed a log file to a parser and store its events, resumably.
+
+Every batch is one transaction holding the batch's events AND the stream's cursor (inode, byte offset of
+the next unread line, the parser's pending state). Whatever kills the process, the store holds either
+the batch with its cursor or neither, so a rerun continues from exactly the line after the last batch with
+exactly the parser state of that moment: no event lost, none twice (source keys make a repeat harmless
+anyway). `follow` tails the file and survives rotation (a new inode at the path) and truncation.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Connection, select, update
+
+from bot.ingest import make_parser
+from bot.ingest.base import LogParser, ParseStats
+from bot.store import Store
+from storage import queries
+from storage.models import IngestCursor
+
+#: Lines per transaction: large enough to amortise the commit, small enough to keep a batch in memory.
+BATCH_LINES = 20_000
+#: While following: poll the file this often (what was read is committed before each pause).
+FOLLOW_POLL = 0.25
+
+
+@dataclass
+class IngestResult:
+    """What one stream's ingestion did; `stats` are the parser's counters for the lines read this run."""
+
+    path: str
+    stats: ParseStats
+    new_events: int = 0
+    seconds: float = 0.0
+    resumed_at: int = 0
+    rotations: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def lines_per_second(self) -> float:
+        return self.stats.lines / self.seconds if self.seconds > 0 else 0.0
+
+
+Progress = Callable[[IngestResult, int, int], None]  # (result so far, bytes read, bytes total)
+
+
+@dataclass
+class _Cursor:
+    inode: int | None
+    offset: int
+    state: dict[str, Any]
+
+
+@dataclass
+class _Stream:
+    """The file being read: its path (the cursor's key), open handle, inode, offset and unsaved rows."""
+
+    path: str
+    handle: IO[bytes]
+    inode: int = 0
+    offset: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Ingestor:
+    """Ingests files of one source into a store (one cursor per file, keyed by its real path)."""
+
+    def __init__(self, store: Store, source: str, *, batch_lines: int = BATCH_LINES,
+                 parser_options: dict[str, Any] | None = None) -> None:
+        self.store = store
+        self.source = source
+        self.batch_lines = batch_lines
+        self.parser_options = dict(parser_options or {})
+        self.stop_requested = False
+
+    # -- cursor ------------------------------------------------------------------------------------
+
+    def _load_cursor(self, stream: str) -> _Cursor | None:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(IngestCursor.inode, IngestCursor.offset, IngestCursor.state).where(
+                IngestCursor.source == self.source, IngestCursor.stream == stream)).first()
+        if row is None:
+            return None
+        return _Cursor(row.inode, int(row.offset or 0), dict(row.state or {}))
+
+    def _save(self, conn: Connection, stream: str, inode: int, offset: int, state: dict[str, Any]) -> None:
+        values = {"inode": inode, "offset": offset, "state": state, "updated_at": datetime.now(UTC)}
+        done = conn.execute(update(IngestCursor).where(
+            IngestCursor.source == self.source, IngestCursor.stream == stream).values(**values))
+        if not done.rowcount:
+            conn.execute(IngestCursor.__table__.insert().values(source=self.source, stream=stream, **values))
+
+    def _commit(self, parser: LogParser, s: _Stream) -> int:
+        """One transaction: the events read since the last commit and the cursor just after them."""
+        state = {"parser": parser.snapshot(), "reference": parser_reference(parser).isoformat()}
+        with self.store.engine.begin() as conn:
+            new = queries.insert_events(conn, s.rows)
+            self._save(conn, s.path, s.inode, s.offset, state)
+        s.rows.clear()
+        return new
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def ingest(self, path: str | Path, *, follow: bool = False, progress: Progress | None = None) -> IngestResult:
+        """Read `path` from its cursor to the end (and on, when following). Raises OSError if unreadable."""
+        stream = os.path.realpath(path)
+        handle = open(stream, "rb")  # noqa: SIM115 - kept open across rotations, closed below
+        try:
+            return self._run(_Stream(stream, handle), follow, progress)
+        finally:
+            handle.close()
+
+    def _run(self, s: _Stream, follow: bool, progress: Progress | None) -> IngestResult:
+        info = os.fstat(s.handle.fileno())
+        s.inode = info.st_ino
+        cursor = self._load_cursor(s.path)
+        reference = datetime.fromtimestamp(info.st_mtime, UTC)
+        notes: list[str] = []
+        state: dict[str, Any] = {}
+        if cursor is not None and cursor.inode == info.st_ino and cursor.offset <= info.st_size:
+            s.offset = cursor.offset
+            state = cursor.state.get("parser") or {}
+            saved = cursor.state.get("reference")
+            reference = max(reference, datetime.fromisoformat(saved)) if saved else reference
+        elif cursor is not None:
+            notes.append(self._drain_rotated(s.path, cursor))
+            state = self._load_cursor(s.path).state.get("parser") or {}  # type: ignore[union-attr]
+        parser = make_parser(self.source, reference=reference, **self.parser_options)
+        if state:
+            parser.restore(state)
+        result = IngestResult(path=s.path, stats=parser.stats, resumed_at=s.offset, notes=notes)
+        started = time.monotonic()
+        s.handle.seek(s.offset)
+        must_save = cursor is None
+        while True:
+            if self._read_to_end(parser, s, result, partial_ok=not follow, progress=progress) or must_save:
+                result.new_events += self._commit(parser, s)
+                must_save = False
+            result.seconds = time.monotonic() - started
+            if progress:
+                progress(result, s.offset, max(s.offset, os.fstat(s.handle.fileno()).st_size))
+            if not follow or self.stop_requested:
+                return result
+            time.sleep(FOLLOW_POLL)
+            set_reference(parser, datetime.now(UTC))
+            change = _rotated(s)
+            if change == "truncated":
+                s.offset = 0
+                s.handle.seek(0)
+                must_save = True
+                result.rotations += 1
+                result.notes.append("the file was truncated: read again from its start")
+            elif change == "replaced":
+                # Finish the old file first (Postfix may have written to it after the rename), then switch.
+                if self._read_to_end(parser, s, result, partial_ok=True, progress=None):
+                    result.new_events += self._commit(parser, s)
+                s.handle.close()
+                s.handle = open(s.path, "rb")  # noqa: SIM115
+                s.inode, s.offset = os.fstat(s.handle.fileno()).st_ino, 0
+                must_save = True
+                result.rotations += 1
+                result.notes.append("the file was rotated: following the new one")
+
+    def _read_to_end(self, parser: LogParser, s: _Stream, result: IngestResult, *, partial_ok: bool,
+                     progress: Progress | None) -> bool:
+        """Feed every complete line; commit each full batch. True if lines are left uncommitted."""
+        pending = 0
+        feed, rows = parser.feed, s.rows
+        for raw, end in _lines(s.handle, s.offset, partial_ok=partial_ok):
+            s.offset = end
+            for event in feed(raw.decode("utf-8", "replace").rstrip("\r\n")):
+                rows.append(event.as_row())
+            pending += 1
+            if pending >= self.batch_lines:
+                result.new_events += self._commit(parser, s)
+                pending = 0
+                if progress:
+                    progress(result, s.offset, max(s.offset, os.fstat(s.handle.fileno()).st_size))
+            if self.stop_requested:
+                break
+        return pending > 0
+
+    def _drain_rotated(self, stream: str, cursor: _Cursor) -> str:
+        """The cursor's inode is no longer at the path: finish that file where rotation put it, if found."""
+        old = _find_by_inode(stream, cursor.inode)
+        if old is None:
+            return "the file was replaced since the last run and its old copy was not found: starting at its top"
+        parser = make_parser(self.source, reference=datetime.fromtimestamp(os.stat(old).st_mtime, UTC),
+                             **self.parser_options)
+        parser.restore(cursor.state.get("parser") or {})
+        rows: list[dict[str, Any]] = []
+        offset = cursor.offset
+        with open(old, "rb") as handle:
+            handle.seek(offset)
+            for raw, end in _lines(handle, offset, partial_ok=True):
+                offset = end
+                rows.extend(e.as_row() for e in parser.feed(raw.decode("utf-8", "replace").rstrip("\r\n")))
+        # The path's new file starts at 0 with the state the old one ended with.
+        with open(stream, "rb") as current:
+            self._commit(parser, _Stream(stream, current, os.fstat(current.fileno()).st_ino, 0, rows))
+        return f"finished the rotated file {old} first"
+
+
+def parser_reference(parser: LogParser) -> datetime:
+    clock = getattr(parser, "clock", None)
+    return clock.reference if clock is not None else datetime.now(UTC)
+
+
+def set_reference(parser: LogParser, when: datetime) -> None:
+    clock = getattr(parser, "clock", None)
+    if clock is not None and when > clock.reference:
+        clock.reference = when
+
+
+def _lines(handle: IO[bytes], offset: int, *, partial_ok: bool) -> Iterator[tuple[bytes, int]]:
+    """(line, offset after it) from the handle's position; an unterminated last line only if partial_ok."""
+    for raw in handle:
+        if not raw.endswith(b"\n") and not partial_ok:
+            handle.seek(offset)  # the writer is mid-line: read it whole next time
+            return
+        offset += len(raw)
+        yield raw, offset
+
+
+def _rotated(s: _Stream) -> str | None:
+    """'replaced' (a new inode at the path), 'truncated' (copytruncate) or None."""
+    try:
+        now = os.stat(s.path)
+    except FileNotFoundError:
+        return None  # between rename and create: look again next poll
+    if now.st_ino != s.inode:
+        return "replaced"
+    if now.st_size < s.offset:
+        return "truncated"
+    return None
+
+
+def _find_by_inode(stream: str, inode: int | None) -> str | None:
+    if inode is None:
+        return None
+    folder, name = os.path.split(stream)
+    try:
+        entries = list(os.scandir(folder or "."))
+    except OSError:
+        return None
+    for entry in entries:
+        if entry.name != name and entry.name.startswith(name) and entry.inode() == inode and entry.is_file():
+            return entry.path
+    return None
+
+
+@dataclass
+class IngestSummary:
+    """The results of ingesting several files of one source."""
+
+    source: str
+    results: list[IngestResult]
+
+    def line(self) -> str:
+        """One line: totals over the files."""
+        lines = sum(r.stats.lines for r in self.results)
+        events = sum(r.stats.events for r in self.results)
+        new = sum(r.new_events for r in self.results)
+        skipped = sum(r.stats.skipped for r in self.results)
+        seconds = sum(r.seconds for r in self.results)
+        rate = lines / seconds if seconds > 0 else 0.0
+        files = f"{len(self.results)} file{'s' if len(self.results) != 1 else ''}"
+        return (f"{self.source}: {files}, {lines:,} lines, {events:,} events ({new:,} new), {skipped:,} skipped "
+                f"in {seconds:.1f}s ({rate:,.0f} lines/s)")
+
+
+def ingest_files(store: Store, paths: list[str | Path] | list[Path] | list[str], *, source_name: str = "postfix",
+                 parser_options: dict[str, Any] | None = None, progress: Progress | None = None) -> IngestSummary:
+    """Ingest each file to its end (one cursor each): the library form of `bouncebot ingest SOURCE FILE...`."""
+    ingestor = Ingestor(store, source_name, parser_options=parser_options)
+    return IngestSummary(source_name, [ingestor.ingest(path, progress=progress) for path in paths])
