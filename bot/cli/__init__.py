@@ -23,6 +23,7 @@ from storage.db import StoreError
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.ingest",
     "bot.cli.events",
+    "bot.cli.digest",
     "bot.cli.blacklist",
     "bot.cli.why",
     "bot.cli.admin",

@@ -1,0 +1,293 @@
+"""What a digest says, computed from the rollup only: totals, causes, top senders, likely false positives...
+
+`compute_digest` refreshes the rollup for the days it needs (the period, the comparison days, the 14-day trend
+and the false-positive look-back), then runs a handful of GROUP BY queries on it. It never reads raw events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.digest import rollup
+from bot.digest.ipstatus import IpStatusReport
+from bot.digest.period import Period, day_bounds
+from bot.store import Store
+from storage.models import DigestRollup as R
+
+TOP_N = 5                 # top senders, domains, IPs (each gets a "Why?" button)
+LIST_N = 10               # invalid recipients, outbound bounces by remote domain, likely false positives
+TREND_DAYS = 14
+LOOKBACK_DAYS = 14        # "had mail accepted in the previous weeks", and "newly": not blocked in them
+UNUSUAL_RATIO = 1.5       # a total above 1.5 x its average (and by more than UNUSUAL_MIN) is worth a word
+UNUSUAL_MIN = 20
+
+
+@dataclass(frozen=True)
+class Totals:
+    current: int
+    previous: int       # the period before
+    average: float      # per period, over the baseline periods before
+    baseline_periods: int
+
+    @property
+    def unusual(self) -> bool:
+        return self.current > self.average * UNUSUAL_RATIO and self.current - self.average > UNUSUAL_MIN
+
+
+@dataclass(frozen=True)
+class TopItem:
+    """A sender, domain, IP, recipient or remote domain with its count and its most frequent reason."""
+
+    kind: str           # address | domain | ip | recipient | recipient_domain (bot.targets kinds)
+    value: str
+    count: int
+    reason: str
+    cause: str
+    accepted_before: int = 0   # false positives: mail accepted from it in the look-back
+
+
+@dataclass
+class Digest:
+    zone: str
+    period: Period
+    generated_at: datetime
+    hours_in_period: float
+    blocked: Totals
+    bounced: Totals
+    accepted: int
+    by_cause: list[tuple[str, int]]
+    by_reason: list[tuple[str, int]]
+    top_senders: list[TopItem]
+    top_domains: list[TopItem]
+    top_ips: list[TopItem]
+    false_positives: list[TopItem]
+    invalid_recipients: list[TopItem]
+    outbound_bounces: list[TopItem]
+    chart_buckets: list[tuple[str, dict[str, int]]]   # (label, {cause: blocked}) per hour (or per day)
+    trend: list[tuple[date, int, int]]                 # (day, blocked, bounced) over TREND_DAYS
+    ip_status: IpStatusReport = field(default_factory=IpStatusReport)
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing worth a look: ordinary totals, no likely false positive, no listing or change of our IPs."""
+        return not (self.blocked.unusual or self.bounced.unusual or self.false_positives
+                    or self.ip_status.listed or self.ip_status.changes)
+
+    def to_json(self) -> dict[str, Any]:
+        def items(rows: list[TopItem]) -> list[dict[str, Any]]:
+            return [vars(r).copy() for r in rows]
+        return {
+            "zone": self.zone, "first_day": self.period.first.isoformat(), "last_day": self.period.last.isoformat(),
+            "hours": self.hours_in_period, "generated_at": self.generated_at.isoformat(), "quiet": self.quiet,
+            "blocked": vars(self.blocked).copy(), "bounced": vars(self.bounced).copy(), "accepted": self.accepted,
+            "by_cause": dict(self.by_cause), "by_reason": dict(self.by_reason),
+            "top_senders": items(self.top_senders), "top_domains": items(self.top_domains),
+            "top_ips": items(self.top_ips), "false_positives": items(self.false_positives),
+            "invalid_recipients": items(self.invalid_recipients), "outbound_bounces": items(self.outbound_bounces),
+            "chart": [{"label": label, "causes": causes} for label, causes in self.chart_buckets],
+            "trend": [{"day": d.isoformat(), "blocked": b, "bounced": x} for d, b, x in self.trend],
+            "outbound_ips": self.ip_status.to_json(),
+        }
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def needed_days(period: Period) -> list[date]:
+    """Every local day the digest of `period` reads: comparison, baseline, trend and look-back."""
+    baseline = baseline_periods(period)
+    earliest = min(period.shifted(-baseline).first, period.last - timedelta(days=TREND_DAYS - 1),
+                   period.first - timedelta(days=LOOKBACK_DAYS))
+    return _days(earliest, period.last)
+
+
+def baseline_periods(period: Period) -> int:
+    """How many earlier periods the average uses: 7 days for a daily digest, 4 weeks for a weekly one."""
+    return max(1, min(7, 28 // period.days))
+
+
+class _Q:
+    """The rollup queries of one digest: zone and day range bound once."""
+
+    def __init__(self, session: Session, zone: str, period: Period) -> None:
+        self.session, self.zone, self.period = session, zone, period
+        self.first, self.last = period.first.isoformat(), period.last.isoformat()
+
+    def where(self, kind: str, dispositions: tuple[str, ...], first: str | None = None,
+              last: str | None = None) -> Any:
+        return and_(R.zone == self.zone, R.kind == kind, R.day >= (first or self.first),
+                    R.day <= (last or self.last), R.disposition.in_(dispositions))
+
+    def top(self, kind: str, dispositions: tuple[str, ...], limit: int, *extra: Any) -> list[tuple[str, int]]:
+        total = func.sum(R.count).label("n")
+        stmt = (select(R.key, total).where(self.where(kind, dispositions), *extra)
+                .group_by(R.key).order_by(total.desc(), R.key).limit(limit))
+        return [(key, int(n)) for key, n in self.session.execute(stmt)]
+
+    def main_reasons(self, kind: str, dispositions: tuple[str, ...], keys: list[str]) -> dict[str, tuple[str, str]]:
+        """{key: (reason, cause)} with the most events for each key."""
+        if not keys:
+            return {}
+        total = func.sum(R.count).label("n")
+        stmt = (select(R.key, R.reason, R.cause, total).where(self.where(kind, dispositions), R.key.in_(keys))
+                .group_by(R.key, R.reason, R.cause))
+        best: dict[str, tuple[int, str, str]] = {}
+        for key, reason, cause, n in self.session.execute(stmt):
+            current = best.get(key)
+            if current is None or (int(n), reason) > (current[0], current[1]):
+                best[key] = (int(n), reason, cause)
+        return {key: (reason or "undefined", cause or "unknown") for key, (_, reason, cause) in best.items()}
+
+    def items(self, kind: str, target_kind: str, dispositions: tuple[str, ...], limit: int,
+              *extra: Any) -> list[TopItem]:
+        rows = self.top(kind, dispositions, limit, *extra)
+        reasons = self.main_reasons(kind, dispositions, [k for k, _ in rows])
+        return [TopItem(target_kind, key, n, *reasons.get(key, ("undefined", "unknown"))) for key, n in rows]
+
+
+def _totals_by_day(q: _Q, first: date, last: date) -> dict[date, dict[str, int]]:
+    stmt: Select[Any] = (select(R.day, R.disposition, func.sum(R.count))
+                         .where(R.zone == q.zone, R.kind == "total", R.day >= first.isoformat(),
+                                R.day <= last.isoformat())
+                         .group_by(R.day, R.disposition))
+    out: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for day, disposition, n in q.session.execute(stmt):
+        out[date.fromisoformat(day)][_outcome(disposition)] += int(n)
+    return out
+
+
+def _outcome(disposition: str) -> str:
+    if disposition in rollup.BLOCKED:
+        return "blocked"
+    if disposition in rollup.BOUNCED:
+        return "bounced"
+    if disposition in rollup.ACCEPTED:
+        return "accepted"
+    return "other"
+
+
+def _sum(by_day: dict[date, dict[str, int]], period: Period, outcome: str) -> int:
+    return sum(by_day.get(d, {}).get(outcome, 0) for d in period.day_list())
+
+
+def _totals(by_day: dict[date, dict[str, int]], period: Period, outcome: str) -> Totals:
+    k = baseline_periods(period)
+    earlier = [_sum(by_day, period.shifted(-i), outcome) for i in range(1, k + 1)]
+    return Totals(_sum(by_day, period, outcome), earlier[0], sum(earlier) / k, k)
+
+
+def _breakdown(q: _Q) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Counts of blocked and bounced mail by cause and by reason, largest first."""
+    stmt = (select(R.cause, R.reason, func.sum(R.count))
+            .where(q.where("total", rollup.BLOCKED + rollup.BOUNCED)).group_by(R.cause, R.reason))
+    causes: dict[str, int] = defaultdict(int)
+    reasons: dict[str, int] = defaultdict(int)
+    for cause, reason, n in q.session.execute(stmt):
+        causes[cause or "unknown"] += int(n)
+        reasons[reason or "undefined"] += int(n)
+    order = lambda d: sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))  # noqa: E731
+    return order(causes), order(reasons)
+
+
+def _false_positives(q: _Q, kind: str, target_kind: str) -> list[TopItem]:
+    """Keys blocked in the period, not blocked in the look-back, with mail accepted in the look-back."""
+    look_first = (q.period.first - timedelta(days=LOOKBACK_DAYS)).isoformat()
+    look_last = (q.period.first - timedelta(days=1)).isoformat()
+    before = aliased(R)
+
+    def seen(dispositions: tuple[str, ...], inbound_only: bool) -> Any:
+        cond = [before.zone == q.zone, before.kind == kind, before.key == R.key, before.day >= look_first,
+                before.day <= look_last, before.disposition.in_(dispositions)]
+        if inbound_only:
+            cond.append(before.direction == "inbound")
+        return exists(select(before.id).where(*cond))
+
+    rows = q.top(kind, rollup.BLOCKED, LIST_N, R.key != "<>", seen(rollup.ACCEPTED, True),
+                 ~seen(rollup.BLOCKED, False))
+    if not rows:
+        return []
+    keys = [k for k, _ in rows]
+    accepted = dict(q.session.execute(
+        select(R.key, func.sum(R.count))
+        .where(R.zone == q.zone, R.kind == kind, R.key.in_(keys), R.day >= look_first, R.day <= look_last,
+               R.disposition.in_(rollup.ACCEPTED), R.direction == "inbound").group_by(R.key)).all())
+    reasons = q.main_reasons(kind, rollup.BLOCKED, keys)
+    return [TopItem(target_kind, key, n, *reasons.get(key, ("undefined", "unknown")),
+                    accepted_before=int(accepted.get(key, 0))) for key, n in rows]
+
+
+def _local_recipient(local_domains: tuple[str, ...]) -> tuple[Any, ...]:
+    if not local_domains:
+        return ()
+    escaped = [d.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for d in local_domains]
+    return (or_(*(R.key.like(f"%@{d}", escape="\\") for d in escaped)),)
+
+
+def _hour_buckets(q: _Q, zone: ZoneInfo) -> list[tuple[str, dict[str, int]]]:
+    """Blocked per local hour by cause (a 23- or 25-hour day keeps its real hours); per day for longer periods."""
+    if q.period.days > 1:
+        stmt = (select(R.day, R.cause, func.sum(R.count)).where(q.where("total", rollup.BLOCKED))
+                .group_by(R.day, R.cause))
+        per_day: dict[str, dict[str, int]] = {d.isoformat(): {} for d in q.period.day_list()}
+        for day, cause, n in q.session.execute(stmt):
+            per_day[day][cause or "unknown"] = int(n)
+        return [(date.fromisoformat(d).strftime("%a %d"), c) for d, c in per_day.items()]
+    start, end = day_bounds(q.period.last, zone)
+    hours = round((end - start).total_seconds() / 3600)
+    buckets: list[dict[str, int]] = [{} for _ in range(hours)]
+    stmt = (select(R.key, R.cause, func.sum(R.count)).where(q.where("hour", rollup.BLOCKED))
+            .group_by(R.key, R.cause))
+    for key, cause, n in q.session.execute(stmt):
+        index = int(key)
+        if 0 <= index < hours:
+            buckets[index][cause or "unknown"] = int(n)
+    labels = [(start + timedelta(hours=i)).astimezone(zone).strftime("%H") for i in range(hours)]
+    return list(zip(labels, buckets, strict=True))
+
+
+def compute_digest(
+    store: Store,
+    period: Period,
+    zone: ZoneInfo,
+    *,
+    local_domains: tuple[str, ...] = (),
+    ip_status: IpStatusReport | None = None,
+    now: datetime | None = None,
+) -> Digest:
+    """Refresh the rollup for the days needed, then read every section from it."""
+    now = now or datetime.now(UTC)
+    days = needed_days(period)
+    rollup.refresh(store.engine, zone, days, now=now)
+    with store.session() as session:
+        q = _Q(session, zone.key, period)
+        by_day = _totals_by_day(q, days[0], days[-1])
+        by_cause, by_reason = _breakdown(q)
+        trend_days = _days(period.last - timedelta(days=TREND_DAYS - 1), period.last)
+        start, _ = day_bounds(period.first, zone)
+        _, end = day_bounds(period.last, zone)
+        return Digest(
+            zone=zone.key, period=period, generated_at=now,
+            hours_in_period=round((end - start).total_seconds() / 3600, 2),
+            blocked=_totals(by_day, period, "blocked"), bounced=_totals(by_day, period, "bounced"),
+            accepted=_sum(by_day, period, "accepted"),
+            by_cause=by_cause, by_reason=by_reason,
+            top_senders=q.items("sender", "address", rollup.BLOCKED, TOP_N),
+            top_domains=q.items("domain", "domain", rollup.BLOCKED, TOP_N),
+            top_ips=q.items("ip", "ip", rollup.BLOCKED, TOP_N),
+            false_positives=(_false_positives(q, "sender", "address") + _false_positives(q, "domain", "domain")),
+            invalid_recipients=q.items("recipient", "recipient", rollup.BLOCKED + rollup.BOUNCED, LIST_N,
+                                       *_local_recipient(local_domains)),
+            outbound_bounces=q.items("remote_domain", "recipient_domain", rollup.BOUNCED, LIST_N),
+            chart_buckets=_hour_buckets(q, zone),
+            trend=[(d, by_day.get(d, {}).get("blocked", 0), by_day.get(d, {}).get("bounced", 0))
+                   for d in trend_days],
+            ip_status=ip_status or IpStatusReport(),
+        )
