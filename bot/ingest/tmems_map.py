@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from ipaddress import ip_address
 from typing import Any
 
 from bot.config import Settings
@@ -78,7 +79,8 @@ BLOCKED_RULES: tuple[Rule, ...] = (
          "archive layers / files / decompressed size (assumed wording)"),
     Rule(("virus", "malware", "threat"), "virusdetected", Cause.GATEWAY_POLICY, "(assumed wording)"),
     Rule(("phish",), "spamdetected", Cause.GATEWAY_POLICY, "(assumed wording)"),
-    Rule(("spam",), "spamdetected", Cause.GATEWAY_POLICY, "(assumed wording)"),
+    Rule(("spam detected", "identified as spam", "spam policy", "spam or phish", "detected as spam"),
+         "spamdetected", Cause.GATEWAY_POLICY, "(assumed wording)"),
     Rule(("spf", "dkim", "dmarc", "domain-based authentication", "spoof"), "authfailure", Cause.GATEWAY_POLICY,
          "Domain-based Authentication (assumed wording)"),
 )
@@ -139,6 +141,7 @@ _DIRECTIONS = {"in": Direction.INBOUND, "incoming": Direction.INBOUND, "inbound"
 
 # "550 5.1.1 ...", "host x[192.0.2.1] said: 452-4.2.2 ...": the first reply code not part of an address.
 _REPLY = re.compile(r"(?<![\d.])([245]\d\d)(?:[ -]+([245]\.\d{1,3}\.\d{1,3}))?(?![\d.])")
+_HOST = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\[")
 _ENHANCED = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
 
 _TEXT_MAX = 2000
@@ -156,14 +159,15 @@ class Mapped:
     rule: str
 
 
-def match_rules(rules: tuple[Rule, ...], text: str | None) -> Rule | None:
-    """The first rule one of whose phrases occurs in text (case-insensitive)."""
+def match_rules(rules: tuple[Rule, ...], text: str | None) -> tuple[Rule, str] | None:
+    """The first rule one of whose phrases occurs in text (case-insensitive), and that phrase."""
     if not text:
         return None
     lowered = text.lower()
     for rule in rules:
-        if any(phrase in lowered for phrase in rule.phrases):
-            return rule
+        for phrase in rule.phrases:
+            if phrase in lowered:
+                return rule, phrase
     return None
 
 
@@ -196,9 +200,25 @@ def reply_code(text: str | None) -> tuple[int | None, str | None]:
 
 @lru_cache(maxsize=4096)
 def _classify_cached(code: int | None, enhanced: str | None, text: str | None, side: str,
-                     disposition: str | None) -> Classification:
+                     disposition: str | None, host: str | None) -> Classification:
     # Downstream replies repeat a lot (the same remote refusing many messages): classify each text once.
-    return classify(smtp_code=code, enhanced_status=enhanced, text=text, side=side, disposition=disposition)
+    return classify(smtp_code=code, enhanced_status=enhanced, text=text, side=side, disposition=disposition,
+                    host=host)
+
+
+def remote_host(details: str | None, delivered_to: Any) -> str | None:
+    """The next hop's host name, for the classifier's provider tables: 'host mx.x.example[...] said' or
+    deliveredTo when that is a name rather than an address."""
+    match = _HOST.search(details) if details else None
+    if match:
+        return match.group(1).lower()
+    if not isinstance(delivered_to, str) or "." not in delivered_to:
+        return None
+    try:
+        ip_address(delivered_to.strip("[]"))
+    except ValueError:
+        return delivered_to.lower()
+    return None
 
 
 def _text(value: Any) -> str | None:
@@ -276,7 +296,8 @@ class Mapper:
         if rule.downstream:
             rejected_by = Side.REMOTE
             if details:
-                found = _classify_cached(code, enhanced, details, Side.REMOTE, rule.disposition)
+                host = remote_host(details, record.get("deliveredTo"))
+                found = _classify_cached(code, enhanced, details, Side.REMOTE, rule.disposition, host)
                 # Expired keeps its reason (the queue gave up) and takes the cause from the last reply; a
                 # deferral is transient whatever the reply says, the reply only makes the reason precise.
                 reason = "expired" if rule.disposition == Disposition.EXPIRED else found.reason
@@ -296,17 +317,21 @@ class Mapper:
         if code is None and enhanced is None:
             code, enhanced = reply_code(reason_text)
         size = _size(record.get("size"))
-        rule = match_rules(BLOCKED_RULES, reason_text)
-        if rule is not None:
-            mapped = Mapped(Disposition.REJECTED, rule.reason, rule.cause, f"tmems-reason:{rule.phrases[0]}")
+        found_rule = match_rules(BLOCKED_RULES, reason_text)
+        # A DNSBL named in the reply is the classifier's business (and "spamcop" is no spam verdict).
+        in_details = None if dnsbl_zone_in(details) else match_rules(BLOCKED_RULES, details)
+        if found_rule is not None:
+            rule, phrase = found_rule
+            mapped = Mapped(Disposition.REJECTED, rule.reason, rule.cause, f"tmems-reason:{phrase}")
         elif size is not None and size > self.max_bytes:
             mapped = Mapped(Disposition.REJECTED, "mesgtoobig", Cause.GATEWAY_POLICY, "size-over-policy-limit")
-        elif (rule := match_rules(BLOCKED_RULES, details)) is not None:
-            mapped = Mapped(Disposition.REJECTED, rule.reason, rule.cause, f"tmems-details:{rule.phrases[0]}")
+        elif in_details is not None:
+            rule, phrase = in_details
+            mapped = Mapped(Disposition.REJECTED, rule.reason, rule.cause, f"tmems-details:{phrase}")
         else:
             self.unmapped += 1
             text = " ".join(t for t in (reason_text, details) if t) or None
-            found = _classify_cached(code, enhanced, text, Side.GATEWAY, Disposition.REJECTED)
+            found = _classify_cached(code, enhanced, text, Side.GATEWAY, Disposition.REJECTED, None)
             mapped = Mapped(Disposition.REJECTED, found.reason, found.cause, f"classify:{found.rule}")
         reply = ": ".join(t for t in (reason_text, details) if t) or None
         return [self._event(BLOCKED, record, mapped, reason_text, reply, code, enhanced, Side.GATEWAY)]
@@ -318,11 +343,12 @@ class Mapper:
         action = str(record.get("policyAction") or record.get("action") or "")
         disposition = next((d for phrase, d in POLICY_ACTIONS if phrase in action.lower()), Disposition.ACCEPTED)
         size = _size(record.get("size"))
-        rule = match_rules(POLICY_RULES, event_type) or match_rules(POLICY_RULES, policy_name)
+        found_rule = match_rules(POLICY_RULES, event_type) or match_rules(POLICY_RULES, policy_name)
         if size is not None and size > self.max_bytes:
             mapped = Mapped(disposition, "mesgtoobig", Cause.GATEWAY_POLICY, "size-over-policy-limit")
-        elif rule is not None:
-            mapped = Mapped(disposition, rule.reason, rule.cause, f"tmems-event:{rule.phrases[0]}")
+        elif found_rule is not None:
+            rule, phrase = found_rule
+            mapped = Mapped(disposition, rule.reason, rule.cause, f"tmems-event:{phrase}")
         else:
             self.unmapped += 1
             mapped = Mapped(disposition, "undefined", Cause.GATEWAY_POLICY, "tmems-event:unknown")

@@ -123,7 +123,8 @@ class FakeTmems:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-tmems", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-tmems",
+                                        daemon=True)
         self._thread.start()
         return self
 
