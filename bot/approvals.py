@@ -265,6 +265,15 @@ def approve(
             assert approval is not None
             return ApprovalOutcome(True, approval, actor, _export_after_change(session, settings, now))
         winner = _winner(session, request_key=request_key, key=key)
+        if (winner is not None and request_key is not None and winner.request_key == request_key
+                and status(winner, now) != "active"):
+            # The same button again after its approval was removed or expired: a new decision, not a double
+            # click. Free the key (conditionally: one retry wins) and try again.
+            session.execute(update(ApprovedSender)
+                            .where(ApprovedSender.id == winner.id, ApprovedSender.request_key == request_key)
+                            .values(request_key=None).execution_options(synchronize_session=False))
+            session.commit()
+            continue
         if winner is not None:
             audit.record(session, actor=actor, action=audit.APPROVE, target=pattern, outcome=audit.DUPLICATE,
                          detail={"approval_id": winner.id, "approved_by": winner.approved_by,

@@ -203,3 +203,21 @@ def test_is_approved_prefers_the_address_and_covers_subdomains(store: Store):
         assert approvals.is_approved(session, "bob@notpartner.example") is None
         assert approvals.is_approved(session, "bob@partner.example.evil") is None
         assert approvals.is_approved(session, "") is None
+
+
+def test_the_same_button_after_removal_or_expiry_approves_again(store: Store):
+    now = utcnow()
+    with store.session() as session:
+        first = approvals.approve(session, pattern="partner.example", reason="r", actor="U1", request_key="btn",
+                                  now=now)
+        approvals.remove(session, approval_id=first.approval.id, actor="U2")
+        again = approvals.approve(session, pattern="partner.example", reason="r", actor="U3", request_key="btn",
+                                  expires_at=now + timedelta(minutes=5), now=now)
+        assert again.created and again.approval.id != first.approval.id and again.approval.request_key == "btn"
+        later = now + timedelta(minutes=10)
+        third = approvals.approve(session, pattern="partner.example", reason="r", actor="U4", request_key="btn",
+                                  now=later)
+        assert third.created and third.approval.approved_by == "U4"
+        # ...while a double click of an active approval still is one approval.
+        assert not approvals.approve(session, pattern="partner.example", reason="r", actor="U5",
+                                     request_key="btn", now=later).created
