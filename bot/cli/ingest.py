@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.cli.context import CliContext, UsageError
+from bot.cli.ingest_tmems import register_tmems
 from bot.ingest.runner import Ingestor, IngestResult
 
 
@@ -56,7 +57,8 @@ def register_jsonl(sources: argparse._SubParsersAction) -> None:
 
 
 #: The `ingest` sub-commands, in help order.
-SOURCE_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (register_postfix, register_jsonl)
+SOURCE_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    register_postfix, register_jsonl, register_tmems)
 
 
 def _zone(name: str | None) -> tzinfo | None:
