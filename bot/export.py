@@ -217,9 +217,10 @@ def export_active(
     if postmap and fmt != "postfix":
         raise ExportError(f"postmap only applies to the postfix format, not {fmt}")
     try:
-        with _locked(target):
-            session.rollback()  # read what is committed now, under the lock (a newer list is never overwritten)
-            approvals = list_active(session, now)
+        with _locked(target), Session(session.get_bind()) as fresh:
+            # Read what is committed now, under the lock, in a session of our own (the caller's objects and
+            # transaction stay untouched): a newer list is never overwritten by an older one.
+            approvals = list_active(fresh, now)
             text = render(approvals, fmt, now=now)
             write_atomically(target, text)
             ran = run_postmap(postmap, target) if postmap else None

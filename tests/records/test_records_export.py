@@ -143,3 +143,14 @@ def test_concurrent_changes_leave_the_newest_list_in_the_file(store: Store, tmp_
     run_concurrently(store, 10, lambda session, i: approvals.approve(
         session, pattern=f"user{i}@partner.example", reason="r", actor=f"U{i}", settings=s))
     assert len(_entries(target.read_text())) == 10
+
+
+def test_outcomes_stay_readable_after_the_session_closes(store: Store, tmp_path: Path):
+    s = settings(approved_export_path=str(tmp_path / "access"))
+    with store.session() as session:
+        made = approvals.approve(session, pattern="a@partner.example", reason="r", actor="U1", settings=s)
+    with store.session() as session:
+        gone = approvals.remove(session, pattern="a@partner.example", actor="U2", settings=s)
+    # The Slack layer reads the outcome after its session is closed.
+    assert made.approval.pattern == "a@partner.example" and made.approval.approved_by == "U1"
+    assert gone.approval.removed_by == "U2" and gone.approval.pattern == "a@partner.example"
