@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -60,11 +60,15 @@ class TrackingEvent:
 
     def as_row(self) -> dict[str, Any]:
         """The column values for storage (derived domain columns included, `extra` left out)."""
-        row = asdict(self)
-        row.pop("extra")
+        # Not dataclasses.asdict: it deep-copies every value, and ingestion calls this for every event.
+        row = {name: getattr(self, name) for name in _ROW_FIELDS}
         row["sender"] = (self.sender or "").lower() or None
         row["recipient"] = (self.recipient or "").lower() or None
         row["sender_domain"] = self.sender_domain
         row["sender_domain_rev"] = reverse_domain(self.sender_domain)
         row["recipient_domain"] = self.recipient_domain
         return row
+
+
+#: The dataclass fields that are columns (everything but `extra`).
+_ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TrackingEvent) if f.name != "extra")
