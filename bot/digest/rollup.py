@@ -86,12 +86,14 @@ def _day_sql(dialect: str, kind: str, *, incremental: bool) -> str:
         window = f"id > :lo AND id <= :hi AND {plus}time >= :start AND {plus}time < :end"
     else:
         window = f"time >= :start AND time < :end AND {plus}id <= :hi"
+    # by output position (4 key ... 8 reason): PostgreSQL takes neither constants nor a repeated parameter there
+    groups = [str(i) for i, expr in ((4, key), (5, "d"), (6, "d"), (7, "c"), (8, reason)) if expr != "''"]
     # S608: assembled from this module's constants only; every value is a bound parameter
     return (
         f"INSERT INTO digest_rollup ({', '.join(_CELL)}, count) "  # noqa: S608
         f"SELECT :zone, :day, '{kind}', {key}, direction, disposition, COALESCE(cause, ''), {reason}, COUNT(*) "
         f"FROM events WHERE {window} AND {where} "
-        f"GROUP BY {key}, direction, disposition, COALESCE(cause, ''), {reason} "
+        f"GROUP BY {', '.join(groups)} "
         f"ON CONFLICT ({', '.join(_CELL)}) DO UPDATE SET count = digest_rollup.count + excluded.count"
     )
 
