@@ -56,7 +56,7 @@ class Event(Base):
         Index("ix_events_sender_domain_rev_time", "sender_domain_rev", "time"),
         Index("ix_events_client_ip_time", "client_ip", "time"),
         Index("ix_events_recipient_time", "recipient", "time"),
-        Index("ix_events_message_id", "message_id"),
+        Index("ix_events_message_id_time", "message_id", "time"),
         Index("ix_events_queue_id", "queue_id"),
         Index("ix_events_time", "time"),
     )

@@ -109,7 +109,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_events_sender_domain_rev_time')
         batch_op.drop_index('ix_events_recipient_time')
         batch_op.drop_index('ix_events_queue_id')
-        batch_op.drop_index('ix_events_message_id')
+        batch_op.drop_index('ix_events_message_id_time')
         batch_op.drop_index('ix_events_client_ip_time')
 
     op.drop_table('events')
@@ -171,7 +171,7 @@ def _create_events() -> None:
         op.execute("ALTER SEQUENCE events_id_seq OWNED BY events.id")
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_client_ip_time', ['client_ip', 'time'], unique=False)
-        batch_op.create_index('ix_events_message_id', ['message_id'], unique=False)
+        batch_op.create_index('ix_events_message_id_time', ['message_id', 'time'], unique=False)
         batch_op.create_index('ix_events_queue_id', ['queue_id'], unique=False)
         batch_op.create_index('ix_events_recipient_time', ['recipient', 'time'], unique=False)
         batch_op.create_index('ix_events_sender_domain_rev_time', ['sender_domain_rev', 'time'], unique=False)
