@@ -21,11 +21,13 @@ from storage.db import StoreError
 
 #: The command modules, in the order `bouncebot --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "bot.cli.demo",
     "bot.cli.ingest",
     "bot.cli.events",
     "bot.cli.digest",
     "bot.cli.blacklist",
     "bot.cli.why",
+    "bot.cli.slack",
     "bot.cli.admin",
     "bot.cli.db",
 )

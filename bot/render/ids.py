@@ -28,3 +28,21 @@ VIEW_APPROVE_SENDER = f"{PREFIX}.view.approve_sender"
 VIEW_OPEN_CASE = f"{PREFIX}.view.open_case"
 
 BLOCK_DIAGNOSIS_ACTIONS = f"{PREFIX}.diagnosis_actions"
+
+# Inputs of the approve-sender modal
+BLOCK_APPROVE_SCOPE = f"{PREFIX}.approve.scope"
+ACTION_APPROVE_SCOPE = f"{PREFIX}.approve.scope_input"
+BLOCK_APPROVE_REASON = f"{PREFIX}.approve.reason"
+ACTION_APPROVE_REASON = f"{PREFIX}.approve.reason_input"
+BLOCK_APPROVE_EXPIRY = f"{PREFIX}.approve.expiry"
+ACTION_APPROVE_EXPIRY = f"{PREFIX}.approve.expiry_input"
+
+# Inputs of the open-case modal
+BLOCK_CASE_TITLE = f"{PREFIX}.case.title"
+ACTION_CASE_TITLE = f"{PREFIX}.case.title_input"
+BLOCK_CASE_DESCRIPTION = f"{PREFIX}.case.description"
+ACTION_CASE_DESCRIPTION = f"{PREFIX}.case.description_input"
+
+# Blocks the Slack app adds to messages it updates
+BLOCK_APPROVAL_NOTICE = f"{PREFIX}.approval_notice"
+BLOCK_CASE_ACTIONS = f"{PREFIX}.case_actions"

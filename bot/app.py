@@ -1,0 +1,145 @@
+"""The one composition root: settings + store + Web API client -> a Bolt app with every listener registered once.
+
+This is the only bot/ module that may import slack_bolt/slack_sdk: it wires handlers/ (the Slack surface)
+to bot/ (the domain). `serve_http` and `serve_socket_mode` run it; `background` holds start/stop pairs
+(the digest scheduler hooks in there) that run for as long as the server does.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.store import Store
+from handlers import actions, commands, events, home, views
+from handlers.context import Services, dedupe_events, inject, replay_guard
+from handlers.outbound import SlackChat, ensure_retries, make_client
+from handlers.serving import http_server
+
+log = logging.getLogger(__name__)
+
+#: Threads for the lazy listeners (diagnoses, modals, updates); acknowledgements never wait for them.
+LAZY_WORKERS = 16
+#: waitress threads: each only verifies, records the signature and acknowledges, so a few serve many clients.
+HTTP_THREADS = 16
+
+SURFACES = (commands, events, actions, views, home)
+
+
+@dataclass(frozen=True)
+class Background:
+    """Something that runs beside the server (e.g. the digest scheduler): started before, stopped after."""
+
+    name: str
+    start: Callable[[], None]
+    stop: Callable[[], None]
+
+
+def default_checker_factory(settings: Settings) -> Callable[[], Any]:
+    """Live block-list checks for diagnoses (bot.blacklists), one checker built from the settings."""
+    from bot.blacklists import BlacklistChecker
+
+    checker = BlacklistChecker.from_settings(settings)
+    return lambda: checker
+
+
+def build_services(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,
+                   checker_factory: Callable[[], Any] | None = None) -> Services:
+    client = ensure_retries(client) if client is not None else make_client(settings.slack_bot_token,
+                                                                           settings.slack_api_url)
+    return Services(settings=settings, store=store or Store.open(settings), chat=SlackChat(client),
+                    checker_factory=checker_factory or default_checker_factory(settings))
+
+
+def build_app(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,
+              checker_factory: Callable[[], Any] | None = None, services: Services | None = None,
+              socket_mode: bool = False) -> App:
+    """The Bolt app. Needs SLACK_BOT_TOKEN (unless a client is given) and, in HTTP mode, SLACK_SIGNING_SECRET."""
+    if client is None and services is None:
+        settings.require("slack_bot_token")
+    if not socket_mode:
+        settings.require("slack_signing_secret")
+    services = services or build_services(settings, client=client, store=store, checker_factory=checker_factory)
+    app = App(
+        client=services.chat.client,
+        signing_secret=settings.slack_signing_secret or "",
+        # Ack in the request thread, the work on LAZY_WORKERS: an ack never queues behind a diagnosis.
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="bouncebot-lazy"),
+        before_authorize=replay_guard(services),
+        request_verification_enabled=not socket_mode,
+        name="bouncebot",
+    )
+    app.use(inject(services))
+    app.use(dedupe_events(services))
+    for surface in SURFACES:
+        surface.register(app)
+    app.services = services  # type: ignore[attr-defined]  # for serve_* and tests
+    return app
+
+
+def _run_background(background: Sequence[Background]) -> list[Background]:
+    started: list[Background] = []
+    for job in background:
+        log.info("starting %s", job.name)
+        job.start()
+        started.append(job)
+    return started
+
+
+def _stop_background(started: Sequence[Background]) -> None:
+    for job in reversed(started):
+        try:
+            job.stop()
+        except Exception:
+            log.exception("stopping %s failed", job.name)
+
+
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_http(app: App, *, host: str, port: int, background: Sequence[Background] = (),
+               threads: int = HTTP_THREADS, ready: Callable[[Any], None] | None = None) -> None:
+    """Serve /slack/events and /healthz on waitress until SIGTERM/SIGINT."""
+    services: Services = app.services  # type: ignore[attr-defined]
+    server = http_server(app, services.store, host=host, port=port, threads=threads)
+    started = _run_background(background)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if ready is not None:
+            ready(server)
+        server.run()
+    except KeyboardInterrupt:
+        log.info("interrupted")
+    finally:
+        server.close()
+        _stop_background(started)
+
+
+def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Background] = ()) -> None:
+    """Socket Mode: an outbound WebSocket with the app-level token (SLACK_APP_TOKEN), no public URL needed."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    settings.require("slack_app_token")
+    services: Services = app.services  # type: ignore[attr-defined]
+    handler = SocketModeHandler(app, app_token=settings.slack_app_token,
+                                web_client=services.chat.client)
+    started = _run_background(background)
+    try:
+        handler.start()
+    except KeyboardInterrupt:
+        log.info("interrupted")
+    finally:
+        handler.close()
+        _stop_background(started)

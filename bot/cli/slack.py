@@ -1,0 +1,53 @@
+"""`bouncebot serve`: the Slack app over HTTP (waitress, /slack/events and /healthz) or in Socket Mode."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.cli.context import CliContext, UsageError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 3000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("serve", help="run the Slack app (HTTP mode, or Socket Mode with --socket-mode)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
+    p.add_argument("--threads", type=int, default=None, help="HTTP worker threads (default 16)")
+    p.add_argument("--socket-mode", action="store_true",
+                   help="connect to Slack over a WebSocket with SLACK_APP_TOKEN instead of serving HTTP")
+    p.set_defaults(func=cmd_serve)
+
+
+def background_jobs(ctx: CliContext) -> list:
+    """What runs beside the server for as long as it does (the digest scheduler joins here)."""
+    return []
+
+
+def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    settings = ctx.settings
+    settings.require("slack_bot_token")
+    settings.require("slack_app_token" if args.socket_mode else "slack_signing_secret")
+    from bot import app as slack_app  # imported here: the other commands never load slack_bolt
+
+    if not ctx.verbose:
+        logging.getLogger().setLevel(logging.INFO)
+    app = slack_app.build_app(settings, store=ctx.store, socket_mode=args.socket_mode)
+    background = background_jobs(ctx)
+    if args.socket_mode:
+        print("bouncebot: connecting to Slack in Socket Mode", file=sys.stderr)
+        slack_app.serve_socket_mode(app, settings, background=background)
+        return 0
+
+    def ready(server: object) -> None:
+        print(f"bouncebot: serving /slack/events and /healthz on http://{args.host}:{args.port}", file=sys.stderr)
+
+    slack_app.serve_http(app, host=args.host, port=args.port, background=background,
+                         threads=args.threads or slack_app.HTTP_THREADS, ready=ready)
+    return 0

@@ -1,0 +1,51 @@
+"""What `/bounce ...` asks for: help, the approved list, the open cases, a digest, or a target with a window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.freetext import plain_text
+from bot.targets import Target, parse_target
+from bot.timeutil import parse_day, parse_since
+
+SUBCOMMANDS = ("help", "approved", "cases", "digest")
+
+
+@dataclass(frozen=True)
+class BounceCommand:
+    """kind: help | approved | cases | digest | diagnose | invalid (then `error` says why)."""
+
+    kind: str
+    target: Target | None = None
+    since: datetime | None = None
+    day: date | None = None
+    error: str | None = None
+
+
+def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
+    """Parse the text after /bounce; never raises (bad input comes back as kind 'invalid')."""
+    words = plain_text(text).split()
+    if not words or words[0].lower() in ("help", "-h", "--help", "?"):
+        return BounceCommand("help") if words else BounceCommand("invalid", error="nothing to look up")
+    head = words[0].lower()
+    if head in ("approved", "cases"):
+        if len(words) > 1:
+            return BounceCommand("invalid", error=f"`{head}` takes no arguments")
+        return BounceCommand(head)
+    if head == "digest":
+        if len(words) > 2:
+            return BounceCommand("invalid", error="`digest` takes at most a date (YYYY-MM-DD)")
+        try:
+            day = parse_day(words[1]) if len(words) == 2 else None
+        except ValueError as exc:
+            return BounceCommand("invalid", error=str(exc))
+        return BounceCommand("digest", day=day)
+    if len(words) > 2:
+        return BounceCommand("invalid", error="give one target and at most a window, e.g. `alice@partner.example 7d`")
+    try:
+        target = parse_target(words[0])
+        since = parse_since(words[1], now=now) if len(words) == 2 else None
+    except ValueError as exc:
+        return BounceCommand("invalid", error=str(exc))
+    return BounceCommand("diagnose", target=target, since=since)

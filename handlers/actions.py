@@ -1,0 +1,199 @@
+"""Buttons: approve sender, open case, re-check blacklists, show events, close/reopen case, remove approval.
+
+Every button is acknowledged at once; the work (authorization, lookups, modals, updates) is a lazy listener.
+A modal is opened right away from the lazy listener, well inside the trigger_id's 3 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import answers, approvals, cases, messages
+from bot.ports import ChatError
+from bot.render import ids, lists, modals
+from bot.targets import Target
+from handlers.context import Services, services_of
+from handlers.home import refresh_home
+from handlers.replies import origin_of, tell, user_of
+from handlers.views import update_case_messages
+
+log = logging.getLogger(__name__)
+
+APPROVABLE = ("address", "domain")
+
+
+def register(app: App) -> None:
+    app.action(ids.ACTION_APPROVE_SENDER)(ack=ack_button, lazy=[start_approval])
+    app.action(ids.ACTION_OPEN_CASE)(ack=ack_button, lazy=[start_case])
+    app.action(ids.ACTION_RECHECK_BLACKLISTS)(ack=ack_button, lazy=[recheck_blacklists])
+    app.action(ids.ACTION_SHOW_EVENTS)(ack=ack_button, lazy=[show_events])
+    app.action(ids.ACTION_DIGEST_WHY)(ack=ack_button, lazy=[digest_why])
+    app.action(ids.ACTION_CLOSE_CASE)(ack=ack_button, lazy=[close_case])
+    app.action(ids.ACTION_REOPEN_CASE)(ack=ack_button, lazy=[reopen_case])
+    app.action(ids.ACTION_REMOVE_APPROVAL)(ack=ack_button, lazy=[remove_approval])
+
+
+def ack_button(ack: Ack) -> None:
+    ack()
+
+
+def _clicked(body: dict[str, Any], action: dict[str, Any], context: Any) -> tuple[Services, str, Any]:
+    services = services_of(context)
+    target = lists.button_target(action.get("value"))
+    return services, user_of(body), (origin_of(body, target) if target else None)
+
+
+def _refuse(services: Services, user: str, origin: modals.Origin, pattern: str | None) -> None:
+    """Audited as a refused approval; a refused removal says so in its detail."""
+    detail = {"attempt": "approve"} if origin.kind in APPROVABLE else {"attempt": "remove", "approval_id": origin.value}
+    with services.session() as session:
+        approvals.refuse(session, actor=user, pattern=pattern, kind=origin.kind, channel=origin.channel,
+                         message_ts=origin.message_ts, detail=detail)
+    tell(services, user, messages.not_an_approver(services.settings.approvers, services.settings.approver_group),
+         channel=origin.channel, thread_ts=origin.thread_ts)
+
+
+def _authorized(services: Services, user: str, origin: modals.Origin, pattern: str | None) -> bool:
+    """True for approvers; anyone else is refused (ephemeral, audited). A failed group lookup is said so."""
+    try:
+        allowed = services.is_approver(user)
+    except ChatError:
+        log.exception("the approver group could not be read")
+        tell(services, user, messages.approver_check_failed(), channel=origin.channel, thread_ts=origin.thread_ts)
+        return False
+    if not allowed:
+        _refuse(services, user, origin, pattern)
+    return allowed
+
+
+def start_approval(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+    services, user, origin = _clicked(body, action, context)
+    if origin is None:
+        return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
+    if origin.kind not in APPROVABLE:
+        return tell(services, user, messages.approve_not_possible(origin.kind), channel=origin.channel)
+    if not _authorized(services, user, origin, origin.value):
+        return None
+    with services.session() as session:
+        existing = approvals.is_approved(session, origin.value)
+    if existing is not None:
+        return tell(services, user, messages.already_approved(existing.pattern, existing.approved_by,
+                                                              existing.expires_at),
+                    channel=origin.channel, thread_ts=origin.thread_ts)
+    services.chat.client.views_open(trigger_id=body["trigger_id"], view=modals.approve_modal(origin))
+    return None
+
+
+def start_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+    """The case modal, prefilled from the stored evidence (no live checks: the trigger_id lasts 3 s)."""
+    services, user, origin = _clicked(body, action, context)
+    if origin is None:
+        return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
+    with services.session() as session:
+        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings)
+    assert answer.diagnosis is not None
+    title, description = answers.case_prefill(answer.diagnosis)
+    services.chat.client.views_open(trigger_id=body["trigger_id"],
+                                    view=modals.case_modal(origin, title=title, description=description))
+    return None
+
+
+def recheck_blacklists(body: dict[str, Any], action: dict[str, Any], context: Any, respond: Respond) -> None:
+    """Run the diagnosis again with live block-list checks and replace the message in place."""
+    services, user, origin = _clicked(body, action, context)
+    if origin is None or not origin.channel or not origin.message_ts:
+        return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
+    with services.session() as session:
+        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings,
+                                          checker=services.checker())
+    try:
+        services.chat.update_message(origin.channel, origin.message_ts, text=answer.text, blocks=answer.blocks)
+    except ChatError:
+        log.info("chat.update refused; replacing through the response_url")
+        respond(text=answer.text, blocks=answer.blocks, replace_original=True)
+    return None
+
+
+def show_events(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+    """More evidence: the newest tracking events, in the message's thread."""
+    services, user, origin = _clicked(body, action, context)
+    if origin is None or not origin.channel:
+        return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
+    with services.session() as session:
+        answer = answers.events_answer(session, Target(origin.kind, origin.value), settings=services.settings)
+    services.chat.post_message(origin.channel, text=answer.text, blocks=answer.blocks,
+                               thread_ts=origin.thread_ts or origin.message_ts)
+    return None
+
+
+def digest_why(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+    """The digest's "Why?" beside a top sender: its diagnosis in the digest's thread."""
+    services, user, origin = _clicked(body, action, context)
+    if origin is None or not origin.channel:
+        return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
+    with services.session() as session:
+        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings,
+                                          checker=services.checker())
+    services.chat.post_message(origin.channel, text=answer.text, blocks=answer.blocks,
+                               thread_ts=origin.thread_ts or origin.message_ts)
+    return None
+
+
+def _case_change(body: dict[str, Any], action: dict[str, Any], context: Any, close: bool) -> None:
+    services, user, origin = _clicked(body, action, context)
+    channel = origin.channel if origin else None
+    try:
+        case_id = int(origin.value) if origin else 0
+        with services.session() as session:
+            change = (cases.close_case if close else cases.reopen_case)(
+                session, case_id=case_id, actor=user, channel=channel, message_ts=origin.message_ts)
+    except (ValueError, cases.UnknownCase):
+        return tell(services, user, messages.case_unknown(), channel=channel)
+    if not change.changed:
+        return tell(services, user, messages.case_already(change.case.id, change.case.status, change.by),
+                    channel=channel)
+    update_case_messages(services, change.case, clicked=(channel or "", origin.message_ts or ""))
+    text = (messages.case_closed if close else messages.case_reopened)(change.case.id, user)
+    if change.case.channel and change.case.thread_ts:
+        services.chat.post_message(change.case.channel, text=text, thread_ts=change.case.thread_ts)
+    return None
+
+
+def close_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+    _case_change(body, action, context, close=True)
+
+
+def reopen_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+    _case_change(body, action, context, close=False)
+
+
+def remove_approval(body: dict[str, Any], action: dict[str, Any], context: Any, respond: Respond) -> None:
+    """Approvers only; the list it was clicked in (/bounce approved, or App Home) is refreshed."""
+    services, user, origin = _clicked(body, action, context)
+    if origin is None:
+        return tell(services, user, messages.approval_unknown(), channel=(body.get("channel") or {}).get("id"))
+    if not _authorized(services, user, origin, None):
+        return None
+    try:
+        with services.session() as session:
+            outcome = approvals.remove(session, approval_id=int(origin.value), actor=user, channel=origin.channel,
+                                       message_ts=origin.message_ts, settings=services.settings)
+            answer = answers.approved_answer(session, can_remove=True)
+    except (ValueError, approvals.UnknownApproval):
+        return tell(services, user, messages.approval_unknown(), channel=origin.channel)
+    if outcome.removed:
+        note = messages.approval_removed(outcome.approval.pattern, user)
+    else:
+        note = messages.approval_already_removed(outcome.approval.pattern, outcome.removed_by)
+    if (body.get("container") or {}).get("type") == "view":
+        refresh_home(services, user)
+        tell(services, user, note)
+    else:
+        respond(text=answer.text, blocks=answer.blocks, replace_original=True)
+        tell(services, user, note, channel=origin.channel)
+    if outcome.export_error:
+        tell(services, user, messages.export_failed(outcome.export_error), channel=origin.channel)
+    return None

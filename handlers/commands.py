@@ -1,0 +1,71 @@
+"""/bounce: acknowledged at once with a short note, answered by a lazy listener when the work is done."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import answers, messages
+from bot.slash import BounceCommand, parse_bounce
+from handlers import digest_command
+from handlers.context import services_of
+from handlers.replies import post_answer
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/bounce"
+
+
+def register(app: App) -> None:
+    app.command(COMMAND)(ack=ack_bounce, lazy=[answer_bounce])
+
+
+def ack_bounce(ack: Ack, command: dict[str, Any]) -> None:
+    """The acknowledgement: usage for bad input (ephemeral), else a one-line 'working on it'."""
+    parsed = parse_bounce(command.get("text", ""))
+    name = command.get("command") or COMMAND
+    if parsed.kind == "help":
+        ack(text=messages.usage(name))
+    elif parsed.kind == "invalid":
+        ack(text=messages.bad_input(parsed.error or "", name))
+    elif parsed.kind == "diagnose" and parsed.target is not None:
+        ack(text=messages.looking_into(parsed.target.value))
+    elif parsed.kind == "digest" and not digest_command.available():
+        ack(text=messages.digest_unavailable())
+    else:
+        ack(text=messages.working_on({"approved": "the approved senders", "cases": "the open cases",
+                                      "digest": "the digest"}[parsed.kind]))
+
+
+def answer_bounce(command: dict[str, Any], context: Any, respond: Respond) -> None:
+    parsed = parse_bounce(command.get("text", ""))
+    services = services_of(context)
+    try:
+        _answer(parsed, command, services, respond)
+    except Exception:
+        log.exception("/bounce %s failed", parsed.kind)
+        what = parsed.target.value if parsed.target else parsed.kind
+        respond(text=messages.diagnosis_failed(what) if parsed.kind == "diagnose" else messages.lookup_failed(what),
+                response_type="ephemeral")
+
+
+def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respond: Respond) -> None:
+    user = command.get("user_id", "")
+    if parsed.kind == "diagnose" and parsed.target is not None:
+        with services.session() as session:
+            answer = answers.diagnosis_answer(session, parsed.target, settings=services.settings,
+                                              since=parsed.since, checker=services.checker())
+        post_answer(services, command["channel_id"], answer, respond=respond)
+    elif parsed.kind == "approved":
+        can_remove = services.is_approver(user)
+        with services.session() as session:
+            answer = answers.approved_answer(session, can_remove=can_remove)
+        respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+    elif parsed.kind == "cases":
+        with services.session() as session:
+            answer = answers.cases_answer(session)
+        respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+    elif parsed.kind == "digest" and digest_command.available():
+        respond(text=digest_command.post_digest(services, parsed.day), response_type="ephemeral")

@@ -1,0 +1,114 @@
+"""What every listener gets in bolt's `context`: the services (settings, store, chat, approver check).
+
+Two global middlewares guard the door: `replay_guard` (runs right after bolt's signature check) rejects a
+signed request seen before inside the 5-minute window, and `dedupe_events` answers a retried Events API
+callback with 200 and no second reply. Both keep their memory in the store, so they hold across instances.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import BoltRequest, BoltResponse
+from sqlalchemy.orm import Session
+
+from bot import approvals, seen
+from bot.config import Settings
+from bot.store import Store
+from bot.ttlcache import TTLCache
+from handlers.outbound import SlackChat
+
+log = logging.getLogger(__name__)
+
+#: How long a lookup of the approver group's members is trusted.
+APPROVER_CACHE_SECONDS = 60.0
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    chat: SlackChat
+    #: The blacklist checker for live checks (None: diagnoses without them).
+    checker_factory: Callable[[], Any] = field(default=lambda: None)
+    group_members: TTLCache[str, frozenset[str]] | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Services:
+        """Bolt deep-copies the context for lazy listeners; the services are shared, thread-safe singletons."""
+        return self
+
+    def __post_init__(self) -> None:
+        if self.group_members is None:
+            self.group_members = TTLCache(lambda group: frozenset(self.chat.usergroup_members(group)),
+                                          ttl=APPROVER_CACHE_SECONDS)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.store.session() as session:
+            yield session
+
+    def is_approver(self, user_id: str) -> bool:
+        """Configured ids or approver-group members; raises ChatError when the group cannot be read."""
+        return approvals.is_approver(user_id, settings=self.settings, group_members=self.group_members)
+
+    def checker(self) -> Any:
+        return self.checker_factory()
+
+
+def services_of(context: Any) -> Services:
+    return context["services"]
+
+
+def inject(services: Services) -> Callable[..., BoltResponse]:
+    """A global middleware putting the services into every listener's context."""
+
+    def inject_services(context: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["services"] = services
+        return next()
+
+    return inject_services
+
+
+def replay_guard(services: Services) -> Callable[..., BoltResponse]:
+    """Refuse (401) a request whose signature was already used: same body, same timestamp, same HMAC.
+
+    Slack's own retries carry a new timestamp and so a new signature; only a replay is refused.
+    Runs after bolt's RequestVerification (as `before_authorize`), so the signature here is valid.
+    """
+
+    def guard_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        if req.mode == "socket_mode":
+            return next()
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        if not signature:
+            return next()
+        with services.session() as session:
+            first = seen.first_sighting(session, seen.signature_key(signature))
+        if not first:
+            log.warning("refused a replayed Slack request (same signature seen before)")
+            return BoltResponse(status=401, body='{"error": "replayed request"}',
+                                headers={"content-type": "application/json"})
+        return next()
+
+    return guard_replays
+
+
+def dedupe_events(services: Services) -> Callable[..., BoltResponse]:
+    """A retried event callback (same event_id) is acknowledged and dropped: it was answered already."""
+
+    def drop_retried_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not event_id:
+            return next()
+        with services.session() as session:
+            first = seen.first_sighting(session, seen.event_key(f"ev:{event_id}"))
+        if not first:
+            log.info("dropped a retry of event %s", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return drop_retried_events
