@@ -304,9 +304,11 @@ def refuse(
     channel: str | None = None,
     message_ts: str | None = None,
     detail: dict[str, Any] | None = None,
+    action: str = audit.APPROVE,
 ) -> AuditEntry:
-    """Audit an approval attempt by someone who is not an approver (outcome "refused"). Commits."""
-    entry = audit.record(session, actor=actor, action=audit.APPROVE, target=pattern, outcome=audit.REFUSED,
+    """Audit an attempt by someone who is not an approver (outcome "refused"); action "approve" by default,
+    audit.REMOVE for a refused removal. Commits."""
+    entry = audit.record(session, actor=actor, action=action, target=pattern, outcome=audit.REFUSED,
                          detail={"kind": kind, "reason": reason, **(detail or {})},
                          channel=channel, message_ts=message_ts)
     session.commit()

@@ -124,6 +124,9 @@ def test_refusal_is_audited(store: Store):
         stored = session.scalars(select(AuditEntry)).one()
         assert (stored.actor, stored.action, stored.target, stored.outcome, stored.channel, stored.message_ts) == (
             "U7", "approve", "alice@partner.example", "refused", "C1", "2.0")
+        removal = approvals.refuse(session, actor="U7", pattern="alice@partner.example", action=audit.REMOVE,
+                                   detail={"approval_id": 3})
+        assert (removal.action, removal.outcome, removal.detail["approval_id"]) == ("remove", "refused", 3)
 
 
 def test_expiry_ends_an_approval_and_is_audited_once(store: Store):
