@@ -89,8 +89,10 @@ class DelayingProxy:
 
     def stop(self) -> None:
         async def close() -> None:
-            for task in list(self.tasks):
+            pending = list(self.tasks)
+            for task in pending:
                 task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
             if self._transport is not None:
                 self._transport.close()
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=5)
