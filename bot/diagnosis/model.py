@@ -9,6 +9,15 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 
+def target_phrase(kind: str, value: str) -> str:
+    """'from alice@x.example', 'with message-id <id>': how a sentence names the target."""
+    return {
+        "address": f"from {value}", "domain": f"from {value} (or its subdomains)", "ip": f"from the IP {value}",
+        "message_id": f"with message-id <{value}>", "queue_id": f"with queue id {value}",
+        "recipient": f"to {value}", "recipient_domain": f"to {value}",
+    }.get(kind, value)
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -117,6 +126,10 @@ class Diagnosis:
     blacklist_notes: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     generated_at: datetime | None = None
+
+    @property
+    def title(self) -> str:
+        return f"Why did mail {target_phrase(self.target_kind, self.target_value)} bounce?"
 
     @property
     def found(self) -> bool:

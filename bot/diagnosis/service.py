@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.diagnosis.contacts import SoaLookup, contacts_for
 from bot.diagnosis.model import Diagnosis, Evidence, Finding, Verdict
+from bot.diagnosis.model import target_phrase as _phrase
 from bot.diagnosis.runbook import cause_info
 from bot.events import split_domain
 from bot.targets import Target, is_address
@@ -88,14 +89,6 @@ def diagnose(
     return diagnosis
 
 
-def _phrase(kind: str, value: str) -> str:
-    return {
-        "address": f"from {value}", "domain": f"from {value} (or its subdomains)", "ip": f"from the IP {value}",
-        "message_id": f"with message-id <{value}>", "queue_id": f"with queue id {value}",
-        "recipient": f"to {value}", "recipient_domain": f"to {value}",
-    }.get(kind, value)
-
-
 def _summary(counts: dict[str, int]) -> dict[str, int]:
     total = sum(counts.values())
     summary = {
@@ -116,12 +109,12 @@ def _caveats(since: datetime, until: datetime, now: datetime, newest: datetime |
     caveats = [f"Searched {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC."]
     if newest is None:
         caveats.append("The tracking store is empty: nothing has been ingested yet.")
-        return caveats
-    caveats.append(f"Newest event in the store: {newest:%Y-%m-%d %H:%M} UTC.")
-    if now - newest > INGEST_LAG:
-        caveats.append(f"Ingestion may be behind: nothing newer than {newest:%Y-%m-%d %H:%M} UTC has arrived.")
-    if until > now - INGEST_LAG:
-        caveats.append("The newest ~2 hours of the gateway's log may not be ingested yet.")
+    elif now - newest > INGEST_LAG:
+        caveats.append(f"The newest event in the store is from {newest:%Y-%m-%d %H:%M} UTC: anything later has "
+                       "not been ingested (yet). Is ingestion running?")
+    elif until > now - INGEST_LAG:
+        caveats.append(f"Newest event in the store: {newest:%Y-%m-%d %H:%M} UTC. The newest ~2 hours of the "
+                       "gateway's log may not be ingested yet.")
     return caveats
 
 

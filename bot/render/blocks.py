@@ -92,7 +92,7 @@ def _blacklist_text(d: Diagnosis) -> str:
 
 def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, Any]]:
     """Blocks for a diagnosis message; buttons carry the target as JSON {"kind", "value"}."""
-    title = f"Why did mail {d.target_kind.replace('_', '-')} {d.target_value} bounce?"
+    title = d.title
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER), "emoji": False}},
         section(f"*{escape(d.verdict.text)}*"),

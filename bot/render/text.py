@@ -49,7 +49,7 @@ def _finding(f: Finding, n: int) -> list[str]:
 
 
 def render_text(d: Diagnosis) -> str:
-    lines = [f"Why did mail {d.target_kind.replace('_', '-')} {d.target_value} bounce?", ""]
+    lines = [d.title, ""]
     lines.append(textwrap.fill(d.verdict.text, WIDTH))
     lines.append(f"Traffic: {summary_line(d)}.")
     if d.history:

@@ -200,3 +200,13 @@ def test_target_kinds() -> None:
     assert parse_target("partner.example.") == Target("domain", "partner.example")
     assert parse_target("queue:ABC123").kind == "queue_id"
     assert parse_target("mailto:a@b.example") == Target("address", "a@b.example")
+
+
+def test_caveat_when_ingestion_is_behind(store: Store) -> None:
+    load(store, [ev("old", 600, cause="gateway_policy", reason="rejected")])
+    d = run(store, "alice@partner.example")
+    assert any("not been ingested (yet)" in c for c in d.caveats)
+    load(store, [ev("fresh", 5, cause="gateway_policy", reason="rejected")])
+    d = run(store, "alice@partner.example")
+    assert any("newest ~2 hours" in c for c in d.caveats)
+    assert d.title == "Why did mail from alice@partner.example bounce?"
