@@ -6,6 +6,7 @@ digest and the CLI ask about the same IPs again and again within minutes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -27,29 +28,33 @@ class AnswerCache(Generic[V]):
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()  # the sync check() may run from several worker threads
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: Hashable) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= self.clock():
-            if entry is not None:
-                del self._entries[key]
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return entry[1]
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] <= self.clock():
+                if entry is not None:
+                    del self._entries[key]
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[1]
 
     def put(self, key: Hashable, value: V, ttl: float) -> None:
         ttl = min(ttl, self.max_ttl)
         if ttl <= 0:
             return
-        self._entries[key] = (self.clock() + ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = (self.clock() + ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()

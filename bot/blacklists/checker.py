@@ -62,7 +62,9 @@ def make_resolver(nameservers: Sequence[str], port: int, timeout: float) -> dns.
         except dns.resolver.NoResolverConfiguration as exc:
             raise ConfigError("no system resolver configured; set BOUNCEBOT_DNS_NAMESERVERS") from exc
     resolver.port = port
-    resolver.timeout = timeout   # one try per question: the zone's whole budget
+    # One try per question with one server (the zone's whole budget); with several, half each, so a dead
+    # first server still leaves time for the next.
+    resolver.timeout = timeout if len(resolver.nameservers) < 2 else timeout / 2
     resolver.lifetime = timeout
     resolver.cache = None        # our own cache, keyed per zone, bounded
     return resolver
@@ -186,7 +188,7 @@ class BlacklistChecker:
         until, why = entry
         left = until - self.clock()
         if left <= 0:
-            del self._down_until[zone.name]
+            self._down_until.pop(zone.name, None)
             return ""
         return f"{why}; not asked again for {left:.0f} s"
 

@@ -6,7 +6,7 @@ code, is `unknown` with `why` — never `listed`, never `not_listed`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 LISTED = "listed"
@@ -64,7 +64,6 @@ class ZoneHealth:
     listed_probe: str = ""    # what the must-be-listed test point gave: listed | not_listed | unknown
     unlisted_probe: str = ""  # what the must-not-be-listed test point gave
     ms: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def broken(self) -> bool:

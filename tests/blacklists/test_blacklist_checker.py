@@ -349,3 +349,15 @@ def test_bad_input_is_refused_before_any_query(checker, targets, message):
         checker.check(targets)
     assert message in str(caught.value)
     assert checker.queries_sent == 0
+
+
+def test_sync_check_from_several_threads(checker):
+    from concurrent.futures import ThreadPoolExecutor
+
+    targets = [LISTED_IP, CLEAN_IP, "198.51.100.8", "dbltest.com"] * 3
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda t: checker.check([t]), targets))
+    for target, results in zip(targets, answers, strict=True):
+        listed = {r.zone for r in results if r.result == LISTED}
+        assert listed == {r.zone for r in checker.check([target]) if r.result == LISTED}
+        assert all(r.result != UNKNOWN for r in results)
