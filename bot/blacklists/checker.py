@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -85,7 +87,8 @@ class BlacklistChecker:
 
     def __init__(self, zones: Sequence[Zone], *, nameservers: Sequence[str] = (), port: int = 53,
                  timeout: float = 2.0, cache_size: int = 10_000, health_interval: float = 300.0,
-                 down_for: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 down_for: float = 60.0, max_in_flight: int = 256,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.zones = list(zones)
         self.timeout = timeout
         self.resolver = make_resolver(nameservers, port, timeout)
@@ -94,6 +97,10 @@ class BlacklistChecker:
         self.down_for = down_for
         self.clock = clock
         self.queries_sent = 0
+        self.max_in_flight = max_in_flight
+        self._slots_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
+        self._slots_lock = threading.Lock()
         self._health: dict[str, ZoneHealth] = {}
         self._probing: dict[str, asyncio.Task[ZoneHealth]] = {}
         self._down_until: dict[str, tuple[float, str]] = {}
@@ -137,9 +144,8 @@ class BlacklistChecker:
         down = self._down_why(zone)
         if down:
             return ListingResult(result=UNKNOWN, why=down, trustworthy=True, **base)
-        deadline = time.perf_counter() + self.timeout
         health_job = self._health_job(zone)
-        looked = await asyncio.gather(*(self._lookup(zone, q, deadline) for q in target.query_names),
+        looked = await asyncio.gather(*(self._lookup(zone, q) for q in target.query_names),
                                       *([health_job] if health_job else []))
         answers: list[_Looked] = list(looked[:len(target.query_names)])
         ms = (time.perf_counter() - start) * 1000
@@ -154,12 +160,24 @@ class BlacklistChecker:
         return ListingResult(result=chosen.result, codes=codes, meaning=chosen.meaning, txt=chosen.txt,
                              why=chosen.why, ms=ms, cached=chosen.cached, **base)
 
-    async def _lookup(self, zone: Zone, label: str, deadline: float) -> _Looked:
+    async def _lookup(self, zone: Zone, label: str) -> _Looked:
         key = (zone.query_zone, label)
         hit = self.cache.get(key)
         if hit is not None:
             return _Looked(hit.raw, hit.result, hit.meaning, hit.why, hit.txt, cached=True)
-        qname = f"{label}.{zone.query_zone}"
+        async with self._slots():  # the zone's limit starts once a socket is free: big batches queue, not fail
+            return await self._ask(zone, key, time.perf_counter() + self.timeout)
+
+    def _slots(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        with self._slots_lock:
+            slots = self._slots_by_loop.get(loop)
+            if slots is None:
+                slots = self._slots_by_loop[loop] = asyncio.Semaphore(self.max_in_flight)
+        return slots
+
+    async def _ask(self, zone: Zone, key: tuple[str, str], deadline: float) -> _Looked:
+        qname = f"{key[1]}.{zone.query_zone}"
         self.queries_sent += 1
         raw = await ask_a(self.resolver, qname, deadline - time.perf_counter())
         if raw.status == FAILED:

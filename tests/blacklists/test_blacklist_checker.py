@@ -361,3 +361,14 @@ def test_sync_check_from_several_threads(checker):
         listed = {r.zone for r in results if r.result == LISTED}
         assert listed == {r.zone for r in checker.check([target]) if r.result == LISTED}
         assert all(r.result != UNKNOWN for r in results)
+
+
+def test_big_batch_queues_instead_of_failing(rbldnsd_server):
+    checker = BlacklistChecker(load_zones(), nameservers=["127.0.0.1"], port=rbldnsd_server.port, timeout=1.0,
+                               max_in_flight=4)
+    targets = [f"203.0.113.{n}" for n in range(1, 61)] + [LISTED_IP]
+    results = checker.check(targets)
+    assert len(results) == len(targets) * len(IP_ZONES)
+    assert all(r.result in (LISTED, NOT_LISTED) for r in results)
+    assert {r.zone for r in results if r.result == LISTED} == {
+        "zen.spamhaus.org", "bl.spamcop.net", "bl.mailspike.net", "all.spamrats.com"}
