@@ -14,12 +14,14 @@ silently.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,10 +37,10 @@ from bot.ingest.tmems_client import (
     iso,
 )
 from bot.ingest.tmems_map import ACCEPTED, BLOCKED, POLICY, SOURCE, BadRecord, Mapper
+from bot.ingest.tmems_store import EventSink
 from bot.store import Store
 from bot.timeutil import utcnow
 from storage.models import IngestCursor
-from storage.queries import insert_events
 
 log = logging.getLogger(__name__)
 
@@ -140,30 +142,31 @@ _ROW_FIELDS = tuple(name for name in TrackingEvent.__slots__ if name != "extra")
 
 
 # --- cursor ----------------------------------------------------------------------------------------------------
-def load_cursor(session: Session, stream: str) -> tuple[datetime | None, dict[str, Any]]:
+def load_cursor(conn: Connection | Session, stream: str) -> tuple[datetime | None, dict[str, Any]]:
     """The end of the last window stored for a stream, and the cursor's state."""
-    cursor = session.scalar(select(IngestCursor).where(IngestCursor.source == SOURCE, IngestCursor.stream == stream))
-    if cursor is None or not cursor.state:
+    state = conn.scalar(select(IngestCursor.state).where(IngestCursor.source == SOURCE,
+                                                         IngestCursor.stream == stream))
+    if not state:
         return None, {}
-    end = cursor.state.get("end")
-    return (datetime.fromisoformat(end) if isinstance(end, str) else None), dict(cursor.state)
+    end = state.get("end")
+    return (datetime.fromisoformat(end) if isinstance(end, str) else None), dict(state)
 
 
-def save_cursor(session: Session, stream: str, end: datetime, *, gaps: Sequence[Gap] = (),
+def save_cursor(conn: Connection | Session, stream: str, end: datetime, *, gaps: Sequence[Gap] = (),
                 records: int = 0) -> None:
     """Move a stream's cursor forward to `end` (never back: two pollers racing cannot undo each other)."""
-    current, state = load_cursor(session, stream)
+    current, state = load_cursor(conn, stream)
     if current is not None and current > end:
         end = current
     lost = list(state.get("lost", []))
     lost.extend({"start": g.start.isoformat(), "end": g.end.isoformat()} for g in gaps)
     state.update(end=end.isoformat(), lost=lost[-_GAPS_KEPT:], records=int(state.get("records", 0)) + records)
     values = {"source": SOURCE, "stream": stream, "offset": 0, "state": state, "updated_at": utcnow()}
-    dialect = session.get_bind().dialect.name
+    dialect = (conn.get_bind() if isinstance(conn, Session) else conn).dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(IngestCursor).values(**values).on_conflict_do_update(
         index_elements=["source", "stream"], set_={"state": state, "updated_at": values["updated_at"]})
-    session.execute(stmt)
+    conn.execute(stmt)
 
 
 # --- polling ---------------------------------------------------------------------------------------------------
@@ -237,38 +240,82 @@ def _poll_stream(store: Store, client: TmemsClient, mapper: Mapper, stream: Stre
             summary.warnings.append(f"TMEMS {stream.name}: the API keeps 72 hours; fetching from "
                                     f"{earliest:%Y-%m-%d %H:%M} UTC instead of {since:%Y-%m-%d %H:%M} UTC")
         start = earliest
+    sink = EventSink(store)
     for window_start, window_end in windows(start, now, window):
-        stored = _fetch_window(store, client, mapper, stream, summary, window_start, window_end)
-        with store.session() as session:
-            save_cursor(session, stream.name, window_end, gaps=gaps, records=stored)
-            session.commit()
+        fetched = _fetch_window(client, mapper, stream, summary, sink, window_start, window_end)
+
+        def move_cursor(conn: Connection, end: datetime = window_end, lost: list[Gap] = gaps,
+                        records: int = fetched) -> None:
+            save_cursor(conn, stream.name, end, gaps=lost, records=records)
+
+        summary.new += sink.flush(move_cursor)  # the window's last rows and its cursor: one transaction
         gaps = []
         summary.windows += 1
         summary.cursors[stream.name] = window_end
         log.debug("TMEMS %s: window %s .. %s stored", stream.name, iso(window_start), iso(window_end))
 
 
-def _fetch_window(store: Store, client: TmemsClient, mapper: Mapper, stream: Stream, summary: PollSummary,
+def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: PollSummary, sink: EventSink,
                   start: datetime, end: datetime) -> int:
-    """Fetch and store every page of one window; returns the records fetched."""
+    """Fetch every page of one window into the sink (flushing as it fills); returns the records fetched.
+
+    On an API failure the rows already fetched are still stored (the window is fetched again anyway)."""
     params = {**stream.params, "start": iso(start), "end": iso(end), "limit": str(PAGE_LIMIT)}
     fetched = 0
-    for logs in client.pages(stream.path, params):
-        summary.pages += 1
-        fetched += len(logs)
-        summary.records += len(logs)
-        rows: dict[str, dict[str, Any]] = {}
-        for record in logs:
-            try:
-                events = mapper.map(stream.name, record)
-            except (BadRecord, TypeError, ValueError) as exc:
-                summary.skipped += 1
-                log.debug("TMEMS %s: skipped a malformed record: %s", stream.name, exc)
-                continue
-            for event in events:
-                rows[event.source_key] = event_row(event)
-        if rows:
-            with store.session() as session:
-                summary.new += insert_events(session, list(rows.values()))
-                session.commit()
+    try:
+        for logs in prefetch(client.pages(stream.path, params)):
+            summary.pages += 1
+            fetched += len(logs)
+            summary.records += len(logs)
+            for record in logs:
+                try:
+                    events = mapper.map(stream.name, record)
+                except (BadRecord, TypeError, ValueError) as exc:
+                    summary.skipped += 1
+                    log.debug("TMEMS %s: skipped a malformed record: %s", stream.name, exc)
+                    continue
+                for event in events:
+                    sink.add(event_row(event))
+            if sink.full:
+                summary.new += sink.flush()
+    except TmemsError:
+        summary.new += sink.flush()
+        raise
     return fetched
+
+
+def prefetch(pages: Iterator[list[dict[str, Any]]], depth: int = 2) -> Iterator[list[dict[str, Any]]]:
+    """Fetch the next pages in a thread while this one is mapped and stored: the server's time and ours
+    overlap. Exceptions reach the consumer in order; a consumer that stops early stops the thread."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        box.put(("page", page), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            box.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="tmems-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "page":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        worker.join(timeout=5)

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from ipaddress import ip_address
 from typing import Any
 
 from bot.config import Settings
@@ -141,6 +140,7 @@ _DIRECTIONS = {"in": Direction.INBOUND, "incoming": Direction.INBOUND, "inbound"
 
 # "550 5.1.1 ...", "host x[192.0.2.1] said: 452-4.2.2 ...": the first reply code not part of an address.
 _REPLY = re.compile(r"(?<![\d.])([245]\d\d)(?:[ -]+([245]\.\d{1,3}\.\d{1,3}))?(?![\d.])")
+_IP_LIKE = re.compile(r"^\[?[\d.]+\]?$|.*:")
 _HOST = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\[")
 _ENHANCED = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
 
@@ -212,13 +212,9 @@ def remote_host(details: str | None, delivered_to: Any) -> str | None:
     match = _HOST.search(details) if details else None
     if match:
         return match.group(1).lower()
-    if not isinstance(delivered_to, str) or "." not in delivered_to:
-        return None
-    try:
-        ip_address(delivered_to.strip("[]"))
-    except ValueError:
-        return delivered_to.lower()
-    return None
+    if not isinstance(delivered_to, str) or "." not in delivered_to or _IP_LIKE.match(delivered_to):
+        return None  # an IPv4 address (IPv6 has no dots unless mapped, and then it has colons)
+    return delivered_to.lower()
 
 
 def _text(value: Any) -> str | None:
