@@ -49,7 +49,7 @@ class Zone:
     aliases: tuple[str, ...] = ()
     test_listed: str = ""
     test_unlisted: str = ""
-    query_zone: str = ""  # name actually queried: `name`, or `keyed_name` with the key (never shown: it holds it)
+    query_zone: str = field(default="", repr=False)  # `name`, or `keyed_name` with the key: never shown
 
     @property
     def keyed(self) -> bool:

@@ -145,3 +145,8 @@ def test_answer_cache_is_bounded_and_expires():
     assert cache.get("a") is None       # expired with its TTL
     cache.put("z", 0, ttl=0)            # TTL 0 is not cached
     assert cache.get("z") is None
+
+
+def test_the_key_is_not_in_a_zone_repr():
+    keyed = next(z for z in load_zones(key="s3cret") if z.name == "zen.spamhaus.org")
+    assert "s3cret" not in repr(keyed) and keyed.query_zone.startswith("s3cret.")
