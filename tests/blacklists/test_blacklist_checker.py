@@ -196,14 +196,14 @@ def test_zone_listing_everything_is_broken_and_untrusted(faulty_checker):
 
 
 def test_dead_zone_costs_its_limit_once(faulty_checker):
-    checker = BlacklistChecker.from_settings(settings_for(faulty_checker.resolver.port, dns_timeout=0.5))
+    checker = BlacklistChecker.from_settings(settings_for(faulty_checker.resolver.port, dns_timeout=1.5))
     first = by_zone(checker.check([CLEAN_IP]))["bl.spamcop.net"]
     started = time.perf_counter()
     second = by_zone(checker.check(["203.0.113.77"]))["bl.spamcop.net"]
     elapsed = time.perf_counter() - started
     assert first.result == second.result == UNKNOWN
     assert "not asked again" in second.why
-    assert elapsed < 0.45  # did not wait for the dead zone again (its limit is 0.5 s)
+    assert elapsed < 1.2  # did not wait for the dead zone again (its limit is 1.5 s; wide margin for a busy box)
 
 
 def test_broken_zone_recovers(tmp_path):
