@@ -84,3 +84,10 @@ def test_bad_input_has_a_clear_message(text, message):
         parse_check_target(text)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_compact_snapshot_encodes_unicode_rules():
+    from bot.blacklists.psl import compact
+
+    text = compact("// ===BEGIN ICANN DOMAINS===\n\n// comment\nrf\nрф\n*.ck\n!www.ck\n")
+    assert text.splitlines() == ["rf", "xn--p1ai", "*.ck", "!www.ck"]
