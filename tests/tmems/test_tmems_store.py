@@ -1,0 +1,71 @@
+"""The lean insert path stores exactly what storage.queries.insert_events stores, and deduplicates the same."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.ingest.tmems import event_row
+from bot.ingest.tmems_map import Mapper
+from bot.ingest.tmems_store import EventSink, insert_rows
+from bot.store import Store
+from storage import queries
+from storage.models import Event
+from tests.tmems.records import samples
+
+NOW = datetime(2026, 11, 30, 8, 0, 0, 123456, tzinfo=UTC)
+
+
+def _rows() -> list[dict]:
+    mapper = Mapper(Settings())
+    return [event_row(e) for s in samples(NOW) for e in mapper.map(s.kind, s.record)]
+
+
+def _stored(store: Store) -> list[tuple]:
+    columns = [c for c in Event.__table__.c if c.name != "id"]
+    with store.engine.connect() as conn:
+        raw = conn.exec_driver_sql(
+            f"SELECT {', '.join(c.name for c in columns)} FROM events ORDER BY source_key").fetchall()
+        typed = conn.execute(select(*columns).order_by(Event.source_key)).fetchall()
+    return [tuple(r) for r in raw] + [tuple(r) for r in typed]
+
+
+def test_lean_path_equals_insert_events(db_url: str, tmp_path) -> None:
+    rows = _rows()
+    lean, reference = Store.open(db_url), Store.open(f"sqlite:///{tmp_path / 'ref.db'}")
+    if lean.engine.dialect.name == "postgresql":
+        reference.dispose()
+        reference = None
+    try:
+        with lean.engine.begin() as conn:
+            assert insert_rows(conn, rows) == len(rows)
+        with lean.engine.begin() as conn:
+            assert insert_rows(conn, rows) == 0  # every (source_key, time) already there
+        if reference is not None:
+            with reference.session() as session:
+                queries.insert_events(session, rows)
+                session.commit()
+            assert _stored(lean) == _stored(reference)  # byte for byte, times included
+        with lean.session() as session:
+            found = queries.events_for(session, "recipient", "rita@ourcorp.example", since=NOW.replace(hour=0))
+        assert [e.time for e in found] == [next(r["time"] for r in rows if r["recipient"] == "rita@ourcorp.example")]
+    finally:
+        lean.dispose()
+        if reference is not None:
+            reference.dispose()
+
+
+def test_the_sink_flushes_when_full_and_drops_repeats(store: Store) -> None:
+    rows = _rows()
+    sink = EventSink(store, flush_rows=5)
+    new = 0
+    for row in rows + rows[:3]:
+        sink.add(row)
+        if sink.full:
+            new += sink.flush()
+    new += sink.flush()
+    assert new == len(rows)
+    with store.session() as session:
+        assert queries.total_events(session) == len(rows)
