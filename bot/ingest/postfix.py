@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from bot.events import TrackingEvent, split_domain
@@ -30,6 +31,17 @@ QUEUED_TTL = 7 * 86400
 SHORT_TTL = 2 * 3600
 #: How often (in log seconds) stale state is swept: by log time, so a resumed run sweeps where the first did.
 SWEEP_EVERY = 600
+
+#: Reply texts repeat (greylisting, size limits, the same remote's wording): classify each one once.
+@lru_cache(maxsize=8192)
+def _classify(code: int | None, status: str | None, text: str | None, stage: str | None, side: str,
+              disposition: str, host: str | None) -> tuple[str, str]:
+    found = classify(smtp_code=code, enhanced_status=status, text=text, stage=stage, side=side,
+                     disposition=disposition, host=host)
+    return found.reason, found.cause
+
+
+_zone_in = lru_cache(maxsize=8192)(dnsbl_zone_in)
 
 _STATUS_DISPOSITION = {
     "sent": Disposition.DELIVERED, "bounced": Disposition.BOUNCED,
@@ -52,6 +64,7 @@ class PostfixParser:
         self._sessions: dict[str, dict[str, Any]] = {}  # "host/smtpd[pid]" -> queue ids of the session
         self._checks: dict[str, dict[str, Any]] = {}    # recipient-limit checks waiting for qmgr lines
         self._local_cache: dict[str, bool] = {}
+        self._daemons: dict[str, str] = {}  # "postfix/smtpd[664]" -> "smtpd" ("" for other programs)
         self._now = 0.0
         self._next_sweep = 0.0
         self._last_stamp = ""
@@ -71,10 +84,12 @@ class PostfixParser:
             self._now = when.timestamp()
             if self._now >= self._next_sweep:
                 self._sweep()
-        bracket = tag.find("[")
-        program = tag[:bracket] if bracket > 0 else tag
-        daemon = program[program.rfind("/") + 1:]
-        if daemon not in pl.DAEMONS or ("/" not in program and not program.startswith("postfix")):
+        daemon = self._daemons.get(tag)
+        if daemon is None:
+            daemon = _daemon_of(tag)
+            if len(self._daemons) < 50_000:  # pids recycle; the cache only bounds the lookups
+                self._daemons[tag] = daemon
+        if not daemon:
             stats.skip("other program", line)
             return NO_EVENTS
         ctx = (line, stamp, when, host, tag)
@@ -329,14 +344,12 @@ class PostfixParser:
             fields.setdefault("nrcpt", queue.get("nrcpt"))
         reply = fields.get("reply_text")
         if reason is None:
-            found = classify(smtp_code=fields.get("smtp_code"), enhanced_status=fields.get("enhanced_status"),
-                             text=reply, stage=fields.get("stage"), side=str(side),
-                             disposition=str(disposition), host=classify_host)
-            reason, cause = found.reason, found.cause
+            reason, cause = _classify(fields.get("smtp_code"), fields.get("enhanced_status"), reply,
+                                      fields.get("stage"), str(side), str(disposition), classify_host)
         return TrackingEvent(
             time=when, source=SOURCE, source_key=self._keys.key(stamp, line, index),
             direction=str(direction), disposition=str(disposition), queue_id=qid,
-            dnsbl_zone=dnsbl_zone_in(reply) if disposition != Disposition.DELIVERED else None,
+            dnsbl_zone=_zone_in(reply) if disposition != Disposition.DELIVERED else None,
             reason=reason, cause=str(cause) if cause else None, extra=extra or {}, **fields,
         )
 
@@ -376,6 +389,16 @@ class PostfixParser:
                         if now - q.get("t", now) < (QUEUED_TTL if q.get("q") else SHORT_TTL)}
         self._sessions = {k: s for k, s in self._sessions.items() if now - s["t"] < SHORT_TTL}
         self._checks = {k: c for k, c in self._checks.items() if now - c["t"] < SHORT_TTL}
+
+
+def _daemon_of(tag: str) -> str:
+    """'postfix/smtpd[664]' or 'postfix-out/smtp[9]' -> the daemon; '' for a program that is not Postfix."""
+    bracket = tag.find("[")
+    program = tag[:bracket] if bracket > 0 else tag
+    daemon = program[program.rfind("/") + 1:]
+    if daemon not in pl.DAEMONS or ("/" not in program and not program.startswith("postfix")):
+        return ""
+    return daemon
 
 
 def _by_rcpt(item: tuple[str | None, Any]) -> str:
