@@ -115,6 +115,7 @@ class Settings:
     tmems_user: str | None = field(default=None, repr=False)
     tmems_api_key: str | None = field(default=None, repr=False)
     tmems_poll_minutes: int = 5
+    tmems_overlap_minutes: int = 15  # re-read before the cursor: records the API publishes late
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -163,12 +164,13 @@ class Settings:
             tmems_user=e.get("BOUNCEBOT_TMEMS_USER") or None,
             tmems_api_key=e.get("BOUNCEBOT_TMEMS_API_KEY") or None,
             tmems_poll_minutes=_int(e, "BOUNCEBOT_TMEMS_POLL_MINUTES", cls.tmems_poll_minutes),
+            tmems_overlap_minutes=_int(e, "BOUNCEBOT_TMEMS_OVERLAP_MINUTES", cls.tmems_overlap_minutes),
         )
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value that is set: the log filter redacts these."""
         names = ("spamhaus_dqs_key", "slack_bot_token", "slack_signing_secret", "slack_app_token",
-                 "tmems_api_key")
+                 "tmems_api_key", "tmems_user")
         return tuple(v for v in (getattr(self, n) for n in names) if v)
 
     def require(self, *names: str) -> None:

@@ -47,8 +47,7 @@ log = logging.getLogger(__name__)
 #: How far back the API answers, and a margin: it counts its 72 hours from when it receives the request.
 API_RETENTION = timedelta(hours=72)
 RETENTION_MARGIN = timedelta(minutes=5)
-#: Re-read this much before the cursor: records the API publishes a little late are still picked up.
-DEFAULT_OVERLAP = timedelta(minutes=15)
+#: Re-read this much before the cursor (Settings.tmems_overlap_minutes): late-published records are picked up.
 #: One window per request series; the cursor moves after each, so a failure costs at most one window.
 DEFAULT_WINDOW = timedelta(hours=1)
 #: How many lost-data gaps a cursor remembers (for `bouncebot` status and diagnosis notes).
@@ -182,16 +181,18 @@ def poll_once(
     now: datetime | None = None,
     since: datetime | None = None,
     client: TmemsClient | None = None,
-    overlap: timedelta = DEFAULT_OVERLAP,
+    overlap: timedelta | None = None,
     window: timedelta = DEFAULT_WINDOW,
     streams: Sequence[Stream] = STREAMS,
 ) -> PollSummary:
-    """Fetch every stream from its cursor (or `since`, if that reaches further back) up to `now`.
+    """Fetch every stream from its cursor minus the overlap (or `since`, if that reaches further back) up to now.
 
     Never raises for what the API answers: errors, setup problems and lost data are in the summary (and
     logged). Raises ConfigError when TMEMS is not configured.
     """
     now = now or utcnow()
+    if overlap is None:
+        overlap = timedelta(minutes=max(0, settings.tmems_overlap_minutes))
     own_client = client is None
     client = client or TmemsClient.from_settings(settings)
     summary = PollSummary()
