@@ -6,7 +6,8 @@ Order (first hit wins):
     Trend Micro
  3. decisive RFC 3463 codes (bot.reasons.status.DECISIVE): 5.1.1, 5.2.2, 5.3.4, 5.7.26 ...
  4. a named DNS block list ("blocked using zen.spamhaus.org")
- 5. phrase tables per reason (bot.reasons.phrases), specific phrases before generic words
+ 5. phrase tables per reason (bot.reasons.phrases), specific phrases before generic words; "user unknown"
+    words after DATA or with a 5.2.x mailbox code are a recipient's filter (filtered)
  6. general codes (bot.reasons.status.HINT): 5.7.1 -> blocked, 5.2.0 -> filtered ...
  7. fallbacks: an expired queue entry, the SMTP stage (refused at CONNECT/HELO -> blocked, at MAIL FROM ->
     rejected), then onhold (a reply nobody could read) or undefined (nothing at all).
@@ -96,11 +97,31 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
     hit = phrases.match(text)
     if hit is not None:
         reason, kind = hit
-        return reason, f"{kind}:{reason}", reason == "badreputation"
+        if reason == "userunknown" and stage != "RCPT" and (stage == "DATA" or status.hint(found) == "filtered"):
+            # "User unknown" after DATA, or with a mailbox-status code (5.2.x), is a recipient-side filter
+            # speaking (Japanese carriers' domain filters answer exactly so), not a missing mailbox.
+            return "filtered", f"{kind}:userunknown-after-data", False
+        if kind == "phrase" and not (stage == "MAIL" and reason in _ABOUT_RECIPIENT):
+            return reason, f"{kind}:{reason}", reason == "badreputation"
+        return _by_stage(stage, reason, f"{kind}:{reason}")
     hinted = status.hint(found)
     if hinted is not None and hinted != "undefined":
-        return hinted, f"status-hint:{found}", False
+        return _by_stage(stage, hinted, f"status-hint:{found}")
     return _fallback(code, text, stage, disposition)
+
+
+#: Reasons about the recipient: refused at MAIL FROM they are really about the sender.
+_ABOUT_RECIPIENT = frozenset({"userunknown", "hostunknown", "filtered", "suspend"})
+
+
+def _by_stage(stage: str, reason: str, rule: str) -> tuple[str, str, bool]:
+    """A weakly founded reason gives way to what the SMTP stage says: refused at CONNECT/HELO is the
+    client being blocked, refused at MAIL FROM is the sender being rejected."""
+    if stage in _REFUSED_AT_CONNECT and reason not in ("requireptr", "toomanyconn", "speeding"):
+        return "blocked", f"stage:{stage}", False
+    if stage == "MAIL" and reason in _ABOUT_RECIPIENT | {"blocked", "securityerror", "syntaxerror", "systemerror"}:
+        return "rejected", f"stage:MAIL({reason})", False
+    return reason, rule, reason == "badreputation"
 
 
 def _fallback(code: int | None, text: str, stage: str, disposition: str) -> tuple[str, str, bool]:

@@ -22,6 +22,7 @@ PROVIDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("google.com", "googlemail.com", "gmail.com", "1e100.net"),
         ("gsmtp", "support.google.com"),
     ),
+    "googlegroups": (("googlegroups.com",), ("googlegroups.com/", "the group you tried to contact")),
     "yahoo": (
         ("yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com", "ymail.com"),
         ("yahoo", "[bl21]", "[bl22]", "[bl23]", "[ts01]", "[ts02]", "[ts03]", "[tss04]"),
@@ -102,6 +103,8 @@ RULES: tuple[ProviderRule, ...] = (
     ProviderRule("gmail-disabled", "suspend", provider="google", status=_status_is("5.2.1"), phrase="disabled"),
     # 4.2.1 "The user you are trying to contact is receiving mail at a rate that prevents additional messages".
     ProviderRule("gmail-recipient-rate", "speeding", provider="google", phrase="receiving mail at a rate"),
+    # Google Groups refuses a post when the group does not exist or the sender may not post to it.
+    ProviderRule("googlegroups-not-allowed", "rejected", provider="googlegroups"),
     # Yahoo / AOL (senders.yahooinc.com "SMTP error codes").
     ProviderRule("yahoo-bl21", "blocked", phrase="[bl21]", reputation=True),   # IP on Spamhaus lists
     ProviderRule("yahoo-bl22", "blocked", phrase="[bl22]", reputation=True),
@@ -134,9 +137,10 @@ def provider_of(host: str | None, text: str) -> str | None:
     return None
 
 
-def match(host: str | None, status: str | None, text: str) -> ProviderRule | None:
-    """The first provider rule that applies, or None."""
-    provider = provider_of(host, text)
+def match(provider: str | None, status: str | None, text: str) -> ProviderRule | None:
+    """The first provider rule that applies, or None. `provider`: already known from the host's name;
+    when None, the reply's own marks decide."""
+    provider = provider or provider_of(None, text)
     for rule in RULES:
         if rule.matches(provider, status, text):
             return rule

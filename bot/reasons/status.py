@@ -21,7 +21,6 @@ DECISIVE: dict[str, str] = {
     "3.4": "mesgtoobig",       # Message too big for system
     "4.7": "expired",          # Delivery time expired
     "5.3": "toomanyconn",      # Too many recipients
-    "6.0": "contenterror",     # Other or undefined media error
     "6.1": "contenterror",     # Media not supported
     "6.2": "contenterror",     # Conversion required and prohibited
     "6.3": "contenterror",     # Conversion required but not supported
@@ -73,6 +72,7 @@ HINT: dict[str, str] = {
     "5.4": "syntaxerror",      # Invalid command arguments
     "5.5": "systemerror",      # Wrong protocol version
     "5.6": "securityerror",    # Authentication exchange line too long (RFC 4954)
+    "6.0": "contenterror",     # Other or undefined media error (also sent by spam filters)
     "7.0": "securityerror",    # Other or undefined security status
     "7.1": "blocked",          # Delivery not authorized, message refused
     "7.2": "filtered",         # Mailing list expansion prohibited

@@ -22,9 +22,9 @@ ORDER: tuple[str, ...] = (
     "suspend",
     "hasmoved",
     "norelaying",
+    "notcompliantrfc",  # before authfailure: "Duplicate header 'DKIM-Signature'" is a format error
     "authfailure",
     "requireptr",
-    "notcompliantrfc",
     "virusdetected",
     "badreputation",
     "blocked",          # before spamdetected: "blocked using zen.spamhaus.org" mentions spam
@@ -32,8 +32,8 @@ ORDER: tuple[str, ...] = (
     "hostunknown",      # before userunknown: "unrouteable"/"host unknown" texts also say "address"
     "userunknown",
     "rejected",
+    "toomanyconn",      # before speeding: "connection rate limit" is about connections
     "speeding",
-    "toomanyconn",
     "failedstarttls",
     "securityerror",
     "policyviolation",

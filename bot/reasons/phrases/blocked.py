@@ -4,9 +4,6 @@ DESCRIPTION = "the sending IP or host was refused"
 
 PHRASES = (
     "blocked using",                         # Postfix reject_rbl_client "Client host [ip] blocked using zen..."
-    "listed in",                             # Exim dnslists, Sendmail dnsbl
-    "listed on",                             # various
-    "listed at",                             # various
     "blacklisted",                           # various
     "blocklisted",                           # various
     "blacklist",                             # various
@@ -40,10 +37,16 @@ PHRASES = (
     "service unavailable; client host",      # Postfix
     "too many bad commands",                 # various
     "mail from ip",                          # various
+    "smtp server of your isp",               # "Please use the smtp server of your ISP" (dynamic IP ranges)
+    "my name was rejected",                  # qmail-send: the remote refused our HELO name
+    "may not be mail exchanger",             # Postfix reject_unknown_client / MX-only access rules
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
+    "listed in",                             # Exim dnslists, Sendmail dnsbl (zones are found before)
+    "listed on",                             # various
+    "listed at",                             # various
     "your ip",                               # "your IP address is blocked"
     "blocked by",                            # various
     "residential",                           # various

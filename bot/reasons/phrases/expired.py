@@ -3,6 +3,12 @@
 DESCRIPTION = "delivery was retried until the queue lifetime ran out"
 
 PHRASES = (
+    "will be retried for",                   # Gmail delay notice "Message will be retried for 2 more day(s)"
+    "did not accept our requests to connect",  # Gmail gave up: "The recipient server did not accept our requests"
+    "have been failing for a long time",     # Exim "all hosts have been failing for a long time"
+    "envelope expired",                      # OpenSMTPD
+    "still undelivered after",               # Sendmail "Warning: message still undelivered after 4 hours"
+    "could not be delivered for",            # Sendmail "Message could not be delivered for 5 days"
     "retry time exceeded",                   # Exim "retry time not reached for any host after a long failure period"
     "retry timeout exceeded",                # Exim
     "delivery time expired",                 # RFC 3463 4.4.7 wording
@@ -18,11 +24,14 @@ PHRASES = (
     "queue lifetime",                        # various
     "too long in queue",                     # various
     "time limit exceeded",                   # various
-    "could not be delivered for",            # "could not be delivered for 5 days"
     "message timed out",                     # various
     "expired after",                         # various
     "delivery expired",                      # various
     "undeliverable for",                     # various
+)
+
+PATTERNS = (
+    r"delivery failed \d+ attempts",         # IMail Server "Delivery failed 20 attempts"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

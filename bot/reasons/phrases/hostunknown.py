@@ -3,6 +3,8 @@
 DESCRIPTION = "the recipient domain does not exist or cannot receive mail"
 
 PHRASES = (
+    "unrouteable address",                   # Exim: no router could route the domain
+    "domain is not reachable",               # Outlook.com "because the domain is not reachable"
     "host or domain name not found",         # Postfix "Host or domain name not found. Name service error"
     "host unknown",                          # Sendmail "Host unknown (Name server: ...: host not found)"
     "unknown host",                          # various

@@ -11,6 +11,7 @@ PHRASES = (
     "rfc822 compliant",                      # various
     "duplicate header",                      # various
     "multiple from",                         # Gmail "multiple From: headers"
+    "addresses in from: header",             # Gmail "Messages with multiple addresses in From: header"
     "missing a valid address in from",       # Gmail
     "missing required header",               # various
     "is not rfc compliant",                  # various

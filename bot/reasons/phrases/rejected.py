@@ -5,6 +5,7 @@ DESCRIPTION = "the sender address or its domain was refused"
 PHRASES = (
     "sender address rejected",               # Postfix check_sender_access, reject_unknown_sender_domain
     "sender rejected",                       # various
+    "sender was rejected",                   # qmail-send "Connected to x but sender was rejected"
     "sender denied",                         # various
     "sender blocked",                        # various
     "sender is not allowed",                 # various

@@ -3,6 +3,7 @@
 DESCRIPTION = "the receiving side required authentication or encryption that failed"
 
 PHRASES = (
+    "unauthenticated senders",               # "550 Unauthenticated senders not allowed"
     "authentication required",               # RFC 4954 530 5.7.0
     "must be authenticated",                 # various
     "authentication failed",                 # various

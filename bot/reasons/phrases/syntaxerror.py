@@ -9,4 +9,6 @@ PHRASES = (
     "command not recognized",                # various
     "bad sequence of commands",              # RFC 5321 503
     "command not implemented",               # RFC 5321 502
+    "parameter not implemented",             # RFC 5321 504 "Command parameter not implemented"
+    "malformed address",                     # Exim "malformed address: x may not follow y"
 )

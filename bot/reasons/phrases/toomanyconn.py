@@ -3,6 +3,7 @@
 DESCRIPTION = "too many connections or recipients at once"
 
 PHRASES = (
+    "connection rate limit",                 # Postfix anvil "452 4.3.2 Connection rate limit exceeded"
     "too many connections",                  # various
     "too many simultaneous connections",     # various
     "too many concurrent",                   # various

@@ -35,6 +35,12 @@ PHRASES = (
     "bad destination mailbox address",       # RFC 3463 5.1.1 text echoed by MTAs
     "recipient address rejected: user unknown",  # Postfix virtual/relay tables
     "recipient address rejected: unknown user",  # Postfix with recipient maps
+    "recipient address rejected: access denied",  # Microsoft 365 directory-based edge blocking, without 5.4.1
+    "recipient name is not recognized",      # Exchange 2003 "The recipient name is not recognized"
+    "invalid final delivery userid",         # IMail Server
+    "address couldn't be found",             # Gmail/Google Workspace "because the address couldn't be found"
+    "user not exist",                        # various ("User not exist")
+    "not a registered",                      # "is not a registered gateway user"
     "recipient address rejected: undeliverable address",  # Postfix reject_unverified_recipient
     "undeliverable address",                 # Postfix address verification
     "said: 550 5.1.1",                       # echoed replies in plain-text bounces
@@ -56,7 +62,6 @@ PHRASES = (
     "doesn't have an account",               # various
     "no such person",                        # "no such person at this address"
     "user doesn't exist",                    # various
-    "unrouteable address",                   # Exim: no router accepted the address
 )
 
 PATTERNS = (

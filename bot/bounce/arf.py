@@ -1,0 +1,50 @@
+"""ARF feedback reports (RFC 5965): a complaint about a message, not a bounce. Reason `feedback`.
+
+The reported recipients are the Original-Rcpt-To fields of the feedback part; when there are none, the
+To: of the returned message (the complaining user).
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+from email.utils import getaddresses
+
+from bot.bounce.found import Found
+from bot.bounce.message import decoded_text, original_message
+
+_RCPT = re.compile(r"^original-rcpt-to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.IGNORECASE | re.MULTILINE)
+_TYPE = re.compile(r"^feedback-type:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def is_feedback(message: Message) -> bool:
+    if message.get_content_type() == "multipart/report" and \
+            (message.get_param("report-type") or "").lower() == "feedback-report":
+        return True
+    return any(p.get_content_type() == "message/feedback-report" for p in message.walk())
+
+
+def _report_text(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "message/feedback-report":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                return "\n".join(f"{k}: {v}" for sub in payload if isinstance(sub, Message) for k, v in sub.items())
+            return decoded_text(part)
+    return ""
+
+
+def detect(message: Message) -> list[Found]:
+    if not is_feedback(message):
+        return []
+    report = _report_text(message)
+    kind = _TYPE.search(report)
+    text = f"feedback report: {kind.group(1)}" if kind else "feedback report"
+    addresses = [a.lower() for a in _RCPT.findall(report)]
+    if not addresses:
+        original = original_message(message)
+        if original is not None:
+            addresses = [a.lower() for _, a in getaddresses(original.get_all("to", [])) if "@" in a][:1]
+    if not addresses:
+        addresses = [""]
+    return [Found(address=a, text=text, reason="feedback") for a in addresses]

@@ -1,0 +1,106 @@
+"""RFC 3464 delivery status notifications: multipart/report with a message/delivery-status part.
+
+Per-recipient fields: Final-Recipient (or Original-Recipient), Action, Status, Diagnostic-Code, Remote-MTA.
+The same fields also appear as plain text in bounces whose MIME structure is broken or absent, so the
+field parser works on text and is used for both.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from bot.bounce.found import Found
+from bot.bounce.message import decoded_text
+
+_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s?(.*)$")
+_ADDRESS = re.compile(r"[^\s<>\"';:,()\[\]]+@[^\s<>\"';:,()\[\]]+")
+
+
+def _blocks(text: str) -> list[dict[str, str]]:
+    """Field blocks separated by blank lines; continuation lines folded into their field."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current, last = {}, None
+            continue
+        if line[0] in " \t" and last is not None:
+            current[last] += " " + line.strip()
+            continue
+        match = _FIELD.match(line)
+        if match:
+            last = match.group(1).lower()
+            value = match.group(2).strip()
+            current[last] = f"{current[last]} {value}" if last in current and last == "diagnostic-code" else value
+        else:
+            last = None
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _address(value: str) -> str | None:
+    """`rfc822; <x@y>` -> x@y."""
+    _, _, rest = value.rpartition(";")
+    match = _ADDRESS.search(rest or value)
+    return match.group(0).strip(".").lower() if match else None
+
+
+def _diagnostic(value: str) -> str:
+    """`smtp; 550 5.1.1 ...` -> `550 5.1.1 ...` (the type prefix is dropped)."""
+    kind, sep, rest = value.partition(";")
+    if sep and re.fullmatch(r"\s*(?:smtp|x-[a-z0-9-]+|rfc822|x400|mail|dns)\s*", kind, re.IGNORECASE):
+        return rest.strip()
+    return value.strip()
+
+
+def from_fields(text: str) -> list[Found]:
+    """Every per-recipient block with a Final-Recipient/Original-Recipient in a DSN-formatted text."""
+    found: list[Found] = []
+    for block in _blocks(text):
+        raw = block.get("final-recipient") or block.get("original-recipient") or block.get("x-actual-recipient")
+        if not raw:
+            continue
+        address = _address(raw)
+        if not address:
+            continue
+        diagnostic = _diagnostic(block.get("diagnostic-code", ""))
+        remote = block.get("remote-mta", "")
+        found.append(Found(
+            address=address,
+            status=(block.get("status") or "").split()[0] if block.get("status") else None,
+            text=diagnostic,
+            action=(block.get("action") or "").strip().lower() or None,
+            host=remote.rpartition(";")[2].strip().strip("[]").lower() or None if remote else None,
+        ))
+    return found
+
+
+def delivery_status_parts(message: Message) -> list[str]:
+    """The text of each message/delivery-status part (email parses those into sub-messages: undo that)."""
+    texts: list[str] = []
+    for part in message.walk():
+        if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            chunks = []
+            for sub in payload:
+                if isinstance(sub, Message):
+                    chunks.append("\n".join(f"{k}: {v}" for k, v in sub.items()))
+            texts.append("\n\n".join(chunks))
+        else:
+            texts.append(decoded_text(part))
+    return texts
+
+
+def detect(message: Message) -> list[Found]:
+    """Recipients from the message/delivery-status parts (empty when there are none)."""
+    found: list[Found] = []
+    for text in delivery_status_parts(message):
+        found.extend(from_fields(text))
+    return found

@@ -1,0 +1,171 @@
+"""Explain one bounce message: each recipient with its status, reply code, text, reason and cause.
+
+Detectors are tried in a fixed order, first hit wins: ARF feedback report, Amazon SES JSON notification,
+RFC 3464 DSN part, DSN fields
+written as plain text, a plain-text bounce, an auto-reply. Every recipient is classified with the same
+classifier the log ingestion uses (bot.reasons.classify), as mail that a remote server refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+from email.utils import getaddresses
+
+from bot.bounce import arf, autoreply, dsn, plaintext, ses
+from bot.bounce.found import Found, host_in, stage_in
+from bot.bounce.message import BadMessage, load, report_text
+from bot.reasons import classify
+from bot.reasons.normalize import clean_status, reply_code_in, status_in
+from bot.vocab import Cause
+
+_MAX_TEXT = 1000
+_SPACE = re.compile(r"\s+")
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|delivery (?:status|fail|failure|notification|report|problem|has failed)|failure notice|"
+    r"returned mail|mail delivery|non-?deliver|could not be delivered|not delivered|rejected|bounce|"
+    r"delivery error|delivery failed|failed delivery|mail failure|mail system error|"
+    r"nicht zustellbar|unzustellbar|non remis|fehlgeschlagen",
+    re.IGNORECASE,
+)
+_DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery|mail administrator|mailer|daemon", re.IGNORECASE)
+_BOUNCE_WORDS = re.compile(r"could not be delivered|undeliverable|delivery (?:has )?failed|permanent error|"
+                           r"failed permanently|not be delivered|was not delivered|delivery to the following",
+                           re.IGNORECASE)
+
+
+class NotABounce(ValueError):
+    """A mail message that is no bounce, feedback report or auto-reply."""
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """One recipient of a bounce, classified."""
+
+    address: str
+    status: str | None
+    smtp_code: int | None
+    text: str
+    reason: str
+    cause: str
+    rule: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"address": self.address, "status": self.status, "smtp_code": self.smtp_code,
+                "text": self.text, "reason": self.reason, "cause": self.cause}
+
+
+def explain_bytes(data: bytes) -> list[RecipientResult]:
+    """Recipients of a bounce given as bytes (a file, a Slack attachment). BadMessage/NotABounce if none."""
+    return explain_message(load(data))
+
+
+def explain_text(text: str) -> list[RecipientResult]:
+    """Recipients of a bounce pasted as text."""
+    return explain_bytes(text.encode("utf-8", errors="replace"))
+
+
+def explain_message(message: Message) -> list[RecipientResult]:
+    found = find_recipients(message)
+    if not found:
+        raise NotABounce("no bounced recipient found (not a delivery status notification, "
+                         "bounce, feedback report or auto-reply)")
+    return [_classified(item) for item in found]
+
+
+def looks_like_bounce(message: Message, report: str) -> bool:
+    """The marks every kind of bounce carries at least one of."""
+    if message.get("x-failed-recipients") or message.get_content_type() == "multipart/report":
+        return True
+    sender = " ".join(str(v) for v in message.get_all("from", []))
+    if _DAEMON.search(sender):
+        return True
+    if _BOUNCE_SUBJECT.search(str(message.get("subject") or "")):
+        return True
+    return bool(_BOUNCE_WORDS.search(report))
+
+
+def find_recipients(message: Message) -> list[Found]:
+    """The detectors, in order; first one that finds recipients wins."""
+    found = arf.detect(message) or ses.detect(message)
+    if found:
+        return found
+    report = report_text(message)
+    found = dsn.detect(message) or dsn.from_fields(report)
+    if found:
+        return _fill_from_report(message, report, found)
+    if looks_like_bounce(message, report):
+        found = plaintext.detect(message, report)
+        if found:
+            for item in found:
+                item.stage = stage_in(item.text) or stage_in(report)
+            return found
+    found = autoreply.detect(message)
+    if found:
+        return found
+    return []
+
+
+def _fill_from_report(message: Message, report: str, found: list[Found]) -> list[Found]:
+    """DSN recipients without a Diagnostic-Code take their words from the human-readable part; the SMTP
+    stage comes from the diagnostic, else the recipient's part of the transcript, else the whole report."""
+    blocks = {item.address: item.text for item in plaintext.detect(message, report)}
+    for item in found:
+        block = blocks.get(item.address, "")
+        if not item.text:
+            item.text = block or report.strip()
+        item.stage = stage_in(item.text) or stage_in(block) or stage_in(report)
+    return found
+
+
+def _one_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()[:_MAX_TEXT]
+
+
+def _classified(item: Found) -> RecipientResult:
+    text = _one_line(item.text)
+    status = clean_status(item.status)
+    in_text = status_in(text)
+    if in_text and not in_text.endswith(".0.0") and not (status or "").startswith("2."):
+        status = in_text  # the remote's own words beat the reporting MTA's translation of them
+    code = reply_code_in(text)
+    if item.reason == "feedback":
+        return RecipientResult(item.address, status, code, text, "feedback", str(Cause.REMOTE_POLICY), "arf")
+    if item.reason == "vacation":
+        return RecipientResult(item.address, status, code, text, "vacation", str(Cause.DELIVERED), "rfc3834")
+    action = (item.action or "").lower()
+    disposition = None
+    if action in ("delivered", "relayed", "expanded") or (status or "").startswith("2."):
+        disposition = "delivered"
+    elif action in ("delayed", "expired"):
+        disposition = "expired"
+    host = item.host or host_in(text)
+    if item.address.endswith("@googlegroups.com"):
+        host = "googlegroups.com"
+    result = classify(smtp_code=code, enhanced_status=status, text=text, stage=item.stage or stage_in(text),
+                      side="remote",
+                      disposition=disposition, host=host)
+    reason, rule = result.reason, result.rule
+    if disposition != "delivered" and _temporary(status, code) and (
+            reason in _GAVE_UP or (reason == "networkerror" and "timed out" in text.lower())):
+        # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
+        # retrying: the message expired in its queue.
+        reason, rule = "expired", f"gave-up({rule})"
+
+    return RecipientResult(item.address, status, code, text, reason, result.cause, rule)
+
+
+#: Reasons of a temporary failure that, in a final bounce, mean the queue lifetime ran out.
+_GAVE_UP = frozenset({"onhold", "undefined", "syntaxerror", "systemerror"})
+
+
+def _temporary(status: str | None, code: int | None) -> bool:
+    return (status or "").startswith("4.") or (code is not None and 400 <= code < 500)
+
+
+def addresses_of(message: Message, header: str) -> list[str]:
+    return [a.lower() for _, a in getaddresses([str(v) for v in message.get_all(header, [])]) if "@" in a]
+
+
+__all__ = ["BadMessage", "NotABounce", "RecipientResult", "explain_bytes", "explain_message", "explain_text"]

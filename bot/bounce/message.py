@@ -1,0 +1,143 @@
+"""Reading a bounce message: bytes in, an email.message.Message and its human-readable report text out.
+
+Bounces come with LF or CRLF line ends (or a mix), in any charset, sometimes with broken MIME. Nothing here
+raises on bad input except BadMessage, whose text is meant for the user as it is.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import Message
+
+#: Lines that start the returned copy of the original message in plain-text bounces. Everything from here
+#: on is the sender's own mail, whose addresses and words must not be read as the bounce's.
+_ORIGINAL_MARKERS = re.compile(
+    r"^\s*(?:"
+    r"-+ ?(?:this is a copy of|below this line is a copy|original message|the original message|"
+    r"original message follows|returned mail|unsent message|message text follows|"
+    r"the header of the original message|headers of the original message|undelivered message)"
+    r"|---+ ?original message ?-+"
+    r"|original message (?:follows|headers?)"
+    r"|message headers follow"
+    r"|the (?:original|returned) message (?:was|is) (?:attached|below|included)"
+    r"|\*+ ?original message"
+    r"|content-type: message/(?:rfc822|partial)"
+    r"|content-type: text/rfc822-headers"
+    r"|received: from .*\bby\b"
+    r")",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+class BadMessage(ValueError):
+    """A file that is not a mail message at all (empty, binary, no headers)."""
+
+
+def load(data: bytes) -> Message:
+    """Parse bytes as a mail message; BadMessage if they cannot be one."""
+    if not data or not data.strip():
+        raise BadMessage("empty file")
+    head = data[:4096]
+    if b"\x00" in head or len(_BINARY_CONTROL.findall(head)) > len(head) // 50:
+        raise BadMessage("binary data, not a mail message")
+    normalized = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").lstrip(b"\n")
+    if normalized.startswith(b"From ") and b"\n" in normalized:  # mbox "From " separator line
+        normalized = normalized.split(b"\n", 1)[1]
+    message = email.message_from_bytes(normalized, policy=email.policy.compat32)
+    if not message.keys():
+        raise BadMessage("no mail headers found, not a mail message")
+    return message
+
+
+def decoded_text(part: Message) -> str:
+    """A text part's payload as str, decoded from its transfer encoding and charset (never raises)."""
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:  # an unknown charset name: the bytes are still mostly ASCII in bounces
+        return payload.decode("latin-1", errors="replace")
+
+
+_TAG = re.compile(r"<[^>]+>")
+_BREAKS = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|p|div|tr|li)\b[^>]*>", re.IGNORECASE)
+_ENTITIES = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'"}
+
+
+def html_to_text(html: str) -> str:
+    """Good enough for the short HTML bounces Office 365 and others send: tags dropped, entities resolved."""
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    text = _BREAKS.sub("\n", text)
+    text = _TAG.sub("", text)
+    for entity, char in _ENTITIES.items():
+        text = text.replace(entity, char)
+    return text
+
+
+def cut_original(text: str) -> str:
+    """The text before the returned copy of the original message."""
+    match = _ORIGINAL_MARKERS.search(text)
+    return text[: match.start()] if match else text
+
+
+def report_text(message: Message) -> str:
+    """The human-readable part of a bounce: text parts outside any returned message, original cut off."""
+    plain: list[str] = []
+    html: list[str] = []
+    _collect(message, plain, html, top=True)
+    text = "\n".join(plain) if plain else "\n".join(html_to_text(h) for h in html)
+    return cut_original(text)
+
+
+def _collect(part: Message, plain: list[str], html: list[str], *, top: bool) -> None:
+    ctype = part.get_content_type()
+    if part.is_multipart():
+        if ctype == "message/rfc822" and not top:
+            return
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    _collect(sub, plain, html, top=False)
+        return
+    if ctype in ("message/rfc822", "text/rfc822-headers", "message/delivery-status",
+                 "message/feedback-report", "message/disposition-notification"):
+        return
+    if ctype == "text/html":
+        html.append(decoded_text(part))
+    elif ctype.startswith(("text/", "multipart/")) or top:
+        # a broken multipart (boundary mismatch) arrives as one part: its body is still the bounce's text
+        plain.append(decoded_text(part))
+
+
+def original_message(message: Message) -> Message | None:
+    """The returned original message (message/rfc822 or text/rfc822-headers part, or the text after a
+    plain-text bounce's "original message follows" line), if any."""
+    for part in message.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                return payload[0]
+        if ctype == "text/rfc822-headers":
+            return email.message_from_string(decoded_text(part).lstrip(), policy=email.policy.compat32)
+    for part in message.walk():
+        if part.is_multipart() or not part.get_content_type().startswith("text/"):
+            continue
+        text = decoded_text(part)
+        match = _ORIGINAL_MARKERS.search(text)
+        if match:
+            rest = text[match.start():].split("\n", 1)[1] if "\n" in text[match.start():] else ""
+            if match.group(0).lstrip().lower().startswith(("received:", "content-type:")):
+                rest = text[match.start():]
+            rest = rest.lstrip("\n")
+            if rest:
+                return email.message_from_string(rest, policy=email.policy.compat32)
+    return None
