@@ -237,7 +237,7 @@ def _poll_stream(store: Store, client: TmemsClient, mapper: Mapper, stream: Stre
             summary.gaps.append(gap)
             log.error("%s", gap)
     if start < earliest:
-        if since is not None and since < earliest and cursor_end is None:
+        if since is not None and since < earliest:
             summary.warnings.append(f"TMEMS {stream.name}: the API keeps 72 hours; fetching from "
                                     f"{earliest:%Y-%m-%d %H:%M} UTC instead of {since:%Y-%m-%d %H:%M} UTC")
         start = earliest
