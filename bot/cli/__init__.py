@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.demo",
     "bot.cli.ingest",
     "bot.cli.events",
+    "bot.cli.explain",
     "bot.cli.digest",
     "bot.cli.blacklist",
     "bot.cli.why",
