@@ -136,7 +136,7 @@ class PostfixParser:
             match = pl.CLIENT.match(body)
             queue = self._queues[qkey] = {"t": self._now}
             if match:
-                queue["ip"], queue["host"] = match.group("ip"), match.group("host")
+                queue["ip"], queue["host"] = match.group("ip") or None, match.group("host") or None
             session_key = f"{ctx[3]}/{ctx[4]}"
             session = self._sessions.get(session_key) if daemon == "smtpd" else None
             if session is not None:
@@ -168,7 +168,7 @@ class PostfixParser:
         if match is None:
             return NO_EVENTS
         queue = self._touch(qkey, queue)
-        queue["from"] = match.group("sender")
+        queue["from"] = match.group("sender") or None
         if match.group("status") == "expired":
             return self._expired(ctx, qid, queue)
         queue["size"], queue["nrcpt"], queue["q"] = int(match.group("size")), int(match.group("nrcpt")), 1
@@ -242,13 +242,13 @@ class PostfixParser:
             stage, reply, helo = "DATA", found.group("reply") or "5.7.1 message content rejected", found.group("helo")
         qkey = f"{ctx[3]}/{qid}" if qid else None
         queue = self._queues.get(qkey) if qkey else None
-        sender = found.group("sender")
+        sender = found.group("sender") or None  # from=<> is the null sender
         recipient = found.group("rcpt") or None
         code, status = pl.reply_codes(reply)
         direction = self._gateway_direction(sender, recipient)
         event = self._event(
             ctx, 0, qid, queue, direction=direction, disposition=Disposition(disposition), recipient=recipient,
-            sender=sender, client_ip=found.group("ip"), client_host=found.group("host"), helo=helo,
+            sender=sender, client_ip=found.group("ip") or None, client_host=found.group("host") or None, helo=helo,
             smtp_code=code, enhanced_status=status, reply_text=reply, stage=stage, rejected_by=Side.GATEWAY,
             side=Side.GATEWAY,
         )
@@ -343,6 +343,8 @@ class PostfixParser:
             fields.setdefault("size", queue.get("size"))
             fields.setdefault("nrcpt", queue.get("nrcpt"))
         reply = fields.get("reply_text")
+        if fields.get("rejected_by") is not None:
+            fields["rejected_by"] = str(fields["rejected_by"])
         if reason is None:
             reason, cause = _classify(fields.get("smtp_code"), fields.get("enhanced_status"), reply,
                                       fields.get("stage"), str(side), str(disposition), classify_host)

@@ -54,7 +54,7 @@ class SyslogClock:
         if raw[6] != " " or raw[9] != ":" or raw[12] != ":":
             raise StampError(raw)
         year, value = self._local(self.reference.year, month, day, hour, minute, second)
-        if value > self.reference + _SLACK:
+        if value > self.reference + _SLACK and year > 1:  # never year 0
             year, value = self._local(year - 1, month, day, hour, minute, second)
         result = (f"{year} {raw}", value)
         self._last_raw, self._last_value = raw, result
