@@ -291,20 +291,23 @@ def prefetch(pages: Iterator[list[dict[str, Any]]], depth: int = 2) -> Iterator[
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():  # never block for good: the consumer may be gone
+            try:
+                box.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for page in pages:
-                while not stop.is_set():
-                    try:
-                        box.put(("page", page), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(("page", page)):
                     return
-            box.put(("end", None))
+            offer(("end", None))
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            box.put(("error", exc))
+            offer(("error", exc))
 
     worker = threading.Thread(target=produce, name="tmems-prefetch", daemon=True)
     worker.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from bot.config import Settings
 from bot.ingest.tmems import event_row
@@ -26,8 +26,8 @@ def _rows() -> list[dict]:
 def _stored(store: Store) -> list[tuple]:
     columns = [c for c in Event.__table__.c if c.name != "id"]
     with store.engine.connect() as conn:
-        raw = conn.exec_driver_sql(
-            f"SELECT {', '.join(c.name for c in columns)} FROM events ORDER BY source_key").fetchall()
+        # type_coerce to String: the values as the database holds them, without the types' result processing
+        raw = conn.execute(select(*(type_coerce(c, String) for c in columns)).order_by(Event.source_key)).fetchall()
         typed = conn.execute(select(*columns).order_by(Event.source_key)).fetchall()
     return [tuple(r) for r in raw] + [tuple(r) for r in typed]
 
