@@ -240,10 +240,14 @@ def approve(
 ) -> ApprovalOutcome:
     """Approve a sender address or domain once per request and once per active pattern (see the module doc).
 
-    Does not check who the actor is: the caller checks is_approver and calls `refuse` for anyone else.
-    Commits. With settings, rewrites the configured export after a new approval.
+    A reason is required (blank is refused: ApprovalError). Does not check who the actor is: the caller checks
+    is_approver and calls `refuse` for anyone else. Commits. With settings, rewrites the configured export after
+    a new approval.
     """
     pattern, kind = normalize_pattern(pattern, kind)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApprovalError("an approval needs a reason (it is shown in the export and the audit log)")
     now = now or utcnow()
     if expires_at is not None and expires_at <= now:
         raise ApprovalError(f"the expiry {expires_at:%Y-%m-%d %H:%M} UTC is not in the future")

@@ -161,10 +161,15 @@ def test_approving_an_expired_pattern_releases_and_audits_the_old_one(store: Sto
         assert approvals.expire_due(session, now=later) == []
 
 
-def test_expiry_in_the_past_is_refused(store: Store):
-    with store.session() as session, pytest.raises(approvals.ApprovalError):
-        approvals.approve(session, pattern="a@partner.example", reason="r", actor="U1",
-                          expires_at=utcnow() - timedelta(seconds=1))
+def test_expiry_in_the_past_and_a_blank_reason_are_refused(store: Store):
+    with store.session() as session:
+        with pytest.raises(approvals.ApprovalError, match="not in the future"):
+            approvals.approve(session, pattern="a@partner.example", reason="r", actor="U1",
+                              expires_at=utcnow() - timedelta(seconds=1))
+        for blank in ("", "   ", None):
+            with pytest.raises(approvals.ApprovalError, match="reason"):
+                approvals.approve(session, pattern="a@partner.example", reason=blank, actor="U1")
+        assert approvals.list_active(session) == []
 
 
 def test_remove_by_pattern_and_by_id_double_click_learns_who(store: Store):
