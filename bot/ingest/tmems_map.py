@@ -187,6 +187,7 @@ def parse_time(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def reply_code(text: str | None) -> tuple[int | None, str | None]:
     """The SMTP reply code and enhanced status named in a reply text, if any."""
     if not text:
@@ -215,6 +216,10 @@ def remote_host(details: str | None, delivered_to: Any) -> str | None:
     if not isinstance(delivered_to, str) or "." not in delivered_to or _IP_LIKE.match(delivered_to):
         return None  # an IPv4 address (IPv6 has no dots unless mapped, and then it has colons)
     return delivered_to.lower()
+
+
+#: Replies repeat (one remote refusing many messages, one reason for a whole spam wave): look each up once.
+_zone_in = lru_cache(maxsize=4096)(dnsbl_zone_in)
 
 
 def _text(value: Any) -> str | None:
@@ -394,6 +399,6 @@ class Mapper:
             rejected_by=rejected_by,
             reason=mapped.reason,
             cause=mapped.cause,
-            dnsbl_zone=dnsbl_zone_in(reply),
+            dnsbl_zone=_zone_in(reply),
             extra={"kind": kind, "rule": mapped.rule, "mail_id": mail_id or None},
         )
