@@ -102,7 +102,7 @@ def render_csv(approvals: Sequence[ApprovedSender], *, now: datetime) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["sender", "kind", "approved_by", "created_at", "expires_at", "reason"])
     for approval in _ordered(approvals):
-        writer.writerow([gateway_pattern(approval), approval.kind, approval.approved_by,
+        writer.writerow([gateway_pattern(approval), approval.kind, _one_line(approval.approved_by, 64),
                          _when(approval.created_at), _when(approval.expires_at), _one_line(approval.reason)])
     return out.getvalue()
 

@@ -9,10 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from bot import approvals, audit, export
 from bot.store import Store
 from bot.timeutil import utcnow
+from storage.models import ApprovedSender
 from tests.records.helpers import run_concurrently, settings
 from tests.support import require_binary
 
@@ -154,3 +158,15 @@ def test_outcomes_stay_readable_after_the_session_closes(store: Store, tmp_path:
     # The Slack layer reads the outcome after its session is closed.
     assert made.approval.pattern == "a@partner.example" and made.approval.approved_by == "U1"
     assert gone.approval.removed_by == "U2" and gone.approval.pattern == "a@partner.example"
+
+
+@settings_h(max_examples=200, deadline=None)
+@given(reasons=st.lists(st.text(max_size=80), min_size=1, max_size=5), actor=st.text(min_size=1, max_size=64))
+def test_no_reason_or_actor_text_can_add_an_entry_to_the_map(reasons: list[str], actor: str):
+    now = utcnow()
+    rows = [ApprovedSender(id=i, pattern=f"user{i}@partner.example", kind="address", reason=reason,
+                           approved_by=actor, created_at=now) for i, reason in enumerate(reasons)]
+    text = export.render(rows, "postfix", now=now)
+    assert _entries(text) == [f"user{i}@partner.example OK" for i in range(len(rows))]
+    parsed = list(csv.reader(io.StringIO(export.render(rows, "csv", now=now))))
+    assert [r[0] for r in parsed[1:]] == [f"user{i}@partner.example" for i in range(len(rows))]
