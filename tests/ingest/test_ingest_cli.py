@@ -1,0 +1,88 @@
+"""`bouncebot ingest`: summaries, --verbose, and one clear line for every mistake a user can make."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "bot" / "data" / "sample-maillog.log"
+
+
+def run(capsys, db_url: str, *args: str) -> tuple[int, str, str]:
+    code = main(["--database", db_url, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ingest_postfix_prints_a_one_line_summary_and_is_idempotent(db_url: str, capsys) -> None:
+    code, out, err = run(capsys, db_url, "ingest", "postfix", str(SAMPLE))
+    assert code == 0 and err == ""
+    assert out.count("\n") == 1
+    assert f"postfix {SAMPLE}: 123 lines, 27 events (27 new), 0 skipped in " in out
+    code, out, _ = run(capsys, db_url, "ingest", "postfix", str(SAMPLE))
+    assert code == 0 and ": 0 lines, 0 events (0 new), 0 skipped" in out and "resumed at byte" in out
+    code, out, _ = run(capsys, db_url, "events", "info@cheap-pills.example", "--since", "100000d", "--json")
+    found = [json.loads(line) for line in out.splitlines()]
+    assert {(e["disposition"], e["dnsbl_zone"]) for e in found} == {("rejected", "zen.spamhaus.org")}
+
+
+def test_verbose_shows_skipped_examples(db_url: str, tmp_path: Path, capsys) -> None:
+    log = tmp_path / "mixed.log"
+    log.write_text("not a log line at all\n" + SAMPLE.read_text())
+    code, out, _ = run(capsys, db_url, "ingest", "postfix", str(log), "--verbose")
+    assert code == 0
+    assert "1 skipped" in out and "skipped (malformed), e.g.:" in out and "not a log line at all" in out
+
+
+def test_ingest_jsonl(db_url: str, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "gw.jsonl"
+    path.write_text(json.dumps({"time": 1796020000, "disposition": "rejected", "sender": "a@b.example"})
+                    + "\n{oops\n")
+    code, out, _ = run(capsys, db_url, "ingest", "jsonl", str(path), "--verbose")
+    assert code == 0
+    assert "2 lines, 1 events (1 new), 1 skipped" in out and "line 2: not JSON" in out
+
+
+@pytest.mark.parametrize(("args", "message", "status"), [
+    (["ingest", "postfix", "/nonexistent/maillog"], "cannot read /nonexistent/maillog: No such file or directory", 1),
+    (["ingest", "jsonl", "/nonexistent/x.jsonl"], "cannot read /nonexistent/x.jsonl", 1),
+    (["ingest", "postfix", "/tmp"], "cannot read /tmp: Is a directory", 1),
+    (["ingest", "postfix", "--timezone", "Mars/Olympus", "SAMPLE"], "unknown time zone: 'Mars/Olympus'", 2),
+    (["ingest", "postfix", "--follow", "SAMPLE", "SAMPLE"], "--follow takes one FILE", 2),
+    (["ingest", "postfix", "--batch", "0", "SAMPLE"], "--batch must be at least 1", 2),
+    (["ingest"], "name a log source", 2),
+])
+def test_mistakes_give_one_line_and_a_non_zero_exit(db_url: str, capsys, args, message, status) -> None:
+    args = [str(SAMPLE) if a == "SAMPLE" else a for a in args]
+    code, out, err = run(capsys, db_url, *args)
+    assert code == status
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert out == ""
+
+
+def test_an_unreadable_file_and_an_unreachable_database_in_a_real_process(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.log"
+    secret.write_text("x\n")
+    secret.chmod(0)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+    cases = [
+        (["--database", "postgresql://nobody@127.0.0.1:1/none", "ingest", "postfix", str(SAMPLE)], "unreachable"),
+    ]
+    if os.geteuid() != 0:  # root reads any file
+        cases.append((["--database", f"sqlite:///{tmp_path / 'x.db'}", "ingest", "postfix", str(secret)],
+                       "Permission denied"))
+    for args, message in cases:
+        done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode != 0
+        assert message in done.stderr and "Traceback" not in done.stderr
+        assert done.stderr.strip().count("\n") == 0
