@@ -166,6 +166,9 @@ class BlacklistChecker:
         if hit is not None:
             return _Looked(hit.raw, hit.result, hit.meaning, hit.why, hit.txt, cached=True)
         async with self._slots():  # the zone's limit starts once a socket is free: big batches queue, not fail
+            down = self._down_why(zone)  # it may have timed out while this question waited for a socket
+            if down:
+                return _Looked(RawAnswer(FAILED, why=down, timed_out=True), UNKNOWN, why=down)
             return await self._ask(zone, key, time.perf_counter() + self.timeout)
 
     def _slots(self) -> asyncio.Semaphore:
