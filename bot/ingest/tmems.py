@@ -258,18 +258,21 @@ def _poll_stream(store: Store, client: TmemsClient, mapper: Mapper, stream: Stre
                                     f"{earliest:%Y-%m-%d %H:%M} UTC instead of {since:%Y-%m-%d %H:%M} UTC")
         start = earliest
     sink = EventSink(store)
-    for window_start, window_end in windows(start, now, window):
-        fetched = _fetch_window(client, mapper, stream, summary, sink, window_start, window_end)
+    try:
+        for window_start, window_end in windows(start, now, window):
+            fetched = _fetch_window(client, mapper, stream, summary, sink, window_start, window_end)
 
-        def move_cursor(conn: Connection, end: datetime = window_end, lost: list[Gap] = gaps,
-                        records: int = fetched) -> None:
-            save_cursor(conn, stream.name, end, gaps=lost, records=records)
+            def move_cursor(conn: Connection, end: datetime = window_end, lost: list[Gap] = gaps,
+                            records: int = fetched) -> None:
+                save_cursor(conn, stream.name, end, gaps=lost, records=records)
 
-        summary.new += sink.flush(move_cursor)  # the window's last rows and its cursor: one transaction
-        gaps = []
-        summary.windows += 1
-        summary.cursors[stream.name] = window_end
-        log.debug("TMEMS %s: window %s .. %s stored", stream.name, iso(window_start), iso(window_end))
+            summary.new += sink.flush(move_cursor)  # the window's last rows and its cursor: one transaction
+            gaps = []
+            summary.windows += 1
+            summary.cursors[stream.name] = window_end
+            log.debug("TMEMS %s: window %s .. %s stored", stream.name, iso(window_start), iso(window_end))
+    finally:
+        sink.close()
 
 
 def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: PollSummary, sink: EventSink,
@@ -294,7 +297,7 @@ def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: 
                 for event in events:
                     sink.add(event_row(event))
             if sink.full:
-                summary.new += sink.flush()
+                sink.submit()  # stored by the writer thread while the next page is mapped
     except TmemsError:
         summary.new += sink.flush()
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import String, select, type_coerce
 
 from bot.config import Settings
@@ -69,3 +70,38 @@ def test_the_sink_flushes_when_full_and_drops_repeats(store: Store) -> None:
     assert new == len(rows)
     with store.session() as session:
         assert queries.total_events(session) == len(rows)
+
+
+def test_after_a_failed_write_nothing_later_runs(sqlite_url: str) -> None:
+    """A write that fails (here: a trigger refusing one sender) stops every later write, the cursor's too."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.sender = 'boom@x.example' "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
+    engine.dispose()
+    store = Store.open(sqlite_url)
+    rows = _rows()
+    bad = dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
+    cursor_moved = []
+    sink = EventSink(store, flush_rows=4)
+    try:
+        for row in rows[1:5]:
+            sink.add(row)
+        sink.submit()
+        sink.add(bad)
+        sink.submit()
+        for row in rows[5:9]:
+            sink.add(row)
+        with pytest.raises(Exception, match="refused by the test trigger"):
+            sink.flush(lambda conn: cursor_moved.append(True))
+    finally:
+        sink.close()
+    assert cursor_moved == []
+    with store.session() as session:
+        assert queries.total_events(session) == 4  # the first batch only
+    store.dispose()
