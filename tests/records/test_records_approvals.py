@@ -229,3 +229,19 @@ def test_the_same_button_after_removal_or_expiry_approves_again(store: Store):
         # ...while a double click of an active approval still is one approval.
         assert not approvals.approve(session, pattern="partner.example", reason="r", actor="U5",
                                      request_key="btn", now=later).created
+
+
+def test_is_approver_with_the_ttl_cache_looks_the_group_up_once():
+    from bot.ttlcache import TTLCache
+
+    lookups: list[str] = []
+
+    def usergroup_members(group: str) -> frozenset[str]:
+        lookups.append(group)
+        return frozenset({"U2", "U3"})
+
+    cache = TTLCache(usergroup_members, ttl=60)
+    s = settings(approver_group="S1")
+    assert [approvals.is_approver(u, settings=s, group_members=cache) for u in ("U2", "U3", "U4")] == [
+        True, True, False]
+    assert lookups == ["S1"]
