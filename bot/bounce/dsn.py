@@ -32,6 +32,10 @@ def _blocks(text: str) -> list[dict[str, str]]:
             current[last] += " " + line.strip()
             continue
         match = _FIELD.match(line)
+        if not match and last == "diagnostic-code":
+            # a multi-line reply written without folding white space ("552-5.7.0 ..." lines)
+            current[last] += " " + line.strip()
+            continue
         if match:
             last = match.group(1).lower()
             value = match.group(2).strip()

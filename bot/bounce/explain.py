@@ -152,6 +152,11 @@ def _classified(item: Found) -> RecipientResult:
         # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
         # retrying: the message expired in its queue.
         reason, rule = "expired", f"gave-up({rule})"
+    elif rule == "phrase:userunknown" and code is not None and (item.stage or stage_in(text)) not in ("RCPT",
+                                                                                                     "MAIL"):
+        # An SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the
+        # message was accepted: a recipient-side filter speaking (mobile carriers' domain filters answer so).
+        reason, rule = "filtered", f"not-at-rcpt({rule})"
 
     return RecipientResult(item.address, status, code, text, reason, result.cause, rule)
 

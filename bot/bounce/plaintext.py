@@ -26,8 +26,10 @@ _LINE_PATTERNS = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^\s*[<\"'(]?(?P<addr>" + _ADDR + r")[>\"')]?\s*(?:\.\.\.|:|--|-|,)\s*(?P<rest>.+)$",
     # Headings: "Failed recipient: addr", "Original-Recipient: rfc822;addr", "To: addr", "Address: addr"
     r"^\s*(?:failed|final|original|unknown|invalid|bad|intended|undeliverable)?[ -]?"
-    r"(?:recipients?|recipient address(?:es)?|addresses|address|rcpt to|to|e-?mail(?: address)?|user|mailbox)"
+    r"(?:recipients?|recipient address(?:es)?|addresses|address|rcpt to|e-?mail(?: address)?|user|mailbox)"
     r"\s*(?:\([^)]*\))?\s*[:=]\s*(?:rfc822\s*;\s*)?[<\"']?(?P<addr>" + _ADDR + r")[>\"']?(?P<rest>.*)$",
+    # Sendmail transcripts: "554 <addr>... 550 Host unknown" (the verdict line per recipient)
+    r"^\s*[245]\d\d\s+<(?P<addr>" + _ADDR + r")>\.\.\.\s*(?P<rest>.*)$",
     # Sendmail/qmail transcripts: ">>> RCPT To:<addr>" (the reply comes on the next lines)
     r"^\s*>>>\s*rcpt to:\s*<(?P<addr>" + _ADDR + r")>",
     # Sentences: "Your message to addr couldn't be delivered", "could not be delivered to <addr>",
@@ -91,6 +93,10 @@ def detect(message: Message, report: str) -> list[Found]:
     own = _own_addresses(message)
     lines = report.splitlines()
     hits = recipient_lines(lines, own)
+    if not hits:
+        # Some bounces (and anonymized samples) name as failed recipient the very address they are sent to;
+        # only the bounce's own sender is then certainly not a recipient.
+        hits = recipient_lines(lines, {a.lower() for _, a in getaddresses(message.get_all("from", []))})
     failed_header = [a.lower() for _, a in getaddresses(message.get_all("x-failed-recipients", [])) if "@" in a]
     if failed_header:
         # Exim names its failed recipients in a header: trust it, and keep the text's order where it has one.

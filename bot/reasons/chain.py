@@ -97,6 +97,9 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
     hit = phrases.match(text)
     if hit is not None:
         reason, kind = hit
+        if reason == "hostunknown" and _is_temporary(code, found):
+            # A DNS failure reported as temporary proves nothing about the domain: a lookup failed.
+            return "networkerror", f"{kind}:hostunknown-temporary", False
         if reason == "userunknown" and stage != "RCPT" and (stage == "DATA" or status.hint(found) == "filtered"):
             # "User unknown" after DATA, or with a mailbox-status code (5.2.x), is a recipient-side filter
             # speaking (Japanese carriers' domain filters answer exactly so), not a missing mailbox.
@@ -114,12 +117,16 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
 _ABOUT_RECIPIENT = frozenset({"userunknown", "hostunknown", "filtered", "suspend"})
 
 
+def _is_temporary(code: int | None, found: str | None) -> bool:
+    return (code is not None and 400 <= code < 500) or (found is not None and found.startswith("4."))
+
+
 def _by_stage(stage: str, reason: str, rule: str) -> tuple[str, str, bool]:
     """A weakly founded reason gives way to what the SMTP stage says: refused at CONNECT/HELO is the
     client being blocked, refused at MAIL FROM is the sender being rejected."""
     if stage in _REFUSED_AT_CONNECT and reason not in ("requireptr", "toomanyconn", "speeding"):
         return "blocked", f"stage:{stage}", False
-    if stage == "MAIL" and reason in _ABOUT_RECIPIENT | {"blocked", "securityerror", "syntaxerror", "systemerror"}:
+    if stage == "MAIL" and reason in _ABOUT_RECIPIENT | {"securityerror", "syntaxerror", "systemerror"}:
         return "rejected", f"stage:MAIL({reason})", False
     return reason, rule, reason == "badreputation"
 

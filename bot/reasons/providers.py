@@ -23,6 +23,7 @@ PROVIDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("gsmtp", "support.google.com"),
     ),
     "googlegroups": (("googlegroups.com",), ("googlegroups.com/", "the group you tried to contact")),
+    "orange": (("orange.fr", "wanadoo.fr", "laposte.net"), ("ofr_", "lpn00", "ofr00")),
     "yahoo": (
         ("yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com", "ymail.com"),
         ("yahoo", "[bl21]", "[bl22]", "[bl23]", "[ts01]", "[ts02]", "[ts03]", "[tss04]"),
@@ -116,6 +117,12 @@ RULES: tuple[ProviderRule, ...] = (
     ProviderRule("yahoo-tss05", "badreputation", phrase="[tss05]", reputation=True),
     ProviderRule("yahoo-tss09", "badreputation", phrase="[tss09]", reputation=True),
     ProviderRule("yahoo-tss11", "blocked", phrase="[tss11]", reputation=True),  # excessive unknown recipients
+    # Orange / Wanadoo / La Poste end every reply with an error number ("OFR_416", "LPN007_426", "[506]").
+    ProviderRule("orange-invalid-recipient", "userunknown", provider="orange", phrase="invalid recipient"),
+    ProviderRule("orange-account-blocked", "suspend", provider="orange", phrase="recipient account is blocked"),
+    ProviderRule("orange-ip-blocked", "blocked", provider="orange", phrase="client host blocked", reputation=True),
+    ProviderRule("orange-content-rejected", "spamdetected", provider="orange", phrase="mail rejected"),
+    ProviderRule("orange-service-refused", "blocked", provider="orange", phrase="service refused", reputation=True),
     # Trend Micro Email Reputation Services (ERS, formerly MAPS): "blocked using Trend Micro RBL+" with a
     # link to mail-abuse.com, or "refused by rbl-plus.mail-abuse.org".
     ProviderRule("trendmicro-rbl-plus", "blocked", phrase="rbl+", reputation=True),

@@ -27,11 +27,11 @@ ORDER: tuple[str, ...] = (
     "requireptr",
     "virusdetected",
     "badreputation",
-    "blocked",          # before spamdetected: "blocked using zen.spamhaus.org" mentions spam
-    "spamdetected",
+    "spamdetected",     # before blocked: "Blacklisted URL in message" is about content (zones are found first)
+    "rejected",         # before blocked: "an address that has been blacklisted" is about the sender
+    "blocked",
     "hostunknown",      # before userunknown: "unrouteable"/"host unknown" texts also say "address"
     "userunknown",
-    "rejected",
     "toomanyconn",      # before speeding: "connection rate limit" is about connections
     "speeding",
     "failedstarttls",

@@ -36,6 +36,9 @@ PHRASES = (
     "refused to talk to me",                 # Postfix "host x refused to talk to me"
     "service unavailable; client host",      # Postfix
     "too many bad commands",                 # various
+    "client host blocked",                   # Orange "Client host blocked for spamming issues"
+    "invalid ip for sending",                # Yahoo "INVALID IP FOR SENDING MAIL OF DOMAIN"
+    "not accepting connections",             # iCloud "554 ... ESMTP not accepting connections"
     "mail from ip",                          # various
     "smtp server of your isp",               # "Please use the smtp server of your ISP" (dynamic IP ranges)
     "my name was rejected",                  # qmail-send: the remote refused our HELO name

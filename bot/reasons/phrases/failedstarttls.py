@@ -5,6 +5,7 @@ DESCRIPTION = "STARTTLS was required and could not be completed"
 PHRASES = (
     "starttls",                              # "Must issue a STARTTLS command first", "STARTTLS failed"
     "tls required",                          # various
+    "does not support tls",                  # Gmail "500 Remote server does not support TLS"
     "tls negotiation failed",                # various
     "tls handshake",                         # various
     "ssl handshake",                         # various

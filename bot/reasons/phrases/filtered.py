@@ -24,6 +24,7 @@ PHRASES = (
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
     "filtered",                              # various
+    "message filtered",                      # Amazon SES inbound "550 5.2.0 Message Filtered"
     "restricted to",                         # "delivery restricted to members"
     "not accepting mail",                    # various
 )

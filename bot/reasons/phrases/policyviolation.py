@@ -4,6 +4,8 @@ DESCRIPTION = "the message broke a policy of the receiving side"
 
 PHRASES = (
     "policy violation",                      # various
+    "potential security issue",              # Gmail 552 5.7.0 "content presents a potential security issue"
+    "header error",                          # content filters' header checks: "554 5.7.0 Header error"
     "prohibited by policy",                  # various
     "content policy",                        # various
     "email policy",                          # various

@@ -5,6 +5,8 @@ DESCRIPTION = "the sender address or its domain was refused"
 PHRASES = (
     "sender address rejected",               # Postfix check_sender_access, reject_unknown_sender_domain
     "sender rejected",                       # various
+    "purported responsible address",         # Sender ID (RFC 4407) checks the PRA: the sender
+    "address that has been blacklisted",     # "you are sending to/from an address that has been blacklisted"
     "sender was rejected",                   # qmail-send "Connected to x but sender was rejected"
     "sender denied",                         # various
     "sender blocked",                        # various

@@ -24,6 +24,7 @@ PHRASES = (
     "dns reverse",                           # various
     "pointer record",                        # various
     "hostname inconsistent with ip",         # various
+    "mismatches client ip",                  # Outlook.com "550 domain [x] mismatches client ip"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -3,6 +3,10 @@
 DESCRIPTION = "the receiving content filter judged the message as spam"
 
 PHRASES = (
+    "blacklisted url",                       # IMail/SpamAssassin URIBL: "Blacklisted URL in message"
+    "uribl",                                 # URI block lists check the links in the content
+    "surbl",                                 # URI block lists check the links in the content
+    "spam classification",                   # Google Groups "rejected due to spam classification"
     "rejected as spam",                      # "Message rejected as spam by Content Filtering"
     "detected as spam",                      # various
     "considered spam",                       # various
@@ -39,6 +43,5 @@ PHRASES = (
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
     "bulk mail",                             # various
-    "message filtered",                      # various
     "spam",                                  # generic; last, and never when a block list is named
 )

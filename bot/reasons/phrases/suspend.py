@@ -33,6 +33,11 @@ PHRASES = (
     "boite du destinataire archivee",        # Orange / Wanadoo "boite du destinataire archivee"
     "this account has been disabled or discontinued",  # Yahoo
     "account locked",                        # various
+    "recipient account is blocked",          # La Poste "The recipient account is blocked"
+    "compte du destinataire est bloque",     # La Poste (French)
+    "account is locked",                     # vpopmail vdelivermail "account is locked email bounced"
+    "temporary locked",                      # "User x temporary locked. Please try again later"
+    "temporarily locked",                    # various
     "mailbox locked",                        # various
 )
 

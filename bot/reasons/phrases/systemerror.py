@@ -20,6 +20,7 @@ PHRASES = (
 
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
+    "currently unavailable",                 # "554 Service currently unavailable"
     "temporarily unavailable",               # various
     "service unavailable",                   # generic; last
     "try again later",                       # various

@@ -39,6 +39,7 @@ PHRASES = (
     "recipient name is not recognized",      # Exchange 2003 "The recipient name is not recognized"
     "invalid final delivery userid",         # IMail Server
     "address couldn't be found",             # Gmail/Google Workspace "because the address couldn't be found"
+    "check if address is correct",           # InterScan MSS "Please check if address is correct"
     "user not exist",                        # various ("User not exist")
     "not a registered",                      # "is not a registered gateway user"
     "recipient address rejected: undeliverable address",  # Postfix reject_unverified_recipient

@@ -7,7 +7,6 @@ PHRASES = (
     "malware",                               # various
     "trojan",                                # various
     "worm detected",                         # various
-    "potential security issue",              # Gmail "content presents a potential security issue"
     "contains a security risk",              # various
     "security threat",                       # various
 )
