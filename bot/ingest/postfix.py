@@ -187,31 +187,34 @@ class PostfixParser:
         if daemon == "discard" and disposition is Disposition.DELIVERED:
             disposition = Disposition.DELETED
         queue = self._touch(qkey, self._queues.get(qkey))
-        recipient = match.group("rcpt") or None
+        # The recipient is the address the sender gave (orig_to, before alias expansion); where it went decides
+        # the direction.
+        final, original = match.group("rcpt") or None, match.group("orig") or None
+        recipient = original or final
         relay, dsn = match.group("relay"), match.group("dsn")
         reply, stage, remote = pl.split_relay_reply(match.group("text"))
         code, status = pl.reply_codes(reply)
-        direction = self._delivery_direction(daemon, recipient)
+        direction = self._delivery_direction(daemon, final)
         failed = disposition is not Disposition.DELIVERED and disposition is not Disposition.DELETED
         side = Side.REMOTE if remote or direction == Direction.OUTBOUND else Side.GATEWAY
         if disposition is Disposition.DEFERRED and recipient:
-            queue.setdefault("deferred", {})[recipient] = [reply, dsn, stage, relay]
+            queue.setdefault("deferred", {})[recipient] = [reply, dsn, stage, relay, str(direction)]
         elif recipient and "deferred" in queue:
             queue["deferred"].pop(recipient, None)
         return (self._event(
             ctx, 0, qid, queue, direction=direction, disposition=disposition, recipient=recipient,
             relay=relay, smtp_code=code, enhanced_status=dsn or status, reply_text=reply, stage=stage,
             rejected_by=(Side.REMOTE if remote else Side.GATEWAY) if failed else None, side=side,
-            classify_host=pl.relay_host(relay), extra={"orig_to": match.group("orig")} if match.group("orig") else None,
+            classify_host=pl.relay_host(relay), extra={"delivered_to": final} if original else None,
         ),)
 
     def _expired(self, ctx: tuple, qid: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
         """qmgr gave up: one event per recipient still deferred, with the last reason it was given."""
-        waiting = queue.pop("deferred", None) or {None: [None, None, None, None]}
+        waiting = queue.pop("deferred", None) or {None: [None, None, None, None, Direction.UNKNOWN.value]}
         events = []
-        for index, (recipient, (reply, dsn, stage, relay)) in enumerate(sorted(waiting.items(), key=_by_rcpt)):
+        for index, (recipient, (reply, dsn, stage, relay, direction)) in enumerate(
+                sorted(waiting.items(), key=_by_rcpt)):
             code, status = pl.reply_codes(reply)
-            direction = self._delivery_direction("smtp" if relay not in (None, "none", "local") else "", recipient)
             events.append(self._event(
                 ctx, index, qid, queue, direction=direction, disposition=Disposition.EXPIRED, recipient=recipient,
                 relay=relay, smtp_code=code, enhanced_status=dsn or status, reply_text=reply, stage=stage,

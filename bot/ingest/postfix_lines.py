@@ -17,7 +17,7 @@ DAEMONS = frozenset({
     "discard", "retry", "postscreen", "pickup", "master", "anvil", "scache", "tlsmgr", "tlsproxy", "dnsblog",
     "postlogd", "proxymap", "trivial-rewrite", "verify", "flush", "showq", "sendmail", "postqueue",
     "postsuper", "postdrop", "postfix-script", "postfix", "postmap", "postalias", "spawn", "qmqpd",
-    "smtp-sink", "postmulti",
+    "smtp-sink", "postmulti", "postlog",
 })
 
 #: Delivery agents that put mail into a mailbox here (inbound) and the one that relays it away (outbound).

@@ -81,8 +81,8 @@ CASES = [
         "relay=mx.far.example[203.0.113.9]:25, conn_use=2, delay=1, delays=0/0/0.5/0.5, dsn=4.2.0, "
         "status=deferred (host mx.far.example[203.0.113.9] said: 450 4.2.0 <you@far.example>: Recipient address "
         "rejected: Greylisted (in reply to RCPT TO command))"],
-     dict(disposition="deferred", recipient="you@far.example", smtp_code=450, enhanced_status="4.2.0",
-          stage="RCPT", rejected_by="remote")),
+     dict(disposition="deferred", recipient="alias@our.example", smtp_code=450, enhanced_status="4.2.0",
+          stage="RCPT", rejected_by="remote", direction="outbound", extra={"delivered_to": "you@far.example"})),
     ("remote refused to talk", [
         "Nov 30 10:00:01 mx postfix/smtp[12]: 5B6C7D8E9F: to=<you@far.example>, relay=mx.far.example"
         "[203.0.113.9]:25, delay=1, delays=0/0/0.5/0, dsn=5.7.1, status=bounced (host mx.far.example[203.0.113.9] "

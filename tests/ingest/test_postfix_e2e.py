@@ -1,0 +1,201 @@
+"""A real Postfix on 127.0.0.1 (../shared/recipes/postfix.md): send mail it accepts and mail it rejects,
+ingest the log it wrote, and find every event.
+
+Runs as root (Postfix must be started by root); main.cf and master.cf are backed up and restored. One
+Postfix per host, so a lock file keeps concurrent runs of this module apart.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import smtplib
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.ingest.runner import Ingestor
+from bot.store import Store
+from storage.models import Event
+from tests.support import free_port, require_binary, require_root, unavailable
+
+pytestmark = [pytest.mark.postfix, pytest.mark.slow]
+
+ETC = Path("/etc/postfix")
+LOCK = Path("/tmp/bouncebot-postfix-e2e.lock")
+SENDER_MAP = ETC / "bouncebot_e2e_sender_access"
+
+
+def _run(*args: str) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def _message(sender: str, to: str, body: str = "hello\n") -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, "bouncebot e2e"
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@e2e.test>"
+    msg.set_content(body)
+    return msg
+
+
+def _client(port: int, last_octet: int) -> smtplib.SMTP:
+    smtp = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=(f"127.0.0.{last_octet}", 0))
+    smtp.ehlo("client.e2e.test")
+    return smtp
+
+
+def _send_scenarios(port: int) -> None:
+    with _client(port, 11) as smtp:  # accepted and delivered
+        smtp.send_message(_message("ok@good.example", "root@test.local"))
+    with _client(port, 12) as smtp, pytest.raises(smtplib.SMTPRecipientsRefused) as refused:  # unknown user
+        smtp.send_message(_message("someone@good.example", "nosuchuser@test.local"))
+    assert refused.value.recipients["nosuchuser@test.local"][0] == 550
+    with _client(port, 13) as smtp, pytest.raises(smtplib.SMTPRecipientsRefused):  # sender on our block map
+        smtp.send_message(_message("blocked@spam.example", "root@test.local"))
+    big = "x" * 76 + "\n"
+    with _client(port, 14) as smtp, pytest.raises(smtplib.SMTPSenderRefused) as size:  # oversize, SIZE declared
+        smtp.send_message(_message("big@good.example", "root@test.local", big * 400))
+    assert size.value.smtp_code == 552
+    with _client(port, 15) as smtp:  # oversize without SIZE=: only the cleanup warning tells
+        assert smtp.mail("nosize@good.example")[0] == 250
+        assert smtp.rcpt("root@test.local")[0] == 250
+        code, _ = smtp.data(_message("nosize@good.example", "root@test.local", big * 400).as_bytes())
+        assert code == 552
+    with _client(port, 16) as smtp:  # 5 recipients, smtpd_recipient_limit = 3
+        assert smtp.mail("limit@good.example")[0] == 250
+        codes = [smtp.rcpt(r)[0] for r in ("root@test.local", "root@localhost", "postmaster@test.local",
+                                            "x1@test.local", "x2@test.local")]
+        assert codes == [250, 250, 250, 452, 452]
+        assert smtp.data(_message("limit@good.example", "root@test.local").as_bytes())[0] == 250
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"Postfix did not listen on 127.0.0.1:{port}")
+
+
+def _wait_for_log(log: Path, needle: str, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if log.exists() and log.read_text(errors="replace").count(needle) >= count:
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"the Postfix log never showed {count} x {needle!r}")
+
+
+@pytest.fixture(scope="module")
+def postfix_log() -> Iterator[Path]:
+    require_root("running Postfix")
+    require_binary("postfix")
+    require_binary("postconf")
+    require_binary("postmap")
+    LOCK.touch()
+    with open(LOCK) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if subprocess.run(["postfix", "status"], capture_output=True, timeout=30).returncode == 0:
+            unavailable("a Postfix is already running on this host (one instance per host)")
+        backup = {name: (ETC / name).read_bytes() for name in ("main.cf", "master.cf")}
+        log = Path(f"/var/log/bouncebot-e2e-{uuid.uuid4().hex[:8]}.log")
+        port = free_port()
+        try:
+            SENDER_MAP.write_text("blocked@spam.example REJECT\n")
+            _run("postmap", str(SENDER_MAP))
+            _run("postconf", "-MX", "smtp/inet")
+            _run("postconf", "-M", f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - smtpd")
+            _run("postconf", "-F", "*/*/chroot = n")
+            _run("postconf", "-e", f"maillog_file = {log}", "inet_protocols = ipv4", "myhostname = mx.test.local",
+                 "mydestination = test.local, localhost", "message_size_limit = 10240",
+                 "smtpd_recipient_limit = 3", "local_recipient_maps = proxy:unix:passwd.byname $alias_maps",
+                 f"smtpd_sender_restrictions = check_sender_access hash:{SENDER_MAP}",
+                 "smtpd_client_restrictions =", "relayhost =", "default_transport = error:no outside mail here")
+            _run("postfix", "check")
+            _run("postfix", "start")
+            _wait_for_port(port)
+            _send_scenarios(port)
+            _wait_for_log(log, "status=sent", 2)  # the accepted message and the one of the limit session
+            _wait_for_log(log, ": removed", 2)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            pytest.fail(f"the Postfix end-to-end setup failed: {exc}")
+        finally:
+            subprocess.run(["postfix", "stop"], capture_output=True, timeout=60)
+            for name, content in backup.items():
+                (ETC / name).write_bytes(content)
+            for path in (SENDER_MAP, SENDER_MAP.with_name(SENDER_MAP.name + ".db")):
+                path.unlink(missing_ok=True)
+        kept = Path(f"/tmp/{log.name}")  # the test reads a copy; /var/log is left as it was
+        shutil.copy2(log, kept)
+        log.unlink(missing_ok=True)
+    yield kept
+    kept.unlink(missing_ok=True)
+
+
+def _events(store: Store) -> list[Event]:
+    with store.session() as session:
+        return list(session.scalars(select(Event).order_by(Event.time, Event.id)))
+
+
+def test_the_real_postfix_log_gives_every_event(store: Store, postfix_log: Path) -> None:
+    result = Ingestor(store, "postfix").ingest(postfix_log)
+    assert result.stats.skipped == 0, result.stats.examples
+    events = _events(store)
+    by_sender: dict[str | None, list[Event]] = {}
+    for event in events:
+        by_sender.setdefault(event.sender, []).append(event)
+
+    ok = by_sender["ok@good.example"]
+    assert [(e.disposition, e.recipient, e.direction, e.client_ip) for e in ok] == [
+        ("delivered", "root@test.local", "inbound", "127.0.0.11")]
+    assert ok[0].message_id and ok[0].queue_id and ok[0].size
+
+    unknown = by_sender["someone@good.example"]
+    assert [(e.disposition, e.recipient, e.smtp_code, e.enhanced_status, e.stage, e.client_ip) for e in unknown] == [
+        ("rejected", "nosuchuser@test.local", 550, "5.1.1", "RCPT", "127.0.0.12")]
+    assert "User unknown in local recipient table" in unknown[0].reply_text
+    assert unknown[0].reason == "userunknown" and unknown[0].cause == "invalid_recipient"
+
+    blocked = by_sender["blocked@spam.example"]
+    assert [(e.disposition, e.smtp_code, e.client_ip, e.rejected_by) for e in blocked] == [
+        ("rejected", 554, "127.0.0.13", "gateway")]
+    assert "Sender address rejected: Access denied" in blocked[0].reply_text
+    assert blocked[0].cause == "gateway_policy"
+
+    big = by_sender["big@good.example"]
+    assert [(e.disposition, e.smtp_code, e.enhanced_status, e.stage, e.recipient) for e in big] == [
+        ("rejected", 552, "5.3.4", "MAIL", None)]
+    assert big[0].reason == "mesgtoobig"
+
+    nosize = [e for e in events if e.client_ip == "127.0.0.15"]
+    assert [(e.disposition, e.smtp_code, e.enhanced_status) for e in nosize] == [("rejected", 552, "5.3.4")]
+    assert "queue file size limit exceeded" in nosize[0].reply_text and nosize[0].reason == "mesgtoobig"
+
+    limit = by_sender["limit@good.example"]
+    over = [e for e in limit if e.disposition == "rejected"]
+    assert [(e.reason, e.cause, e.smtp_code, e.recipient, e.client_ip) for e in over] == [
+        ("toomanyconn", "gateway_policy", 452, None, "127.0.0.16")] * 2
+    assert "5 accepted RCPT commands against 3 queued" in over[0].reply_text
+    assert {e.recipient for e in limit if e.disposition == "delivered"} == {
+        "root@test.local", "root@localhost", "postmaster@test.local"}  # postmaster: orig_to of an alias
+
+    again = Ingestor(store, "postfix").ingest(postfix_log)
+    assert (again.stats.lines, again.new_events) == (0, 0)
+    copy = postfix_log.with_name(postfix_log.name + ".copy")
+    shutil.copy2(postfix_log, copy)
+    try:
+        assert Ingestor(store, "postfix").ingest(copy).new_events == 0
+    finally:
+        copy.unlink()
+    assert len(_events(store)) == len(events)
