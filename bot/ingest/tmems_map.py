@@ -1,13 +1,8 @@
 """Trend Micro Email Security log records -> tracking events.
 
-TMEMS says *what* happened in its own words: an `action` on accepted traffic ("Delivered", "Bounced", ...), a
-blocking `reason` on blocked traffic ("Sender IP found in KSSL", ...), an `eventType` and `policyAction` on policy
-events. Those words are mapped here by explicit tables (first match wins, most specific first); a downstream
-SMTP reply found in `details` goes to bot.reasons.classify, which knows SMTP replies better than any table here.
-
-The phrases come from the vendor's documentation of the console (the "Blocked Message Details" chart, the Hosted
-Email Security "Blocking Reason" column, the REST API's field lists); a phrase we have not seen in a vendor
-document is marked "(assumed)".
+TMEMS's own words (actions, blocking reasons, policy event types) are mapped by the explicit tables in
+bot.ingest.tmems_tables; a downstream SMTP reply found in `details` goes to bot.reasons.classify, which knows
+SMTP replies better than any table here. The policy limits (Settings.policy) decide a size the tables cannot.
 """
 
 from __future__ import annotations
@@ -23,6 +18,14 @@ from typing import Any
 
 from bot.config import Settings
 from bot.events import TrackingEvent
+from bot.ingest.tmems_tables import (
+    ACTIONS,
+    BLOCKED_RULES,
+    POLICY_ACTIONS,
+    POLICY_RULES,
+    UNKNOWN_ACTION,
+    Rule,
+)
 from bot.reasons import Classification, classify, dnsbl_zone_in
 from bot.vocab import Cause, Direction, Disposition, Side
 
@@ -33,107 +36,6 @@ ACCEPTED = "accepted_traffic"
 BLOCKED = "blocked_traffic"
 POLICY = "policy_events"
 
-
-@dataclass(frozen=True)
-class Rule:
-    """A phrase rule: any of `phrases` (lowercase) found in the text gives `reason` and `cause`."""
-
-    phrases: tuple[str, ...]
-    reason: str
-    cause: str
-    note: str = ""
-
-
-# --- blocked traffic: TMEMS's blocking reasons (our gateway refused the mail in the SMTP session) --------------
-BLOCKED_RULES: tuple[Rule, ...] = (
-    # Dashboard > Threats > Blocked Message Details: Trend Micro's Email Reputation Services lists.
-    Rule(("sender ip found in qil", "sender ip found in kssl", "sender ip found in dul", "sender ip found in etl",
-          "email reputation", "by ers", "(ers)", "rbl+", "quick ip list", "known spam source", "dynamic user list",
-          "emerging threat list", "sender ip blocked", "ip reputation"),
-         "blocked", Cause.GATEWAY_REPUTATION, "ERS / RBL+ / QIL lists, and the internal global block list"),
-    # "Sender IP found in block list": the customer's own Blocked IP Address / Country list: a policy of ours.
-    Rule(("sender ip found in block list", "blocked ip address", "blocked country", "ip address block list",
-          "connection filtering"),
-         "blocked", Cause.GATEWAY_POLICY, "our own IP / country block list"),
-    # Inbound Protection > Connection Filtering > Sender Filter (Approved/Blocked Senders).
-    Rule(("sender blocked", "sender filter", "blocked sender", "blocked senders list", "block list"),
-         "rejected", Cause.GATEWAY_POLICY, "Sender Filter: blocked senders"),
-    # "Recipient invalid": not in the Valid Recipient list (Recipient Directory Management).
-    Rule(("recipient invalid", "invalid recipient", "recipient not found", "recipient address rejected",
-          "user unknown", "unknown user", "no such user", "valid recipient"),
-         "userunknown", Cause.INVALID_RECIPIENT, "Recipient Directory Management"),
-    Rule(("recipient domain not found",), "hostunknown", Cause.INVALID_RECIPIENT, "no DNS for the domain"),
-    Rule(("sender domain not found",), "rejected", Cause.GATEWAY_POLICY, "sender domain has no DNS"),
-    # Outbound: the sending server is not one of the Outbound Servers under Domain Management.
-    Rule(("sender ip not allowed", "outbound server", "relay denied", "relaying denied"),
-         "norelaying", Cause.GATEWAY_POLICY, "not an outbound server of ours"),
-    Rule(("tls not available", "tls required", "starttls"), "failedstarttls", Cause.GATEWAY_POLICY,
-         "TLS peer enforcement"),
-    # "Message too big"; HES: "the status will display Size limit" (552).
-    Rule(("message too big", "size limit", "message size", "too large", "exceeds the maximum size"),
-         "mesgtoobig", Cause.GATEWAY_POLICY, "global 50 MB limit"),
-    Rule(("too many recipients", "recipient limit"), "toomanyconn", Cause.GATEWAY_POLICY,
-         "1000 recipients a message; Sisimai calls this toomanyconn"),
-    Rule(("attachment", "archive", "compressed", "decompress"), "policyviolation", Cause.GATEWAY_POLICY,
-         "archive layers / files / decompressed size (assumed wording)"),
-    Rule(("virus", "malware", "threat"), "virusdetected", Cause.GATEWAY_POLICY, "(assumed wording)"),
-    Rule(("phish",), "spamdetected", Cause.GATEWAY_POLICY, "(assumed wording)"),
-    Rule(("spam detected", "identified as spam", "spam policy", "spam or phish", "detected as spam"),
-         "spamdetected", Cause.GATEWAY_POLICY, "(assumed wording)"),
-    Rule(("spf", "dkim", "dmarc", "domain-based authentication", "spoof"), "authfailure", Cause.GATEWAY_POLICY,
-         "Domain-based Authentication (assumed wording)"),
-)
-
-
-# --- accepted traffic: the `action` values ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class ActionRule:
-    disposition: str
-    reason: str | None
-    cause: str | None
-    #: The outcome came from the next hop: classify the reply in `details` (side remote).
-    downstream: bool = False
-
-
-ACTIONS: Mapping[str, ActionRule] = {
-    "delivered": ActionRule(Disposition.DELIVERED, "delivered", Cause.DELIVERED),
-    # Redirected by a policy of ours to another address: delivered, just not to the envelope recipient.
-    "redirected": ActionRule(Disposition.DELIVERED, "delivered", Cause.DELIVERED),
-    "bounced": ActionRule(Disposition.BOUNCED, "undefined", None, downstream=True),
-    "expired": ActionRule(Disposition.EXPIRED, "expired", Cause.TRANSIENT, downstream=True),
-    "temporary delivery error": ActionRule(Disposition.DEFERRED, "undefined", Cause.TRANSIENT, downstream=True),
-    "deferred": ActionRule(Disposition.DEFERRED, "undefined", Cause.TRANSIENT, downstream=True),
-    "deferral": ActionRule(Disposition.DEFERRED, "undefined", Cause.TRANSIENT, downstream=True),
-    # Deleted or quarantined by a policy of ours; the policy event log says which (spam, virus, content...).
-    "deleted": ActionRule(Disposition.DELETED, "filtered", Cause.GATEWAY_POLICY),
-    "quarantined": ActionRule(Disposition.QUARANTINED, "filtered", Cause.GATEWAY_POLICY),
-    # Taken in, no outcome yet (assumed wording): accepted, nothing to classify.
-    "received": ActionRule(Disposition.ACCEPTED, None, None),
-    "accepted": ActionRule(Disposition.ACCEPTED, None, None),
-    "processing": ActionRule(Disposition.ACCEPTED, None, None),
-    "delivering": ActionRule(Disposition.ACCEPTED, None, None),
-}
-_UNKNOWN_ACTION = ActionRule(Disposition.ACCEPTED, "undefined", None)
-
-
-# --- policy events: eventType -> reason; policyAction -> disposition ------------------------------------------
-POLICY_RULES: tuple[Rule, ...] = (
-    Rule(("virus", "malware", "threat", "ransomware", "sandbox", "virtual analyzer", "predictive"),
-         "virusdetected", Cause.GATEWAY_POLICY),
-    Rule(("anti_spoof", "spoof", "spf", "dkim", "dmarc", "domain-based authentication"),
-         "authfailure", Cause.GATEWAY_POLICY),
-    Rule(("phish", "spam", "graymail", "bec", "business email compromise", "high profile", "web reputation"),
-         "spamdetected", Cause.GATEWAY_POLICY),
-    Rule(("dlp", "data loss", "content_filter", "content filter", "content", "anomaly", "attachment"),
-         "policyviolation", Cause.GATEWAY_POLICY),
-)
-POLICY_ACTIONS: tuple[tuple[str, str], ...] = (
-    ("quarantine", Disposition.QUARANTINED),
-    ("delete", Disposition.DELETED),
-    ("reject", Disposition.REJECTED),
-    ("bounce", Disposition.REJECTED),
-    ("block", Disposition.REJECTED),
-)
 
 _DIRECTIONS = {"in": Direction.INBOUND, "incoming": Direction.INBOUND, "inbound": Direction.INBOUND,
                "out": Direction.OUTBOUND, "outgoing": Direction.OUTBOUND, "outbound": Direction.OUTBOUND}
@@ -173,11 +75,14 @@ def match_rules(rules: tuple[Rule, ...], text: str | None) -> tuple[Rule, str] |
 
 def parse_time(value: Any) -> datetime | None:
     """ISO 8601 ('2026-11-30T08:00:00Z', with or without milliseconds) or epoch seconds/milliseconds -> UTC."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str):
         return None
     try:
@@ -259,6 +164,17 @@ def _queue_id(mail_id: str | None) -> str | None:
     return mail_id if len(mail_id) <= 32 else mail_id.replace("-", "")[:32]
 
 
+def _address(value: Any, what: str) -> str | None:
+    """An envelope address as the store can hold it (320 characters, a domain of at most 253): a record with
+    a longer one is malformed; storing it would fail the whole window on PostgreSQL, again on every run."""
+    if not value:
+        return None
+    address = str(value).strip()
+    if len(address) > 320 or len(address.rpartition("@")[2]) > 253:
+        raise BadRecord(f"{what} address longer than an address can be")
+    return address or None
+
+
 def _size(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -289,7 +205,7 @@ class Mapper:
         rule = ACTIONS.get(action_text.lower())
         if rule is None:
             self.unmapped += 1
-            rule = _UNKNOWN_ACTION
+            rule = UNKNOWN_ACTION
         details = _text(record.get("details"))
         code, enhanced = reply_code(details)
         mapped = Mapped(rule.disposition, rule.reason, rule.cause, f"tmems-action:{action_text.lower()}")
@@ -372,23 +288,22 @@ class Mapper:
         time = parse_time(prefer) or parse_time(record.get("timestamp")) or parse_time(gen_raw)
         if time is None:
             raise BadRecord("no genTime/timestamp")
-        rcpt = record.get("recipient") if recipient is ... else recipient
-        rcpt = str(rcpt).strip() if rcpt else None
+        rcpt = _address(record.get("recipient") if recipient is ... else recipient, "recipient")
         mail_id = str(record.get("mailID") or "")
         message_id = record.get("messageID")
         if not mail_id and not message_id and not rcpt:
             raise BadRecord("neither mailID, messageID nor recipient")
         key = source_key(kind, mail_id or str(message_id or ""), (rcpt or "").lower(), what, str(gen_raw))
-        sender = record.get("sender")
+        client_ip = str(record.get("senderIP") or "").strip()
         return TrackingEvent(
             time=time,
             source=SOURCE,
             source_key=key,
             direction=direction_of(record, self.local_domains),
             disposition=mapped.disposition,
-            sender=str(sender).strip() if sender else None,
+            sender=_address(record.get("sender"), "sender"),
             recipient=rcpt,
-            client_ip=str(record.get("senderIP") or "") or None,
+            client_ip=client_ip if 0 < len(client_ip) <= 45 else None,
             relay=str(record.get("deliveredTo") or "")[:255] or None,
             message_id=str(message_id)[:998] if message_id else None,
             queue_id=_queue_id(mail_id),

@@ -151,3 +151,21 @@ def test_reply_codes_are_not_taken_from_addresses() -> None:
     assert reply_code("host mx[198.51.100.250] said: 452 4.2.2 Mailbox full") == (452, "4.2.2")
     assert reply_code("Client host [203.0.113.250] refused") == (None, None)
     assert reply_code("5.7.1 Rejected") == (None, "5.7.1")
+
+
+@pytest.mark.parametrize("change", [
+    {"recipient": "x" * 300 + "@" + "d" * 30 + ".example"},     # longer than an address can be
+    {"sender": "a@" + "d" * 260 + ".example"},                  # a domain longer than 253
+])
+def test_oversized_addresses_are_malformed_not_a_stuck_window(change) -> None:
+    record = {**accepted(NOW, action="Delivered", sender="a@x.example", recipient="b@y.example"), **change}
+    with pytest.raises(BadRecord, match="longer than an address"):
+        Mapper(Settings()).map(ACCEPTED, record)
+
+
+def test_odd_values_do_not_crash_the_mapper() -> None:
+    record = accepted(NOW, action="Delivered", sender="a@x.example", recipient="b@y.example")
+    record.update(senderIP="x" * 80, size="big", details={"nested": ["json"]}, deliveredTo=None)
+    [event] = Mapper(Settings()).map(ACCEPTED, record)
+    assert event.client_ip is None and event.size is None
+    assert parse_time(True) is None and parse_time(10**30) is None
