@@ -38,7 +38,7 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", dest="show_skipped", action="store_true",
                         help="show examples of the lines that were skipped")
     parser.add_argument("--batch", type=int, default=None, metavar="LINES",
-                        help="lines per transaction (default 20000)")
+                        help="lines per transaction (default 10000)")
 
 
 def register_postfix(sources: argparse._SubParsersAction) -> None:

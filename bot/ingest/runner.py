@@ -26,7 +26,7 @@ from storage import queries
 from storage.models import IngestCursor
 
 #: Lines per transaction: large enough to amortise the commit, small enough to keep a batch in memory.
-BATCH_LINES = 20_000
+BATCH_LINES = 10_000
 #: While following: poll the file this often (what was read is committed before each pause).
 FOLLOW_POLL = 0.25
 

@@ -1,0 +1,146 @@
+"""Benchmark: ingest a synthetic Postfix log of N messages; compare with pflogsumm on the same file.
+
+    python3 bench/ingest.py 100000                       # SQLite only
+    python3 bench/ingest.py 100000 --pg postgresql://postgres@127.0.0.1:5432/test
+
+Each run is a child process, so its peak RSS and CPU time are its own (os.wait4). Two ingestion figures:
+`bouncebot ingest postfix` as users run it (the whole CLI, all command modules imported) and the ingestion
+library alone (bot.ingest.runner.Ingestor), which is what the CLI spends its time in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.postfix_synth import write_log  # noqa: E402
+
+LIBRARY = """
+import json, sys
+from bot.ingest.runner import Ingestor
+from bot.store import Store
+store = Store.open(sys.argv[1])
+result = Ingestor(store, "postfix").ingest(sys.argv[2])
+print(json.dumps({"lines": result.stats.lines, "events": result.stats.events, "new": result.new_events,
+                  "skipped": result.stats.skipped}))
+"""
+CLI = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@dataclass
+class Run:
+    name: str
+    wall: float
+    cpu: float
+    rss_mb: float
+    output: str
+
+
+def measure(name: str, argv: list[str]) -> Run:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - started
+        out.seek(0)
+        output = out.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{name} failed: {proc.stderr.read() if proc.stderr else ''}")
+    return Run(name, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+
+
+def pg_schema(url: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+
+    from storage.db import normalize_url
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return schema, f"{normalize_url(url)}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+def drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from storage.db import normalize_url
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("messages", type=int, help="messages in the generated log")
+    parser.add_argument("--pg", metavar="URL", help="also ingest into this PostgreSQL database (a new schema)")
+    parser.add_argument("--keep", metavar="DIR", help="keep the log and the SQLite files in DIR")
+    args = parser.parse_args()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="bench-ingest-"))
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "maillog"
+    started = time.monotonic()
+    lines = write_log(log, args.messages)
+    size_mb = log.stat().st_size / 1e6
+    print(f"log: {args.messages:,} messages, {lines:,} lines, {size_mb:,.1f} MB "
+          f"(generated in {time.monotonic() - started:.1f}s)")
+    runs: list[tuple[Run, int]] = []
+    pflogsumm = shutil.which("pflogsumm") or "/usr/sbin/pflogsumm"
+    if Path(pflogsumm).exists():
+        runs.append((measure("pflogsumm", [pflogsumm, str(log)]), 0))
+    else:
+        print("pflogsumm is not installed (apt-get install pflogsumm): no comparison")
+    from storage.db import make_engine, upgrade
+    targets = [("sqlite", f"sqlite:///{work / 'library.db'}", f"sqlite:///{work / 'cli.db'}")]
+    schemas = []
+    if args.pg:
+        lib_schema, lib_url = pg_schema(args.pg)
+        cli_schema, cli_url = pg_schema(args.pg)
+        schemas = [lib_schema, cli_schema]
+        targets.append(("postgresql", lib_url, cli_url))
+    try:
+        for backend, lib_url, cli_url in targets:
+            for url in (lib_url, cli_url):
+                engine = make_engine(url)
+                upgrade(engine)
+                engine.dispose()
+            lib = measure(f"ingest library -> {backend}", [sys.executable, "-c", LIBRARY, lib_url, str(log)])
+            events = json.loads(lib.output)["events"]
+            runs.append((lib, events))
+            cli = measure(f"bouncebot ingest postfix -> {backend}",
+                          [sys.executable, "-c", CLI, "--database", cli_url, "ingest", "postfix", str(log)])
+            runs.append((cli, events))
+    finally:
+        for schema in schemas:
+            drop_schema(args.pg, schema)
+    base = runs[0][0] if runs and runs[0][0].name == "pflogsumm" else None
+    print(f"{'run':38} {'wall s':>8} {'lines/s':>10} {'events/s':>10} {'cpu s':>8} {'lines/cpu-s':>12} "
+          f"{'peak RSS':>9} {'vs pflogsumm (wall, cpu)':>26}")
+    for run, events in runs:
+        ratio = f"{(base.wall / run.wall):.2f}x, {(base.cpu / run.cpu):.2f}x" if base else "-"
+        print(f"{run.name:38} {run.wall:8.1f} {lines / run.wall:10,.0f} {events / run.wall:10,.0f} "
+              f"{run.cpu:8.1f} {lines / run.cpu:12,.0f} {run.rss_mb:7.0f}MB {ratio:>26}")
+    print("(ratio > 1: faster than pflogsumm; pflogsumm only counts, ingestion also classifies and stores)")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
