@@ -25,6 +25,10 @@ from storage.queries import insert_events
 
 #: Rows per transaction: big enough that commits are rare, small enough to keep SQLite's write lock short.
 FLUSH_ROWS = 5000
+#: SQLite page cache of the writing connection (KiB, as PRAGMA cache_size wants it negative): the event table's
+#: random-keyed indexes (source key, message-id, mail ID) outgrow the 2 MiB default within ~20,000 rows, and
+#: every insert then reads pages back; 64 MiB made a 100,000-record poll ~30% faster here.
+SQLITE_CACHE_KIB = 65536
 
 
 class _SqliteInsert:
@@ -64,6 +68,9 @@ def insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]],
         statement = cache["sqlite"] = _SqliteInsert(connection, list(rows[0]))
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
+    if not connection.connection.info.get("tmems_cache"):  # once per pooled connection
+        dbapi.execute(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
+        connection.connection.info["tmems_cache"] = True
     before = dbapi.total_changes
     cursor = dbapi.cursor()
     try:
