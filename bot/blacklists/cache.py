@@ -55,6 +55,14 @@ class AnswerCache(Generic[V]):
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def drop_where(self, predicate: Callable[[Hashable], bool]) -> int:
+        """Forget the entries whose key matches (a zone whose health changed); returns how many."""
+        with self._lock:
+            doomed = [key for key in self._entries if predicate(key)]
+            for key in doomed:
+                del self._entries[key]
+        return len(doomed)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -192,8 +192,10 @@ class BlacklistChecker:
         if reading.result == LISTED:
             self.queries_sent += 1
             txt, txt_why = await ask_txt(self.resolver, qname, deadline - time.perf_counter())
-        looked = _Looked(raw, reading.result, reading.meaning, reading.why or txt_why, txt)
-        if not txt_why or txt_why == "no TXT record":
+        txt_failed = txt_why not in ("", "no TXT record")
+        looked = _Looked(raw, reading.result, reading.meaning, reading.why or (txt_why if txt_failed else ""), txt)
+        health = self._health.get(zone.name)
+        if not txt_failed and not (health is not None and health.broken):
             self.cache.put(key, looked, raw.ttl)
         return looked
 
@@ -242,6 +244,10 @@ class BlacklistChecker:
         by_point = dict(zip(points, raws, strict=True))
         verdict = judge(zone, {p: by_point[p] for p in listed}, {p: by_point[p] for p in unlisted},
                         now=self.clock(), ms=(time.perf_counter() - start) * 1000)
+        before = self._health.get(zone.name)
+        if verdict.broken != (before is not None and before.broken):
+            # answers cached while the zone answered everything (or before we knew) must not outlive the verdict
+            self.cache.drop_where(lambda key: key[0] == zone.query_zone)  # type: ignore[index]
         self._health[zone.name] = verdict
         return verdict
 

@@ -215,7 +215,7 @@ def test_broken_zone_recovers(tmp_path):
     now = [1000.0]
     zones = [z for z in load_zones() if z.name == "dnsbl-1.uceprotect.net"]
     checker = BlacklistChecker(zones, nameservers=["127.0.0.1"], port=server.port, timeout=1.0,
-                               health_interval=300, clock=lambda: now[0])
+                               health_interval=30, clock=lambda: now[0])  # answers' TTL is 60 s
     try:
         assert checker.check([CLEAN_IP])[0].result == UNKNOWN
         assert checker.health_state("dnsbl-1.uceprotect.net").broken
@@ -224,9 +224,9 @@ def test_broken_zone_recovers(tmp_path):
     server = Rbldnsd.start(HEALTHY, binary=binary, port=server.port)
     try:
         assert checker.check(["203.0.113.5"])[0].result == UNKNOWN  # verdict still fresh: still untrusted
-        now[0] += 301                                                   # the verdict ages out: probed again
-        result = checker.check(["203.0.113.6"])[0]
-        assert result.result == NOT_LISTED and result.trustworthy
+        now[0] += 31                      # the verdict ages out (probed again); the old answers' TTL has not
+        result = checker.check([CLEAN_IP])[0]   # asked before, while broken: that answer must not be reused
+        assert result.result == NOT_LISTED and result.trustworthy and not result.cached
         assert checker.health_state("dnsbl-1.uceprotect.net").state == HEALTH_OK
     finally:
         server.stop()
