@@ -240,6 +240,18 @@ class TmemsClient:
         return min(max(seconds, 0.0), self.max_retry_after)
 
     def _request(self, target: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """One GET; a kept-alive connection the server closed meanwhile is reopened at once (not a failure)."""
+        reused = self._conn is not None
+        try:
+            return self._send(target)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            self.close()
+            log.debug("TMEMS closed the kept-alive connection; reconnecting")
+            return self._send(target)
+
+    def _send(self, target: str) -> tuple[int, http.client.HTTPMessage, bytes]:
         if self._conn is None:
             factory = http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
             self._conn = factory(self.endpoint.host, self.endpoint.port, timeout=self.timeout)

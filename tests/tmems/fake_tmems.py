@@ -86,6 +86,7 @@ class FakeTmems:
         self.gzip_pages = gzip_pages
         self.clock = clock or (lambda: datetime.now(UTC))
         self.log_retrieval = True
+        self.drop_connections = False  # close every connection after its response, without saying so
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
         self._logs: dict[str, _Log] = {kind: _Log() for kind in (*TYPES, "policy")}
@@ -280,6 +281,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if status != 204:
             self.wfile.write(body)
+        if self.server_fake.drop_connections:
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests read `seen` instead

@@ -149,3 +149,15 @@ def test_a_bare_region_host_means_https() -> None:
 def test_missing_settings_name_the_variable() -> None:
     with pytest.raises(ConfigError, match="BOUNCEBOT_TMEMS_URL"):
         TmemsClient.from_settings(Settings())
+
+
+def test_a_kept_alive_connection_closed_by_the_server_is_reopened_quietly(fake: FakeTmems, client: TmemsClient,
+                                                                         sleeps, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    _publish(fake, 1100)
+    fake.drop_connections = True
+    pages = list(client.pages(MAIL_TRACKING_PATH, {**_window(), "limit": "500"}))
+    assert [len(p) for p in pages] == [500, 500, 100]
+    assert sleeps.asked == [] and not caplog.records  # no retry, no warning
