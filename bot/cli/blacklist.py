@@ -10,7 +10,7 @@ import dataclasses
 import json
 from collections import Counter
 
-from bot.blacklists import BlacklistChecker, InvalidTarget, ListingResult, ZoneHealth
+from bot.blacklists import BlacklistChecker, InvalidTarget, ListingResult, ZoneHealth, parse_check_target
 from bot.cli.context import CliContext, UsageError
 
 _MAX_TEXT = 70
@@ -36,16 +36,26 @@ def cmd_blacklist(args: argparse.Namespace, ctx: CliContext) -> int:
         settings = dataclasses.replace(settings, dns_timeout=args.timeout)
     if args.zones:
         settings = dataclasses.replace(settings, dnsbl_zones_file=args.zones)
+    try:
+        for target in args.targets:
+            parse_check_target(target)  # bad input is refused before any zone is asked
+    except InvalidTarget as exc:
+        raise UsageError(str(exc)) from exc
     checker = BlacklistChecker.from_settings(settings)
+    verdicts = checker.health() if args.health else []
+    results = checker.check(args.targets) if args.targets else []
+    if args.json:  # one document: a list, or {"health": [...], "results": [...]} when both were asked
+        health_json = [v.to_json() for v in verdicts]
+        results_json = [r.to_json() for r in results]
+        if args.health and args.targets:
+            print(json.dumps({"health": health_json, "results": results_json}, indent=2))
+        else:
+            print(json.dumps(health_json if args.health else results_json, indent=2))
+        return 0
     if args.health:
-        verdicts = checker.health()
-        print(json.dumps([v.to_json() for v in verdicts], indent=2) if args.json else health_table(verdicts))
+        print(health_table(verdicts))
     if args.targets:
-        try:
-            results = checker.check(args.targets)
-        except InvalidTarget as exc:
-            raise UsageError(str(exc)) from exc
-        print(json.dumps([r.to_json() for r in results], indent=2) if args.json else results_table(results))
+        print(results_table(results))
     return 0
 
 

@@ -72,3 +72,10 @@ def test_bad_nameserver_setting_exits_1(env, capsys, monkeypatch):
     monkeypatch.setenv("BOUNCEBOT_DNS_NAMESERVERS", "dns.example")
     assert main(["blacklist", CLEAN_IP]) == 1
     assert "BOUNCEBOT_DNS_NAMESERVERS" in capsys.readouterr().err
+
+
+def test_health_and_targets_as_one_json_document(env, capsys):
+    assert main(["blacklist", "--health", "--json", LISTED_IP]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {v["state"] for v in data["health"]} == {"ok"}
+    assert any(r["result"] == "listed" for r in data["results"])
