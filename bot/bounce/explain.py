@@ -35,6 +35,9 @@ _BOUNCE_WORDS = re.compile(r"could not be delivered|undeliverable|delivery (?:ha
                            re.IGNORECASE)
 
 
+_FIRST_OF_MANY = re.compile(r"^[245]\d\d-")
+
+
 class NotABounce(ValueError):
     """A mail message that is no bounce, feedback report or auto-reply."""
 
@@ -99,7 +102,7 @@ def find_recipients(message: Message) -> list[Found]:
         found = plaintext.detect(message, report)
         if found:
             for item in found:
-                item.stage = stage_in(item.text) or stage_in(report)
+                item.stage = stage_in(item.text) or (stage_in(report) if len(found) == 1 else None)
             return found
     found = autoreply.detect(message)
     if found:
@@ -115,7 +118,11 @@ def _fill_from_report(message: Message, report: str, found: list[Found]) -> list
         block = blocks.get(item.address, "")
         if not item.text:
             item.text = block or report.strip()
-        item.stage = stage_in(item.text) or stage_in(block) or stage_in(report)
+        elif _FIRST_OF_MANY.match(item.text) and block and block not in item.text:
+            # Sendmail keeps only the first line of a multi-line reply ("552-5.7.0 ...") in Diagnostic-Code;
+            # the whole reply is in the transcript.
+            item.text = f"{item.text}\n{block}"
+        item.stage = stage_in(item.text) or stage_in(block) or (stage_in(report) if len(found) == 1 else None)
     return found
 
 
@@ -147,8 +154,12 @@ def _classified(item: Found) -> RecipientResult:
                       side="remote",
                       disposition=disposition, host=host)
     reason, rule = result.reason, result.rule
-    if disposition != "delivered" and _temporary(status, code) and (
-            reason in _GAVE_UP or (reason == "networkerror" and "timed out" in text.lower())):
+    timed_out = reason == "networkerror" and "timed out" in text.lower()
+    if action == "delayed" and rule.startswith(("status-hint", "fallback", "weak-phrase")):
+        # a delay notice whose words say nothing more: the message is ageing in the queue
+        reason, rule = "expired", f"delayed({rule})"
+    elif disposition != "delivered" and (_temporary(status, code) or (timed_out and not status and not code)) and (
+            reason in _GAVE_UP or timed_out):
         # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
         # retrying: the message expired in its queue.
         reason, rule = "expired", f"gave-up({rule})"

@@ -21,6 +21,7 @@ _ORIGINAL_MARKERS = re.compile(
     r"|---+ ?original message ?-+"
     r"|original message (?:follows|headers?)"
     r"|message headers follow"
+    r"|original message:\s*$"
     r"|the (?:original|returned) message (?:was|is) (?:attached|below|included)"
     r"|\*+ ?original message"
     r"|content-type: message/(?:rfc822|partial)"
@@ -31,6 +32,8 @@ _ORIGINAL_MARKERS = re.compile(
 )
 
 _BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+#: File signatures of common binary formats (PDF, ZIP/Office, gzip, PNG, JPEG, GIF, ELF).
+_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF")
 
 
 class BadMessage(ValueError):
@@ -42,7 +45,7 @@ def load(data: bytes) -> Message:
     if not data or not data.strip():
         raise BadMessage("empty file")
     head = data[:4096]
-    if b"\x00" in head or len(_BINARY_CONTROL.findall(head)) > len(head) // 50:
+    if head.startswith(_BINARY_MAGIC) or len(_BINARY_CONTROL.findall(head)) > max(2, len(head) // 100):
         raise BadMessage("binary data, not a mail message")
     normalized = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").lstrip(b"\n")
     if normalized.startswith(b"From ") and b"\n" in normalized:  # mbox "From " separator line
@@ -134,10 +137,12 @@ def original_message(message: Message) -> Message | None:
         text = decoded_text(part)
         match = _ORIGINAL_MARKERS.search(text)
         if match:
-            rest = text[match.start():].split("\n", 1)[1] if "\n" in text[match.start():] else ""
             if match.group(0).lstrip().lower().startswith(("received:", "content-type:")):
                 rest = text[match.start():]
-            rest = rest.lstrip("\n")
+            else:  # the marker line itself is no header: start on the line after it
+                rest = text[match.end():]
+                rest = rest[rest.find("\n") + 1:] if "\n" in rest else ""
+            rest = rest.lstrip()
             if rest:
                 return email.message_from_string(rest, policy=email.policy.compat32)
     return None

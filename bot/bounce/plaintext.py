@@ -28,6 +28,8 @@ _LINE_PATTERNS = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^\s*(?:failed|final|original|unknown|invalid|bad|intended|undeliverable)?[ -]?"
     r"(?:recipients?|recipient address(?:es)?|addresses|address|rcpt to|e-?mail(?: address)?|user|mailbox)"
     r"\s*(?:\([^)]*\))?\s*[:=]\s*(?:rfc822\s*;\s*)?[<\"']?(?P<addr>" + _ADDR + r")[>\"']?(?P<rest>.*)$",
+    # Zoho: "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]"
+    r"^.*?\baddress:\s*<(?P<addr>" + _ADDR + r")>(?P<rest>.*)$",
     # Sendmail transcripts: "554 <addr>... 550 Host unknown" (the verdict line per recipient)
     r"^\s*[245]\d\d\s+<(?P<addr>" + _ADDR + r")>\.\.\.\s*(?P<rest>.*)$",
     # Sendmail/qmail transcripts: ">>> RCPT To:<addr>" (the reply comes on the next lines)
@@ -43,8 +45,11 @@ _LINE_PATTERNS = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^[\s>*-]*[<\"']?(?P<addr>" + _ADDR + r")[>\"']?\s+(?P<rest>.+)$",
 ))
 
-_NOT_RECIPIENT_LOCAL = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "maildaemon", "bounce",
+_NOT_RECIPIENT_LOCAL = frozenset({"mailer-daemon", "mail-daemon", "maildaemon", "bounce",
                                   "bounces", "no-reply", "noreply", "daemon", "root"})
+#: Header lines quoted in a report whose addresses are message ids or the sender's.
+_NOT_RECIPIENT_LINE = re.compile(r"message-id|in-reply-to|references:|^\W*from:|envelope-from|mail from:",
+                                 re.IGNORECASE)
 _CODE = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b")
 _MAX_LINES = 25
 
@@ -66,12 +71,14 @@ def recipient_lines(lines: list[str], own: set[str]) -> list[tuple[int, str, str
     """(line index, address, rest of line) for each line that introduces a failed recipient."""
     found: list[tuple[int, str, str]] = []
     for index, line in enumerate(lines):
-        if "@" not in line:
+        if "@" not in line or _NOT_RECIPIENT_LINE.search(line):
             continue
         for pattern in _LINE_PATTERNS:
             match = pattern.match(line)
             if match and _usable(match.group("addr"), own):
                 rest = match.groupdict().get("rest") or ""
+                if line.lstrip().startswith(">>>"):  # a transcript's command line: keep it, it tells the stage
+                    rest = line.strip()
                 found.append((index, match.group("addr").strip(".").lower(), rest.strip()))
                 break
     return found

@@ -16,16 +16,21 @@ _DECODER = json.JSONDecoder()
 
 
 def _notification(text: str) -> dict[str, object] | None:
-    start = text.find('{"')
+    start = text.find("{")
     while start != -1:
         try:
             value, _ = _DECODER.raw_decode(text, start)
         except ValueError:
-            start = text.find('{"', start + 1)
+            start = text.find("{", start + 1)
             continue
+        if isinstance(value, dict) and isinstance(value.get("Message"), str) and value.get("Type") == "Notification":
+            # SNS wraps the SES notification as a JSON string in "Message"
+            inner = _notification(value["Message"])
+            if inner is not None:
+                return inner
         if isinstance(value, dict) and ("notificationType" in value or "eventType" in value):
             return value
-        start = text.find('{"', start + 1)
+        start = text.find("{", start + 1)
     return None
 
 
@@ -36,7 +41,7 @@ def _texts(message: Message) -> list[str]:
 
 def detect(message: Message) -> list[Found]:
     for text in _texts(message):
-        if '"notificationType"' not in text and '"eventType"' not in text:
+        if "notificationType" not in text and '"eventType"' not in text:
             continue
         data = _notification(text.replace("\n", ""))
         if data is None:

@@ -4,11 +4,12 @@ Order (first hit wins):
  1. delivered (disposition or a 2.x.x status)
  2. provider tables (bot.reasons.providers): codes that mean something special at Microsoft, Google, Yahoo,
     Trend Micro
- 3. decisive RFC 3463 codes (bot.reasons.status.DECISIVE): 5.1.1, 5.2.2, 5.3.4, 5.7.26 ...
- 4. a named DNS block list ("blocked using zen.spamhaus.org")
- 5. phrase tables per reason (bot.reasons.phrases), specific phrases before generic words; "user unknown"
-    words after DATA or with a 5.2.x mailbox code are a recipient's filter (filtered)
+ 3. a named DNS block list ("blocked using zen.spamhaus.org", a Spamhaus lookup link)
+ 4. decisive RFC 3463 codes (bot.reasons.status.DECISIVE): 5.1.1, 5.2.2, 5.3.4, 5.7.26 ...
+ 5. specific phrases per reason (bot.reasons.phrases); "user unknown" words after DATA or with a 5.2.x
+    mailbox code are a recipient's filter (filtered); a 5.1.1 gives way to a more specific phrase
  6. general codes (bot.reasons.status.HINT): 5.7.1 -> blocked, 5.2.0 -> filtered ...
+    then generic words per reason ("blocked", "spam", "access denied")
  7. fallbacks: an expired queue entry, the SMTP stage (refused at CONNECT/HELO -> blocked, at MAIL FROM ->
     rejected), then onhold (a reply nobody could read) or undefined (nothing at all).
 Classifications are memoized (bounded LRU) on everything they depend on: ingestion calls this per event
@@ -88,12 +89,16 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
     rule = providers.match(provider or None, found, text)
     if rule is not None:
         return rule.reason, f"provider:{rule.name}", rule.reputation
-    decided = status.decisive(found)
-    if decided is not None:
-        return decided, f"status:{found}", False
     zone = dnsbl_zone_in(text)
     if zone is not None:
         return "blocked", f"dnsbl:{zone}", True
+    decided = status.decisive(found)
+    if decided is not None:
+        overruled = phrases.match(text) if decided == "userunknown" else None
+        if overruled is not None and overruled[0] in _MORE_SPECIFIC_THAN_UNKNOWN:
+            # "550 5.1.1 ... mailbox is over quota": some servers put 5.1.1 on every refusal of a recipient
+            return overruled[0], f"phrase-over-status:{overruled[0]}", False
+        return decided, f"status:{found}", False
     hit = phrases.match(text)
     if hit is not None:
         reason, kind = hit
@@ -104,14 +109,23 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
             # "User unknown" after DATA, or with a mailbox-status code (5.2.x), is a recipient-side filter
             # speaking (Japanese carriers' domain filters answer exactly so), not a missing mailbox.
             return "filtered", f"{kind}:userunknown-after-data", False
-        if kind == "phrase" and not (stage == "MAIL" and reason in _ABOUT_RECIPIENT):
+        if not (stage == "MAIL" and reason in _ABOUT_RECIPIENT):
             return reason, f"{kind}:{reason}", reason == "badreputation"
         return _by_stage(stage, reason, f"{kind}:{reason}")
     hinted = status.hint(found)
     if hinted is not None and hinted != "undefined":
         return _by_stage(stage, hinted, f"status-hint:{found}")
+    weak = phrases.match_weak(text)
+    if weak is not None:
+        reason, kind = weak
+        return _by_stage(stage, reason, f"{kind}:{reason}")
     return _fallback(code, text, stage, disposition)
 
+
+#: Reasons whose specific phrases say more than a 5.1.1 code put on every refused recipient.
+_MORE_SPECIFIC_THAN_UNKNOWN = frozenset({"mailboxfull", "suspend", "mesgtoobig", "filtered", "blocked",
+                                         "spamdetected", "norelaying", "policyviolation", "toomanyconn",
+                                         "speeding", "virusdetected", "badreputation"})
 
 #: Reasons about the recipient: refused at MAIL FROM they are really about the sender.
 _ABOUT_RECIPIENT = frozenset({"userunknown", "hostunknown", "filtered", "suspend"})

@@ -14,7 +14,7 @@ _SPACE = re.compile(r"\s+")
 #: Enhanced status codes in free text: `#5.1.1` (qmail), `550 5.1.1`, `(5.1.1)` or bare `5.1.1`.
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 #: A reply code at the start of the text or right after a `said:`-like lead-in.
-_REPLY_CODE = re.compile(r"(?:^|[\s:;(])([245][0-5]\d)(?:[\s-]|$)")
+_REPLY_CODE = re.compile(r"(?:^|[\s:;(])([245][0-5]\d)(?:[\s,-]|$)")
 
 
 def normalize(text: str | None) -> str:

@@ -57,9 +57,12 @@ class ProviderRule:
     status: Callable[[str], bool] | None = None
     phrase: str | None = None
     reputation: bool = False   # a rejection for the sending IP's or domain's reputation
+    only_without_code: bool = False  # applies only when no specific status code says more
 
     def matches(self, provider: str | None, status: str | None, text: str) -> bool:
         if self.provider is not None and self.provider != provider:
+            return False
+        if self.only_without_code and status is not None and not status.endswith(".0.0"):
             return False
         if self.status is not None and (status is None or not self.status(status)):
             return False
@@ -105,8 +108,10 @@ RULES: tuple[ProviderRule, ...] = (
     # 4.2.1 "The user you are trying to contact is receiving mail at a rate that prevents additional messages".
     ProviderRule("gmail-recipient-rate", "speeding", provider="google", phrase="receiving mail at a rate"),
     # Google Groups refuses a post when the group does not exist or the sender may not post to it.
-    ProviderRule("googlegroups-not-allowed", "rejected", provider="googlegroups"),
+    ProviderRule("googlegroups-not-allowed", "rejected", provider="googlegroups", only_without_code=True),
     # Yahoo / AOL (senders.yahooinc.com "SMTP error codes").
+    # "554 delivery error: dd This user doesn't have a yahoo.com account": Yahoo refuses unknown users after DATA.
+    ProviderRule("yahoo-no-account", "userunknown", phrase="delivery error: dd this user doesn't have a"),
     ProviderRule("yahoo-bl21", "blocked", phrase="[bl21]", reputation=True),   # IP on Spamhaus lists
     ProviderRule("yahoo-bl22", "blocked", phrase="[bl22]", reputation=True),
     ProviderRule("yahoo-bl23", "blocked", phrase="[bl23]", reputation=True),

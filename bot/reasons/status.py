@@ -40,7 +40,6 @@ DECISIVE: dict[str, str] = {
     "7.24": "authfailure",     # SPF validation error
     "7.25": "requireptr",      # Reverse DNS validation failed
     "7.26": "authfailure",     # Multiple authentication checks failed (Gmail: DMARC)
-    "7.27": "rejected",        # Sender address has null MX
 }
 
 #: subject.detail -> reason, used only when the reply's words decide nothing.
@@ -89,6 +88,7 @@ HINT: dict[str, str] = {
     "7.14": "securityerror",   # Trust relationship required
     "7.15": "securityerror",   # Priority level is too low
     "7.19": "securityerror",   # RRVS test cannot be completed
+    "7.27": "rejected",        # Sender address has null MX (replies often say "host does not accept mail")
 }
 
 

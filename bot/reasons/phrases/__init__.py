@@ -23,11 +23,11 @@ ORDER: tuple[str, ...] = (
     "hasmoved",
     "norelaying",
     "notcompliantrfc",  # before authfailure: "Duplicate header 'DKIM-Signature'" is a format error
+    "spamdetected",     # before authfailure: spam verdicts often add advice about SPF/DKIM
     "authfailure",
     "requireptr",
     "virusdetected",
     "badreputation",
-    "spamdetected",     # before blocked: "Blacklisted URL in message" is about content (zones are found first)
     "rejected",         # before blocked: "an address that has been blacklisted" is about the sender
     "blocked",
     "hostunknown",      # before userunknown: "unrouteable"/"host unknown" texts also say "address"
@@ -78,12 +78,19 @@ DESCRIPTIONS: dict[str, str] = {table.reason: table.description for table in TAB
 
 
 def match(text: str) -> tuple[str, str] | None:
-    """(reason, "phrase" or "weak-phrase") for a normalized (lowercase) reply text, or None."""
+    """(reason, "phrase") for the first reason whose specific phrases occur in a normalized text, or None."""
     if not text:
         return None
     for table in TABLES:
         if table.specific is not None and table.specific.search(text):
             return table.reason, "phrase"
+    return None
+
+
+def match_weak(text: str) -> tuple[str, str] | None:
+    """(reason, "weak-phrase") for the first reason whose generic words occur in the text, or None."""
+    if not text:
+        return None
     for table in TABLES:
         if table.weak is not None and table.weak.search(text):
             return table.reason, "weak-phrase"

@@ -13,6 +13,8 @@ PHRASES = (
     "not designated as permitted sender",    # various
     "is not allowed to send mail from",      # policyd-spf (Postfix)
     "dkim",                                  # "DKIM signature", "no passing DKIM signature"
+    "does not have authentication information",  # Gmail 550-5.7.1 (bulk sender requirements)
+    "fails to pass authentication",          # Gmail
     "unauthenticated email",                 # Gmail "Unauthenticated email from x is not accepted"
     "message does not pass authentication",  # Gmail 5.7.26
     "does not meet the required authentication level",  # Gmail

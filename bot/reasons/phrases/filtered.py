@@ -4,6 +4,7 @@ DESCRIPTION = "the recipient's filter refused the mail"
 
 PHRASES = (
     "refused by recipient",                  # various
+    "recipient preferences",                 # Facebook "Refused due to recipient preferences"
     "rejected by recipient",                 # various
     "recipient has blocked",                 # various
     "user refuses",                          # various

@@ -3,6 +3,7 @@
 DESCRIPTION = "the recipient's mailbox is full"
 
 PHRASES = (
+    "mailbox exceeded",                      # Biglobe "messages in recipient's mailbox exceeded the local limit"
     "mailbox full",                          # Sendmail, Exim appendfile
     "mailbox is full",                       # Exchange, Yahoo, many
     "mail box full",                         # various

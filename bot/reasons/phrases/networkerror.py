@@ -4,6 +4,7 @@ DESCRIPTION = "a network or DNS problem prevented delivery"
 
 PHRASES = (
     "connection timed out",                  # Postfix/Exim
+    "network error",                         # OpenSMTPD "Network error on destination MXs"
     "connection refused",                    # Postfix "connect to x: Connection refused"
     "network is unreachable",                # Postfix
     "no route to host",                      # Postfix

@@ -11,6 +11,7 @@ PHRASES = (
     "rfc822 compliant",                      # various
     "duplicate header",                      # various
     "multiple from",                         # Gmail "multiple From: headers"
+    "messages with multiple addresses",      # Gmail 550-5.7.1 (the reply cut after its first line)
     "addresses in from: header",             # Gmail "Messages with multiple addresses in From: header"
     "missing a valid address in from",       # Gmail
     "missing required header",               # various

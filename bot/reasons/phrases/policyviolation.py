@@ -5,6 +5,7 @@ DESCRIPTION = "the message broke a policy of the receiving side"
 PHRASES = (
     "policy violation",                      # various
     "potential security issue",              # Gmail 552 5.7.0 "content presents a potential security issue"
+    "content presents a potential",          # the same Gmail reply cut after its first line
     "header error",                          # content filters' header checks: "554 5.7.0 Header error"
     "prohibited by policy",                  # various
     "content policy",                        # various

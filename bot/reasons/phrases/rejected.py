@@ -32,5 +32,4 @@ PHRASES = (
 WEAK = (
     "sender domain",                         # "sender domain must exist", "sender domain not accepted"
     "return path",                           # various
-    "address rejected",                      # generic, after userunknown decided recipient cases
 )

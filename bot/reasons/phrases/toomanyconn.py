@@ -4,6 +4,7 @@ DESCRIPTION = "too many connections or recipients at once"
 
 PHRASES = (
     "connection rate limit",                 # Postfix anvil "452 4.3.2 Connection rate limit exceeded"
+    "frequency limited",                     # QQ/Tencent "Ip frequency limited", "Connection frequency limited"
     "too many connections",                  # various
     "too many simultaneous connections",     # various
     "too many concurrent",                   # various

@@ -59,6 +59,7 @@ PHRASES = (
     "e-mail address was not found",          # Exchange text bounce
     "the email address you entered couldn't be found",  # Office 365 text bounce
     "couldn't be found, or is invalid",      # Office 365 text bounce
+    "requested action not taken: mailbox unavailable",  # Exchange/Outlook.com 550 for a missing mailbox
     "destination address rejected",          # various
     "doesn't have an account",               # various
     "no such person",                        # "no such person at this address"
@@ -73,10 +74,10 @@ PATTERNS = (
 
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
+    "recipient address rejected",            # Postfix "Recipient address rejected." with no detail
     "invalid address",                       # various
     "unknown address",                       # various
     "address rejected",                      # Exchange "550 5.1.1 RESOLVER.ADR.RecipNotFound"
-    "mailbox unavailable",                   # Exchange 550 5.1.1 "Requested action not taken: mailbox unavailable"
     "recipient rejected",                    # Exim ACLs, hosted filters
     "nonexistent",                           # "nonexistent user", "non-existent"
     "non-existent",                          # "non-existent mailbox"
