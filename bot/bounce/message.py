@@ -113,6 +113,8 @@ def _collect(part: Message, plain: list[str], html: list[str], *, top: bool) -> 
     if ctype in ("message/rfc822", "text/rfc822-headers", "message/delivery-status",
                  "message/feedback-report", "message/disposition-notification"):
         return
+    if not top and (part.get("content-disposition") or "").strip().lower().startswith("attachment"):
+        return  # an attached file (often the original headers as .txt): not the bounce's own words
     if ctype == "text/html":
         html.append(decoded_text(part))
     elif ctype.startswith(("text/", "multipart/")) or top:

@@ -32,6 +32,8 @@ _LINE_PATTERNS = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^.*?\baddress:\s*<(?P<addr>" + _ADDR + r")>(?P<rest>.*)$",
     # Sendmail transcripts: "554 <addr>... 550 Host unknown" (the verdict line per recipient)
     r"^\s*[245]\d\d\s+<(?P<addr>" + _ADDR + r")>\.\.\.\s*(?P<rest>.*)$",
+    # "The following recipients returned permanent errors: addr. Reason: ..."
+    r"^.*?\b(?:recipients?|address(?:es)?)\b[^:@]{0,60}:\s*[<\"']?(?P<addr>" + _ADDR + r")[>\"']?(?P<rest>.*)$",
     # Sendmail/qmail transcripts: ">>> RCPT To:<addr>" (the reply comes on the next lines)
     r"^\s*>>>\s*rcpt to:\s*<(?P<addr>" + _ADDR + r")>",
     # Sentences: "Your message to addr couldn't be delivered", "could not be delivered to <addr>",

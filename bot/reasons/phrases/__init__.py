@@ -40,9 +40,9 @@ ORDER: tuple[str, ...] = (
     "filtered",
     "notaccept",
     "contenterror",
-    "expired",
-    "networkerror",
+    "networkerror",     # before expired: "could not connect ... in the queue too long" names the cause
     "systemerror",
+    "expired",
     "syntaxerror",
     "mailererror",
 )

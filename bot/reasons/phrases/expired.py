@@ -3,6 +3,7 @@
 DESCRIPTION = "delivery was retried until the queue lifetime ran out"
 
 PHRASES = (
+    "was aborted after",                     # "Delivery to the following recipients was aborted after 5.0 hour(s)"
     "will be retried for",                   # Gmail delay notice "Message will be retried for 2 more day(s)"
     "did not accept our requests to connect",  # Gmail gave up: "The recipient server did not accept our requests"
     "have been failing for a long time",     # Exim "all hosts have been failing for a long time"

@@ -30,5 +30,6 @@ PHRASES = (
 )
 
 PATTERNS = (
+    r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,} does not exist",  # "553 example.com does not exist"
     r"host [^ ]+ not found",                 # "host example.com not found"
 )

@@ -7,6 +7,7 @@ PHRASES = (
     "uribl",                                 # URI block lists check the links in the content
     "surbl",                                 # URI block lists check the links in the content
     "spam classification",                   # Google Groups "rejected due to spam classification"
+    "scored as spam",                        # "This message has been scored as spam with a probability of ..."
     "rejected as spam",                      # "Message rejected as spam by Content Filtering"
     "detected as spam",                      # various
     "considered spam",                       # various
@@ -38,6 +39,10 @@ PHRASES = (
     "spam policy",                           # various
     "this message has been blocked because it contains spam",  # hosted filters
     "message content rejected",              # Yahoo "message content rejected"
+)
+
+PATTERNS = (
+    r"\breject, id=\S+ - spam",              # amavisd-new "554 5.7.0 Reject, id=12345-01 - SPAM"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -4,6 +4,8 @@ DESCRIPTION = "the receiving system had an internal error"
 
 PHRASES = (
     "system error",                          # various
+    "transaction failed",                    # "554 Transaction failed" (RFC 5321 554 wording)
+    "ldap server",                           # qmail-ldap "Unable to contact LDAP server"
     "internal error",                        # various
     "local error",                           # various
     "temporary local problem",               # Exim "Temporary local problem - please try later"
