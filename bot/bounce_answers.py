@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
 
+from bot import bounce
 from bot.answers import Answer
+from bot.diagnosis.runbook import cause_info
+from bot.render.blocks import context, cut, escape, section
+
+MAX_RECIPIENTS = 20
 
 
 def explain_text(text: str) -> Answer:
-    from bot.bounce import explain_text as analyze
-
-    return _answer(analyze(text), "the pasted bounce")
+    return _answer(lambda: bounce.explain_text(text), "the pasted bounce")
 
 
 def explain_bytes(data: bytes, *, name: str) -> Answer:
-    from bot.bounce import explain_bytes as analyze
-
-    return _answer(analyze(data), name)
+    return _answer(lambda: bounce.explain_bytes(data), name)
 
 
-def _answer(result: Any, name: str) -> Answer:
-    raise NotImplementedError
+def _answer(analyze: Callable[[], Sequence[bounce.RecipientResult]], name: str) -> Answer:
+    try:
+        results = list(analyze())
+    except (bounce.BadMessage, bounce.NotABounce) as exc:
+        return Answer(f"{name}: {exc}", [section(f":thinking_face: `{escape(cut(name, 200))}`: {escape(str(exc))}")])
+    blocks = [section(f"*Bounce explained* (`{escape(cut(name, 200))}`): {len(results)} recipient(s)")]
+    for r in results[:MAX_RECIPIENTS]:
+        info = cause_info(r.cause)
+        code = " ".join(str(x) for x in (r.smtp_code, r.status) if x)
+        lines = [f"*{escape(r.address)}* — {escape(info.title)} `{r.cause}` / `{r.reason}` {escape(code)}"]
+        if r.text:
+            lines.append("> " + escape(cut(r.text, 600)))
+        if info.next_steps:
+            lines.append("*Next:* " + escape(" ".join(info.next_steps[:2])))
+        blocks.append(section("\n".join(lines)))
+    if len(results) > MAX_RECIPIENTS:
+        blocks.append(context(f"and {len(results) - MAX_RECIPIENTS} more recipients"))
+    first = results[0]
+    return Answer(f"Bounce explained: {first.address} {first.reason} ({first.cause})", blocks)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import threading
 import time
 import urllib.error
@@ -325,6 +326,14 @@ def signed_headers(body: str, content_type: str, *, secret: str = SIGNING_SECRET
             "X-Slack-Signature": signature(secret, ts, body)}
 
 
+_triggers = itertools.count(1)
+
+
+def new_trigger_id() -> str:
+    """Slack gives every interaction a fresh trigger_id, so no two genuine requests have the same body."""
+    return f"{next(_triggers)}.{int(time.time())}.{os.urandom(8).hex()}"
+
+
 @dataclass
 class SignedRequest:
     body: str
@@ -332,13 +341,13 @@ class SignedRequest:
 
 
 def slash_command(text: str, *, user: str = "UALICE", channel: str = "CSUPPORT", command: str = "/bounce",
-                  response_url: str = "", trigger_id: str = "111.222.abc", **sign: Any) -> SignedRequest:
-    """A slash command, form-encoded as Slack posts it."""
+                  response_url: str = "", trigger_id: str | None = None, **sign: Any) -> SignedRequest:
+    """A slash command, form-encoded as Slack posts it (each with its own trigger_id, as Slack's are)."""
     body = urllib.parse.urlencode({
         "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "test",
         "channel_id": channel, "channel_name": "support", "user_id": user, "user_name": user.lower(),
         "command": command, "text": text, "api_app_id": "A0TEST", "is_enterprise_install": "false",
-        "response_url": response_url, "trigger_id": trigger_id,
+        "response_url": response_url, "trigger_id": trigger_id or new_trigger_id(),
     })
     return SignedRequest(body, signed_headers(body, "application/x-www-form-urlencoded", **sign))
 
@@ -355,7 +364,7 @@ def interactive(payload: dict[str, Any], **sign: Any) -> SignedRequest:
 def block_action(action_id: str, value: str, *, user: str = "UALICE", channel: str = "CSUPPORT",
                  message_ts: str = "1700000000.000001", thread_ts: str | None = None,
                  message: dict[str, Any] | None = None, response_url: str = "",
-                 trigger_id: str = "333.444.def", container: dict[str, Any] | None = None,
+                 trigger_id: str | None = None, container: dict[str, Any] | None = None,
                  view: dict[str, Any] | None = None, **sign: Any) -> SignedRequest:
     msg = message if message is not None else {"type": "message", "ts": message_ts, "text": "diagnosis",
                                                 "blocks": []}
@@ -363,7 +372,7 @@ def block_action(action_id: str, value: str, *, user: str = "UALICE", channel: s
         msg = {**msg, "thread_ts": thread_ts}
     payload: dict[str, Any] = {
         "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
-        "trigger_id": trigger_id, "response_url": response_url,
+        "trigger_id": trigger_id or new_trigger_id(), "response_url": response_url,
         "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
                      "action_ts": f"{time.time():.6f}"}],
     }
@@ -382,7 +391,7 @@ def view_submission(callback_id: str, values: dict[str, dict[str, Any]], *, user
                     private_metadata: str = "", view_id: str = "V0001", **sign: Any) -> SignedRequest:
     payload = {
         "type": "view_submission", "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
-        "trigger_id": "555.666.ghi",
+        "trigger_id": new_trigger_id(),
         "view": {"id": view_id, "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
                  "state": {"values": values}, "hash": "h1"},
     }
@@ -511,3 +520,15 @@ def serve_app(settings: Any, *, store: Any = None, checker_factory: Callable[[],
         server.stop()
         if own_store:
             store.dispose()
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll until check() returns something truthy (the app's lazy work finished); AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {check.__name__}")
+        time.sleep(interval)

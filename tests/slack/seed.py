@@ -13,7 +13,6 @@ from storage import queries
 BLOCKED = "alice@partner.example"
 BLOCKED_IP = "192.0.2.10"
 HEAVY_DOMAIN = "heavy.example"
-YESTERDAY_REJECTS = 4
 
 
 def _event(n: int, **fields: object) -> TrackingEvent:
@@ -23,7 +22,7 @@ def _event(n: int, **fields: object) -> TrackingEvent:
     return TrackingEvent(**base)  # type: ignore[arg-type]
 
 
-def seed(store: Store) -> None:
+def seed(store: Store) -> list[TrackingEvent]:
     now = utcnow()
     rows = []
     n = 0
@@ -49,11 +48,10 @@ def seed(store: Store) -> None:
     with store.session() as session:
         queries.insert_events(session, [e.as_row() for e in rows])
         session.commit()
+    return rows
 
 
-def yesterday_rejects(store: Store) -> int:
-    """How many rejected events the seed put on yesterday's UTC date (hours 25-30 back may straddle it)."""
-    now = utcnow()
-    day = (now - timedelta(days=1)).date()
-    return sum(1 for hours in (30, 26, 25) if (now - timedelta(hours=hours)).date() == day) + (
-        1 if (now - timedelta(hours=5)).date() == day else 0)
+def yesterday_failures(rows: list[TrackingEvent]) -> int:
+    """Failed events (rejected, bounced, expired) of the seed on yesterday's UTC date."""
+    day = (utcnow() - timedelta(days=1)).date()
+    return sum(1 for e in rows if e.time.date() == day and e.disposition in ("rejected", "bounced", "expired"))
