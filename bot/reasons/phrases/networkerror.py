@@ -4,9 +4,9 @@ DESCRIPTION = "a network or DNS problem prevented delivery"
 
 PHRASES = (
     "connection timed out",                  # Postfix/Exim
-    "network error",
+    "network error",                         # OpenSMTPD "Network error on destination MXs"
     "wasn't able to establish an smtp connection",  # qmail-remote
-    "host name lookup failure",              # Sendmail "Name server: x: host name lookup failure"                         # OpenSMTPD "Network error on destination MXs"
+    "host name lookup failure",              # Sendmail "Name server: x: host name lookup failure"
     "connection refused",                    # Postfix "connect to x: Connection refused"
     "network is unreachable",                # Postfix
     "no route to host",                      # Postfix
