@@ -29,7 +29,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"nicht zustellbar|unzustellbar|non remis|fehlgeschlagen",
     re.IGNORECASE,
 )
-_DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery|mail administrator|mailer|daemon", re.IGNORECASE)
+_DAEMON = re.compile(r"mailer-daemon|post_?master|mail delivery|mail administrator|mailer|daemon", re.IGNORECASE)
 _BOUNCE_WORDS = re.compile(r"could not be delivered|undeliverable|delivery (?:has )?failed|permanent error|"
                            r"failed permanently|not be delivered|was not delivered|delivery to the following",
                            re.IGNORECASE)
@@ -159,7 +159,7 @@ def _classified(item: Found) -> RecipientResult:
         # a delay notice whose words say nothing more: the message is ageing in the queue
         reason, rule = "expired", f"delayed({rule})"
     elif disposition != "delivered" and (_temporary(status, code) or (timed_out and not status and not code)) and (
-            reason in _GAVE_UP or timed_out):
+            (reason in _GAVE_UP and rule.startswith("fallback")) or timed_out):
         # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
         # retrying: the message expired in its queue.
         reason, rule = "expired", f"gave-up({rule})"

@@ -127,6 +127,6 @@ def detect(message: Message, report: str) -> list[Found]:
         found = _from_original(message, report)
     whole = report.strip()
     for item in found:
-        if not _CODE.search(item.text) and len(item.text) < 40:
+        if not _CODE.search(item.text):
             item.text = f"{item.text}\n{whole}".strip() if item.text else whole
     return found

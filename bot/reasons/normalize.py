@@ -13,8 +13,16 @@ _CONTINUATION = re.compile(r"(?<![\w.])[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s*)?
 _SPACE = re.compile(r"\s+")
 #: Enhanced status codes in free text: `#5.1.1` (qmail), `550 5.1.1`, `(5.1.1)` or bare `5.1.1`.
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
-#: A reply code at the start of the text or right after a `said:`-like lead-in.
-_REPLY_CODE = re.compile(r"(?:^|[\s:;(])([245][0-5]\d)(?:[\s,-]|$)")
+#: Where a reply code is found, most reliable first: at the start of the text, right before an enhanced
+#: status code, after a lead-in ("said:", "<<<"), then any 4xx/5xx standing alone. A bare 2xx elsewhere in a
+#: bounce is a size or a count more often than a reply.
+_REPLY_CODES = (
+    re.compile(r"^\W{0,3}([245][0-5]\d)(?:[\s,:-]|$)"),
+    re.compile(r"(?<![\d.])([245][0-5]\d)[\s-]+#?[245]\.\d{1,3}\.\d{1,3}"),
+    re.compile(r"(?:said|reply|replied|responded with(?: failure)?|error(?: message)?|returned(?: was)?|"
+               r"failed with|response|<<<|error_code|code)\s*:?\s*([245][0-5]\d)\b", re.IGNORECASE),
+    re.compile(r"(?:^|[\s:;(\[])([45][0-5]\d)(?:[\s,:-]|$)"),
+)
 
 
 def normalize(text: str | None) -> str:
@@ -39,8 +47,11 @@ def reply_code_in(text: str | None) -> int | None:
     """The first three-digit SMTP reply code in a text, if any."""
     if not text:
         return None
-    match = _REPLY_CODE.search(text)
-    return int(match.group(1)) if match else None
+    for pattern in _REPLY_CODES:
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def clean_status(status: str | None) -> str | None:
