@@ -40,8 +40,8 @@ def _short(text: str) -> str:
 
 
 def diagnosis_answer(session: Session, target: Target, *, settings: Settings, since: datetime | None = None,
-                     checker: Any = None, with_actions: bool = True) -> Answer:
-    d = diagnose(session, target, settings=settings, since=since, checker=checker)
+                     checker: Any = None, soa_lookup: Any = None, with_actions: bool = True) -> Answer:
+    d = diagnose(session, target, settings=settings, since=since, checker=checker, soa_lookup=soa_lookup)
     return Answer(_short(d.verdict.text or render_text(d)), render_blocks(d, with_actions=with_actions), d)
 
 

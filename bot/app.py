@@ -19,6 +19,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.diagnosis.contacts import soa_lookup_from_settings
+from bot.diagnosis.live import checker_from_settings
 from bot.store import Store
 from handlers import actions, commands, events, home, views
 from handlers.context import Services, dedupe_events, inject, replay_guard
@@ -45,19 +47,21 @@ class Background:
 
 
 def default_checker_factory(settings: Settings) -> Callable[[], Any]:
-    """Live block-list checks for diagnoses (bot.blacklists), one checker built from the settings."""
-    from bot.blacklists import BlacklistChecker
-
-    checker = BlacklistChecker.from_settings(settings)
+    """Live block-list checks for diagnoses: one checker (with its answer cache) built from the settings."""
+    checker = checker_from_settings(settings)
     return lambda: checker
 
 
 def build_services(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,
                    checker_factory: Callable[[], Any] | None = None) -> Services:
+    """The services the listeners share. Without a checker_factory: live DNS checks and SOA contacts as
+    configured (BOUNCEBOT_DNS_*, BOUNCEBOT_DNSBL_ZONES); with one (tests), exactly what it returns."""
     client = ensure_retries(client) if client is not None else make_client(settings.slack_bot_token,
                                                                            settings.slack_api_url)
+    live = checker_factory is None
     return Services(settings=settings, store=store or Store.open(settings), chat=SlackChat(client),
-                    checker_factory=checker_factory or default_checker_factory(settings))
+                    checker_factory=checker_factory or default_checker_factory(settings),
+                    soa_lookup=soa_lookup_from_settings(settings) if live else None)
 
 
 def build_app(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,

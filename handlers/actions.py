@@ -93,7 +93,7 @@ def start_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> No
     if origin is None:
         return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
     with services.session() as session:
-        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings)
+        answer = services.diagnosis(session, Target(origin.kind, origin.value), live=False)
     assert answer.diagnosis is not None
     title, description = answers.case_prefill(answer.diagnosis)
     services.chat.client.views_open(trigger_id=body["trigger_id"],
@@ -107,8 +107,7 @@ def recheck_blacklists(body: dict[str, Any], action: dict[str, Any], context: An
     if origin is None or not origin.channel or not origin.message_ts:
         return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
     with services.session() as session:
-        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings,
-                                          checker=services.checker())
+        answer = services.diagnosis(session, Target(origin.kind, origin.value))
     try:
         services.chat.update_message(origin.channel, origin.message_ts, text=answer.text, blocks=answer.blocks)
     except ChatError:
@@ -135,8 +134,7 @@ def digest_why(body: dict[str, Any], action: dict[str, Any], context: Any) -> No
     if origin is None or not origin.channel:
         return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
     with services.session() as session:
-        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings,
-                                          checker=services.checker())
+        answer = services.diagnosis(session, Target(origin.kind, origin.value))
     services.chat.post_message(origin.channel, text=answer.text, blocks=answer.blocks,
                                thread_ts=origin.thread_ts or origin.message_ts)
     return None

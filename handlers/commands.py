@@ -55,8 +55,7 @@ def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respo
     user = command.get("user_id", "")
     if parsed.kind == "diagnose" and parsed.target is not None:
         with services.session() as session:
-            answer = answers.diagnosis_answer(session, parsed.target, settings=services.settings,
-                                              since=parsed.since, checker=services.checker())
+            answer = services.diagnosis(session, parsed.target, since=parsed.since)
         post_answer(services, command["channel_id"], answer, respond=respond)
     elif parsed.kind == "approved":
         can_remove = services.is_approver(user)

@@ -11,14 +11,17 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 from sqlalchemy.orm import Session
 
 from bot import approvals, seen
+from bot.answers import Answer, diagnosis_answer
 from bot.config import Settings
 from bot.store import Store
+from bot.targets import Target
 from bot.ttlcache import TTLCache
 from handlers.outbound import SlackChat
 
@@ -33,8 +36,10 @@ class Services:
     settings: Settings
     store: Store
     chat: SlackChat
-    #: The blacklist checker for live checks (None: diagnoses without them).
+    #: The blacklist checker for live checks (returning None: diagnoses without them).
     checker_factory: Callable[[], Any] = field(default=lambda: None)
+    #: The SOA-contact lookup for "whom to contact" (None: postmaster@ and provider pages only).
+    soa_lookup: Callable[[str], str | None] | None = None
     group_members: TTLCache[str, frozenset[str]] | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
@@ -57,6 +62,13 @@ class Services:
 
     def checker(self) -> Any:
         return self.checker_factory()
+
+    def diagnosis(self, session: Session, target: Target, *, since: datetime | None = None,
+                  live: bool = True) -> Answer:
+        """The diagnosis answer; live=False skips the DNS checks (to open a modal inside the 3-s trigger)."""
+        return diagnosis_answer(session, target, settings=self.settings, since=since,
+                                checker=self.checker() if live else None,
+                                soa_lookup=self.soa_lookup if live else None)
 
 
 def services_of(context: Any) -> Services:

@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import answers, bounce_answers, messages
+from bot import bounce_answers, messages
 from bot.answers import Answer
 from bot.freetext import looks_like_bounce, plain_text, read_question
 from bot.ports import ChatError
@@ -65,8 +65,7 @@ def _answers(services: Services, event: dict[str, Any]) -> list[Answer]:
     if question.target is None:
         return [Answer(messages.mention_help())]
     with services.session() as session:
-        return [answers.diagnosis_answer(session, question.target, settings=services.settings,
-                                         since=question.since, checker=services.checker())]
+        return [services.diagnosis(session, question.target, since=question.since)]
 
 
 def _explain_file(services: Services, shared: dict[str, Any]) -> Answer:

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import answers, approvals, case_forwarding, cases, messages
+from bot import approvals, case_forwarding, cases, messages
 from bot.render import ids, lists, modals
 from bot.targets import Target
 from bot.timeutil import parse_duration, utcnow
@@ -85,8 +85,7 @@ def _show_approval(services: Services, origin: modals.Origin, notice: str) -> No
     if not origin.channel or not origin.message_ts:
         return
     with services.session() as session:
-        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings,
-                                          checker=services.checker())
+        answer = services.diagnosis(session, Target(origin.kind, origin.value))
     services.chat.update_message(origin.channel, origin.message_ts, text=notice,
                                  blocks=lists.with_notice(answer.blocks, notice))
 
@@ -107,8 +106,7 @@ def finish_case(body: dict[str, Any], view: dict[str, Any], context: Any) -> Non
     description = modals.submitted(values, ids.BLOCK_CASE_DESCRIPTION, ids.ACTION_CASE_DESCRIPTION)
     thread_ts = origin.thread_ts or origin.message_ts
     with services.session() as session:
-        answer = answers.diagnosis_answer(session, Target(origin.kind, origin.value), settings=services.settings,
-                                          checker=services.checker())
+        answer = services.diagnosis(session, Target(origin.kind, origin.value))
         snapshot = answer.diagnosis.to_json() if answer.diagnosis else None
         case, created = cases.open_case(session, target=origin.value, title=title, description=description,
                                         snapshot=snapshot, opened_by=user, request_key=f"slack:{view.get('id')}",

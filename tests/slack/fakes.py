@@ -504,15 +504,17 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a 
 
 
 @contextmanager
-def serve_app(settings: Any, *, store: Any = None, checker_factory: Callable[[], Any] | None = None,
-              threads: int = 8) -> Iterator[AppServer]:
-    """build_app exactly as `bouncebot serve` does, served on a free port; stopped (and the store closed) after."""
+def serve_app(settings: Any, *, store: Any = None, live: bool = False, threads: int = 8) -> Iterator[AppServer]:
+    """build_app exactly as `bouncebot serve` does, served on a free port; stopped (and the store closed) after.
+
+    live=False leaves out the DNS checks (a diagnosis from the store alone); live=True builds them from the
+    settings, as production does (point BOUNCEBOT_DNS_* at a local rbldnsd)."""
     from bot.app import build_app
     from bot.store import Store
 
     own_store = store is None
     store = store or Store.open(settings)
-    app = build_app(settings, store=store, checker_factory=checker_factory or (lambda: None))
+    app = build_app(settings, store=store, checker_factory=None if live else (lambda: None))
     server = AppServer(app, threads=threads).start()
     try:
         yield server
