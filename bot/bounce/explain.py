@@ -36,6 +36,9 @@ _BOUNCE_WORDS = re.compile(r"could not be delivered|undeliverable|delivery (?:ha
 
 
 _FIRST_OF_MANY = re.compile(r"^[245]\d\d-")
+#: Replies that name the refused mailbox ("550 <a@b>: User unknown") or are RFC 5321's RCPT answer: a real
+#: lookup of the recipient, not a filter speaking.
+_NAMED_UNKNOWN = re.compile(r">:? user unknown|requested action not taken", re.IGNORECASE)
 
 
 class NotABounce(ValueError):
@@ -163,8 +166,8 @@ def _classified(item: Found) -> RecipientResult:
         # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
         # retrying: the message expired in its queue.
         reason, rule = "expired", f"gave-up({rule})"
-    elif rule == "phrase:userunknown" and code is not None and (item.stage or stage_in(text)) not in ("RCPT",
-                                                                                                     "MAIL"):
+    elif (rule == "phrase:userunknown" and code is not None and not _NAMED_UNKNOWN.search(text)
+          and (item.stage or stage_in(text)) not in ("RCPT", "MAIL")):
         # An SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the
         # message was accepted: a recipient-side filter speaking (mobile carriers' domain filters answer so).
         reason, rule = "filtered", f"not-at-rcpt({rule})"

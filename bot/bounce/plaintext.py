@@ -14,6 +14,8 @@ from email.utils import getaddresses
 
 from bot.bounce.found import Found
 from bot.bounce.message import original_message
+from bot.reasons import phrases
+from bot.reasons.normalize import normalize, reply_code_in, status_in
 
 _ADDR = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 
@@ -52,7 +54,6 @@ _NOT_RECIPIENT_LOCAL = frozenset({"mailer-daemon", "mail-daemon", "maildaemon", 
 #: Header lines quoted in a report whose addresses are message ids or the sender's.
 _NOT_RECIPIENT_LINE = re.compile(r"message-id|in-reply-to|references:|^\W*from:|envelope-from|mail from:",
                                  re.IGNORECASE)
-_CODE = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b")
 _MAX_LINES = 25
 
 
@@ -127,6 +128,7 @@ def detect(message: Message, report: str) -> list[Found]:
         found = _from_original(message, report)
     whole = report.strip()
     for item in found:
-        if not _CODE.search(item.text):
+        if reply_code_in(item.text) is None and status_in(item.text) is None and not phrases.match(
+                normalize(item.text)):
             item.text = f"{item.text}\n{whole}".strip() if item.text else whole
     return found

@@ -109,6 +109,9 @@ RULES: tuple[ProviderRule, ...] = (
     ProviderRule("gmail-recipient-rate", "speeding", provider="google", phrase="receiving mail at a rate"),
     # Google Groups refuses a post when the group does not exist or the sender may not post to it.
     ProviderRule("googlegroups-not-allowed", "rejected", provider="googlegroups", only_without_code=True),
+    # au (KDDI, ezweb.ne.jp): the recipient's domain filter answers "550 : User unknown" with no address in it;
+    # a mailbox that does not exist is answered "550 <address>: User unknown".
+    ProviderRule("au-domain-filter", "filtered", phrase=" : user unknown"),
     # Yahoo / AOL (senders.yahooinc.com "SMTP error codes").
     # "554 delivery error: dd This user doesn't have a yahoo.com account": Yahoo refuses unknown users after DATA.
     ProviderRule("yahoo-no-account", "userunknown", phrase="delivery error: dd this user doesn't have a"),
