@@ -51,16 +51,8 @@ def lookup_failed(what: str) -> str:
     return f":x: I could not get {what}; the error is in bouncebot's log."
 
 
-def digest_unavailable() -> str:
-    return ":information_source: The daily digest is not available in this installation."
-
-
 def digest_posted(day: str, channel: str) -> str:
     return f":white_check_mark: The digest of {day} is posted in <#{channel}>."
-
-
-def digest_no_channel() -> str:
-    return ":warning: No digest channel is configured (BOUNCEBOT_DIGEST_CHANNELS)."
 
 
 # --- mentions and DMs ------------------------------------------------------------------------------------

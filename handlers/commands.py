@@ -32,8 +32,6 @@ def ack_bounce(ack: Ack, command: dict[str, Any]) -> None:
         ack(text=messages.bad_input(parsed.error or "", name))
     elif parsed.kind == "diagnose" and parsed.target is not None:
         ack(text=messages.looking_into(parsed.target.value))
-    elif parsed.kind == "digest" and not digest_command.available():
-        ack(text=messages.digest_unavailable())
     else:
         ack(text=messages.working_on({"approved": "the approved senders", "cases": "the open cases",
                                       "digest": "the digest"}[parsed.kind]))
@@ -66,5 +64,6 @@ def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respo
         with services.session() as session:
             answer = answers.cases_answer(session)
         respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
-    elif parsed.kind == "digest" and digest_command.available():
-        respond(text=digest_command.post_digest(services, parsed.day), response_type="ephemeral")
+    elif parsed.kind == "digest":
+        respond(text=digest_command.post_digest(services, parsed.day, command["channel_id"]),
+                response_type="ephemeral")

@@ -134,3 +134,22 @@ def test_failure_is_told_not_hidden(seeded, fake) -> None:
     seeded.send(_cmd(BLOCKED, fake))
     (note,) = fake.wait_for("response_url")
     assert "could not finish the diagnosis" in note.params["text"]
+
+
+def test_digest_on_demand_posts_message_and_chart(seeded, fake) -> None:
+    from datetime import timedelta
+
+    from bot.timeutil import utcnow
+
+    day = (utcnow() - timedelta(days=1)).date().isoformat()
+    reply = seeded.send(_cmd(f"digest {day}", fake))
+    assert reply.status == 200 and b"the digest" in reply.body
+    (post,) = fake.wait_for("chat.postMessage", timeout=30)
+    assert post.params["channel"] == "CSUPPORT"
+    (note,) = fake.wait_for("response_url", timeout=30)
+    assert "is posted in <#CSUPPORT>" in note.params["text"]
+    assert BLOCKED in json.dumps(post.json("blocks"))  # the top blocked sender of that day
+    methods = fake.methods()
+    assert methods.index("files.getUploadURLExternal") < methods.index("upload") < methods.index(
+        "files.completeUploadExternal")
+    assert_calls_within_limits(fake.calls)
