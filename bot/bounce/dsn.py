@@ -36,6 +36,11 @@ def _blocks(text: str) -> list[dict[str, str]]:
             # a multi-line reply written without folding white space ("552-5.7.0 ..." lines)
             current[last] += " " + line.strip()
             continue
+        if match and match.group(1).lower() in ("final-recipient", "original-recipient") and \
+                match.group(1).lower() in current:
+            # two recipients' fields with no blank line between them: a new block starts here
+            blocks.append(current)
+            current = {}
         if match:
             last = match.group(1).lower()
             value = match.group(2).strip()
@@ -72,13 +77,16 @@ def from_fields(text: str) -> list[Found]:
         address = _address(raw)
         if not address:
             continue
-        diagnostic = _diagnostic(block.get("diagnostic-code", ""))
+        raw_diagnostic = block.get("diagnostic-code", "")
+        diagnostic = _diagnostic(raw_diagnostic)
+        kind, sep, _ = raw_diagnostic.partition(";")
         remote = block.get("remote-mta", "")
         found.append(Found(
             address=address,
             status=(block.get("status") or "").split()[0] if block.get("status") else None,
             text=diagnostic,
             action=(block.get("action") or "").strip().lower() or None,
+            diagnostic_type=kind.strip().lower() if sep else "",
             host=remote.rpartition(";")[2].strip().strip("[]").lower() or None if remote else None,
         ))
     return found
@@ -96,6 +104,10 @@ def delivery_status_parts(message: Message) -> list[str]:
             for sub in payload:
                 if isinstance(sub, Message):
                     chunks.append("\n".join(f"{k}: {v}" for k, v in sub.items()))
+                    body = sub.get_payload()
+                    if isinstance(body, str) and body.strip():
+                        # a separator line holding white space hides the next blocks in this one's body
+                        chunks.append(body)
             texts.append("\n\n".join(chunks))
         else:
             texts.append(decoded_text(part))

@@ -166,6 +166,9 @@ def _classified(item: Found) -> RecipientResult:
         # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
         # retrying: the message expired in its queue.
         reason, rule = "expired", f"gave-up({rule})"
+    elif item.diagnostic_type == "x-unix" and reason not in _STORAGE:
+        # the text is a local delivery program's output (procmail, a pipe): the program failed
+        reason, rule = "mailererror", f"x-unix({rule})"
     elif (rule == "phrase:userunknown" and code is not None and not _NAMED_UNKNOWN.search(text)
           and (item.stage or stage_in(text)) not in ("RCPT", "MAIL")):
         # An SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the
@@ -174,6 +177,9 @@ def _classified(item: Found) -> RecipientResult:
 
     return RecipientResult(item.address, status, code, text, reason, result.cause, rule)
 
+
+#: What a local delivery program can still report as such: the mailbox or the disk is full.
+_STORAGE = frozenset({"mailboxfull", "systemfull", "mesgtoobig", "suspend", "delivered"})
 
 #: Reasons of a temporary failure that, in a final bounce, mean the queue lifetime ran out.
 _GAVE_UP = frozenset({"onhold", "undefined", "syntaxerror", "systemerror"})

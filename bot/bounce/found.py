@@ -31,6 +31,7 @@ class Found:
     host: str | None = None          # the remote host that answered, when named
     stage: str | None = None         # the SMTP stage the reply came at (RCPT, DATA, ...), when told
     reason: str | None = None        # set by detectors that know it outright (feedback, vacation)
+    diagnostic_type: str = ""        # DSN Diagnostic-Code type: "smtp", "x-unix" (a local delivery program)
 
 
 def stage_in(text: str) -> str | None:

@@ -110,7 +110,7 @@ def detect(message: Message, report: str) -> list[Found]:
     failed_header = [a.lower() for _, a in getaddresses(message.get_all("x-failed-recipients", [])) if "@" in a]
     if failed_header:
         # Exim names its failed recipients in a header: trust it, and keep the text's order where it has one.
-        hits = [h for h in hits if h[1] in failed_header] or hits
+        hits = [h for h in hits if h[1] in failed_header]
         named = {h[1] for h in hits}
         hits += [(len(lines), a, "") for a in failed_header if a not in named]
     results: dict[str, Found] = {}

@@ -86,7 +86,7 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
     """(reason, rule, reputation) following the order in the module docstring."""
     if (found and found.startswith("2.")) or (code is not None and code < 300 and not found):
         return "delivered", f"status:{found or code}", False
-    rule = providers.match(provider or None, found, text)
+    rule = providers.match(provider or None, found, text, stage)
     if rule is not None:
         return rule.reason, f"provider:{rule.name}", rule.reputation
     zone = dnsbl_zone_in(text)

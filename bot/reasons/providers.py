@@ -23,6 +23,8 @@ PROVIDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("gsmtp", "support.google.com"),
     ),
     "googlegroups": (("googlegroups.com",), ("googlegroups.com/", "the group you tried to contact")),
+    "docomo": (("docomo.ne.jp", "mopera.net"), ("docomo.ne.jp",)),
+    "cox": (("cox.net",), ("cox.com/", "cox.net")),
     "orange": (("orange.fr", "wanadoo.fr", "laposte.net"), ("ofr_", "lpn00", "ofr00")),
     "yahoo": (
         ("yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com", "ymail.com"),
@@ -58,9 +60,12 @@ class ProviderRule:
     phrase: str | None = None
     reputation: bool = False   # a rejection for the sending IP's or domain's reputation
     only_without_code: bool = False  # applies only when no specific status code says more
+    stage: str | None = None   # applies only to a reply at this SMTP stage
 
-    def matches(self, provider: str | None, status: str | None, text: str) -> bool:
+    def matches(self, provider: str | None, status: str | None, text: str, stage: str = "") -> bool:
         if self.provider is not None and self.provider != provider:
+            return False
+        if self.stage is not None and self.stage != stage:
             return False
         if self.only_without_code and status is not None and not status.endswith(".0.0"):
             return False
@@ -112,6 +117,10 @@ RULES: tuple[ProviderRule, ...] = (
     # au (KDDI, ezweb.ne.jp): the recipient's domain filter answers "550 : User unknown" with no address in it;
     # a mailbox that does not exist is answered "550 <address>: User unknown".
     ProviderRule("au-domain-filter", "filtered", phrase=" : user unknown"),
+    # NTT docomo answers "550 Unknown user" after DATA when the recipient's settings refuse the sender.
+    ProviderRule("docomo-sender-refused", "rejected", provider="docomo", phrase="unknown user", stage="DATA"),
+    # Cox AUP codes: CDRBL is Cox's own real-time block list of sending IPs.
+    ProviderRule("cox-cdrbl", "blocked", provider="cox", phrase="aup#cdrbl", reputation=True),
     # Yahoo / AOL (senders.yahooinc.com "SMTP error codes").
     # "554 delivery error: dd This user doesn't have a yahoo.com account": Yahoo refuses unknown users after DATA.
     ProviderRule("yahoo-no-account", "userunknown", phrase="delivery error: dd this user doesn't have a"),
@@ -152,11 +161,11 @@ def provider_of(host: str | None, text: str) -> str | None:
     return None
 
 
-def match(provider: str | None, status: str | None, text: str) -> ProviderRule | None:
+def match(provider: str | None, status: str | None, text: str, stage: str = "") -> ProviderRule | None:
     """The first provider rule that applies, or None. `provider`: already known from the host's name;
     when None, the reply's own marks decide."""
     provider = provider or provider_of(None, text)
     for rule in RULES:
-        if rule.matches(provider, status, text):
+        if rule.matches(provider, status, text, stage):
             return rule
     return None

@@ -18,7 +18,6 @@ PHRASES = (
     "mailbox is restricted",                 # various
     "due to extended inactivity",            # various
     "user reject",                           # various
-    "delivery not authorized",               # RFC 3463 5.7.1 text echoed by MTAs
     "not allowed to receive",                # various
 )
 

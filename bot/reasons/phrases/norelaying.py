@@ -4,6 +4,7 @@ DESCRIPTION = "the receiving server does not relay for that domain"
 
 PHRASES = (
     "email address is not verified",         # Amazon SES will not send for an unverified identity
+    "no relaying",                           # various "No relaying allowed"
     "relay access denied",                   # Postfix "Relay access denied"
     "relaying denied",                       # Sendmail "Relaying denied"
     "relay denied",                          # various

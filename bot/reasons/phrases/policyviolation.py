@@ -7,6 +7,7 @@ PHRASES = (
     "potential security issue",              # Gmail 552 5.7.0 "content presents a potential security issue"
     "content presents a potential",          # the same Gmail reply cut after its first line
     "header error",                          # content filters' header checks: "554 5.7.0 Header error"
+    "host network not allowed",              # Mimecast: the sending network is not allowed by its policy
     "prohibited by policy",                  # various
     "content policy",                        # various
     "email policy",                          # various

@@ -5,6 +5,8 @@ DESCRIPTION = "the sender address or its domain was refused"
 PHRASES = (
     "sender address rejected",               # Postfix check_sender_access, reject_unknown_sender_domain
     "sender rejected",                       # various
+    "'send mail as'",                        # Google Workspace: the 'Send mail as' alias of the sender is misconfigured
+    "provide a valid from",                  # GoDaddy "From: Domain is invalid. Please provide a valid From:"
     "purported responsible address",         # Sender ID (RFC 4407) checks the PRA: the sender
     "address that has been blacklisted",     # "you are sending to/from an address that has been blacklisted"
     "sender was rejected",                   # qmail-send "Connected to x but sender was rejected"

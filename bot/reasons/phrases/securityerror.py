@@ -4,6 +4,7 @@ DESCRIPTION = "the receiving side required authentication or encryption that fai
 
 PHRASES = (
     "unauthenticated senders",               # "550 Unauthenticated senders not allowed"
+    "delivery not authorized",               # RFC 3463 X.7.1 "Delivery not authorized, message refused"
     "authentication required",               # RFC 4954 530 5.7.0
     "must be authenticated",                 # various
     "authentication failed",                 # various

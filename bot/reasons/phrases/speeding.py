@@ -3,6 +3,7 @@
 DESCRIPTION = "the sender exceeded the receiver's rate limit"
 
 PHRASES = (
+    "recipients this hour",                  # GoDaddy "has sent to too many recipients this hour"
     "rate limit",                            # "rate limit exceeded"
     "rate exceeded",                         # various
     "ratelimit",                             # various

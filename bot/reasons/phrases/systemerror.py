@@ -26,6 +26,5 @@ WEAK = (
     "temporarily unavailable",               # various
     "service unavailable",                   # generic; last
     "try again later",                       # various
-    "temporary failure",                     # various
     "unable to deliver",                     # various
 )

@@ -8,11 +8,15 @@ PHRASES = (
     "too many connections",                  # various
     "too many simultaneous connections",     # various
     "too many concurrent",                   # various
-    "too many recipients",                   # Postfix "Error: too many recipients"
     "connection limit",                      # various
     "too many smtp sessions",                # various
     "maximum number of connections",         # various
     "too many sessions",                     # various
     "recipient limit",                       # various
     "too many hosts",                        # various
+)
+
+PATTERNS = (
+    # Postfix "452 4.5.3 Error: too many recipients"; "... too many recipients this hour" is a rate (speeding)
+    r"too many recipients(?! (?:this|per|an?|each|in the last) (?:hour|minute|day|second))",
 )
