@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses
+from itertools import pairwise
 
 from bot.bounce import arf, autoreply, dsn, plaintext, ses
 from bot.bounce.found import Found, host_in, stage_in
@@ -62,9 +63,29 @@ class RecipientResult:
                 "text": self.text, "reason": self.reason, "cause": self.cause}
 
 
+#: The separator line of an mbox file: "From sender Thu Apr 29 23:34:45 2015".
+_MBOX_FROM = re.compile(rb"^From \S+\s+\w{3} \w{3}\s+\d{1,2} \d\d:\d\d:\d\d \d{4}\s*$", re.MULTILINE)
+
+
 def explain_bytes(data: bytes) -> list[RecipientResult]:
-    """Recipients of a bounce given as bytes (a file, a Slack attachment). BadMessage/NotABounce if none."""
-    return explain_message(load(data))
+    """Recipients of a bounce given as bytes (a file, a Slack attachment); an mbox with several messages
+    gives the recipients of all of them, in order. BadMessage/NotABounce if there are none."""
+    normalized = data.replace(b"\r\n", b"\n")
+    starts = [m.start() for m in _MBOX_FROM.finditer(normalized) if m.start() == 0 or
+              normalized[max(0, m.start() - 2):m.start()] == b"\n\n"]
+    if len(starts) < 2 and not (starts and starts[0] > 0):
+        return explain_message(load(data))
+    bounds = ([0] if starts[0] > 0 else []) + starts + [len(normalized)]
+    results: list[RecipientResult] = []
+    problems: list[ValueError] = []
+    for begin, end in pairwise(bounds):
+        try:
+            results.extend(explain_message(load(normalized[begin:end])))
+        except (BadMessage, NotABounce) as exc:
+            problems.append(exc)
+    if not results:
+        raise problems[0]
+    return results
 
 
 def explain_text(text: str) -> list[RecipientResult]:
