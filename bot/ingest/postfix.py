@@ -33,7 +33,7 @@ SHORT_TTL = 2 * 3600
 SWEEP_EVERY = 600
 
 #: Reply texts repeat (greylisting, size limits, the same remote's wording): classify each one once.
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _classify(code: int | None, status: str | None, text: str | None, stage: str | None, side: str,
               disposition: str, host: str | None) -> tuple[str, str]:
     found = classify(smtp_code=code, enhanced_status=status, text=text, stage=stage, side=side,
@@ -41,7 +41,7 @@ def _classify(code: int | None, status: str | None, text: str | None, stage: str
     return found.reason, found.cause
 
 
-_zone_in = lru_cache(maxsize=8192)(dnsbl_zone_in)
+_zone_in = lru_cache(maxsize=4096)(dnsbl_zone_in)
 
 _STATUS_DISPOSITION = {
     "sent": Disposition.DELIVERED, "bounced": Disposition.BOUNCED,
