@@ -140,69 +140,46 @@ def purge_older_than(session: Session, cutoff: datetime, batch: int = 50_000) ->
 
 
 
-# --- Diagnosis: failures grouped by cause and reason, with a few evidence rows per group -------------------
+# --- Diagnosis: one aggregate pass over the target, one bounded pass over its newest failures -------------
 
 FAILED = ("rejected", "bounced", "expired", "deferred")
 
 
-def failure_groups(
+def target_profile(
     session: Session, kind: str, value: str, *, since: datetime | None, until: datetime | None
 ) -> list[dict[str, Any]]:
-    """One row per (direction, cause, reason, dnsbl_zone) of failed events: count, first and last time."""
+    """Counts, first and last time per (disposition, direction, cause, reason, dnsbl_zone), in ONE scan.
+
+    Everything the diagnosis counts (the summary, the failure groups, when mail got through) comes from these
+    rows, so even a sender with hundreds of thousands of events is read once.
+    """
     stmt = _window(
         select(
-            Event.direction, Event.cause, Event.reason, Event.dnsbl_zone,
+            Event.disposition, Event.direction, Event.cause, Event.reason, Event.dnsbl_zone,
             func.count().label("count"), func.min(Event.time).label("first"), func.max(Event.time).label("last"),
-        ).where(target_condition(kind, value), Event.disposition.in_(FAILED)),
+        ).where(target_condition(kind, value)),
         since, until,
-    ).group_by(Event.direction, Event.cause, Event.reason, Event.dnsbl_zone)
+    ).group_by(Event.disposition, Event.direction, Event.cause, Event.reason, Event.dnsbl_zone)
     return [dict(row._mapping) for row in session.execute(stmt)]
 
 
-def _group_condition(group: Mapping[str, Any]) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [Event.disposition.in_(FAILED)]
-    for name in ("direction", "cause", "reason", "dnsbl_zone"):
-        column = getattr(Event, name)
-        conds.append(column.is_(None) if group.get(name) is None else column == group[name])
-    return conds
-
-
-def group_evidence(
-    session: Session, kind: str, value: str, group: Mapping[str, Any], *,
-    since: datetime | None, until: datetime | None, limit: int = 3,
-) -> list[Event]:
-    """The newest events of one failure group."""
-    stmt = _window(select(Event).where(target_condition(kind, value), *_group_condition(group)), since, until)
-    return list(session.scalars(stmt.order_by(Event.time.desc(), Event.id.desc()).limit(limit)))
-
-
-def group_values(
-    session: Session, kind: str, value: str, group: Mapping[str, Any], column: str, *,
-    since: datetime | None, until: datetime | None, limit: int = 20,
-) -> list[str]:
-    """Distinct values of one column (recipients, client IPs, sizes...) in a failure group, most frequent first."""
-    col = getattr(Event, column)
+def recent_failures(
+    session: Session, kind: str, value: str, *, since: datetime | None, until: datetime | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest failed events of a target (light columns only), newest first, at most `limit`."""
     stmt = _window(
-        select(col, func.count().label("n")).where(
-            target_condition(kind, value), *_group_condition(group), col.is_not(None)
-        ),
+        select(Event.id, Event.time, Event.direction, Event.cause, Event.reason, Event.dnsbl_zone,
+               Event.recipient, Event.client_ip)
+        .where(target_condition(kind, value), Event.disposition.in_(FAILED)),
         since, until,
-    ).group_by(col).order_by(func.count().desc(), col).limit(limit)
-    return [row[0] for row in session.execute(stmt)]
+    ).order_by(Event.time.desc(), Event.id.desc()).limit(limit)
+    return [dict(row._mapping) for row in session.execute(stmt)]
 
 
-def delivered_between(
-    session: Session, kind: str, value: str, *, since: datetime | None, until: datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    """First and last time mail of the target got through (delivered or accepted)."""
-    stmt = _window(
-        select(func.min(Event.time), func.max(Event.time)).where(
-            target_condition(kind, value), Event.disposition.in_(("delivered", "accepted"))
-        ),
-        since, until,
-    )
-    first, last = session.execute(stmt).one()
-    return first, last
+def events_by_id(session: Session, ids: Sequence[int]) -> dict[int, Event]:
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(list(ids))))}
 
 
 def recipients_ever_delivered(session: Session, recipients: Sequence[str]) -> set[str]:

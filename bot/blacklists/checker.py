@@ -25,8 +25,16 @@ from bot.blacklists.cache import AnswerCache
 from bot.blacklists.health import judge
 from bot.blacklists.lookup import ANSWER, FAILED, RawAnswer, ask_a, ask_txt
 from bot.blacklists.names import CheckTarget, parse_check_target, probe_query_name
-from bot.blacklists.results import LISTED, NOT_APPLICABLE, UNKNOWN, ListingResult, ZoneHealth
-from bot.blacklists.zones import Zone, load_zones
+from bot.blacklists.results import (
+    HEALTH_NO_TEST,
+    LISTED,
+    NOT_APPLICABLE,
+    NOT_LISTED,
+    UNKNOWN,
+    ListingResult,
+    ZoneHealth,
+)
+from bot.blacklists.zones import Zone, find_zone, load_zones
 from bot.config import ConfigError, Settings
 
 T = TypeVar("T")
@@ -157,6 +165,11 @@ class BlacklistChecker:
             return ListingResult(result=UNKNOWN, codes=codes, txt=chosen.txt,
                                  why=f"this list is broken: {health.why}", ms=ms, trustworthy=False,
                                  cached=chosen.cached, **base)
+        if health is not None and health.state == HEALTH_NO_TEST and chosen.result == NOT_LISTED:
+            # A list that does not list its own test entry answers "no" to everything: a resolver that blocks
+            # block-list queries looks exactly like this. Its "not listed" is not evidence of being clean.
+            return ListingResult(result=UNKNOWN, why=f"cannot trust 'not listed': this list {health.why}",
+                                 ms=ms, trustworthy=False, cached=chosen.cached, **base)
         return ListingResult(result=chosen.result, codes=codes, meaning=chosen.meaning, txt=chosen.txt,
                              why=chosen.why, ms=ms, cached=chosen.cached, **base)
 
@@ -198,6 +211,11 @@ class BlacklistChecker:
         if not txt_failed and not (health is not None and health.broken):
             self.cache.put(key, looked, raw.ttl)
         return looked
+
+    def zone_named(self, text: str) -> str | None:
+        """The configured zone a bounce text names (by name or alias), for cross-checking it live."""
+        zone = find_zone(self.zones, text)
+        return zone.name if zone else None
 
     # ---- dead zones ---------------------------------------------------------------------------------------
 

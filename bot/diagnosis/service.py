@@ -5,12 +5,14 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.blacklists.names import parse_check_target
 from bot.config import Settings
 from bot.diagnosis.contacts import SoaLookup, contacts_for
 from bot.diagnosis.model import Diagnosis, Evidence, Finding, Verdict
@@ -26,6 +28,10 @@ from storage.models import Event
 INGEST_LAG = timedelta(hours=2)
 RECENCY_HALF_LIFE_DAYS = 7.0
 EVIDENCE_PER_FINDING = 3
+#: Recipients, client IPs and evidence come from at most this many of the newest failures.
+SAMPLE_FAILURES = 5000
+MAX_RECIPIENTS = 20
+MAX_CLIENT_IPS = 10
 MAX_BLACKLIST_IPS = 5
 
 _QUOTED_IP = re.compile(r"\[(\d{1,3}(?:\.\d{1,3}){3})\]")
@@ -41,6 +47,10 @@ class Checker(Protocol):
     """The blacklist checker as the diagnosis uses it (bot.blacklists.BlacklistChecker)."""
 
     def check(self, targets: Sequence[str]) -> Sequence[ListingResultLike]: ...
+
+    def zone_named(self, text: str) -> str | None:
+        """The configured zone a rejection text names ("zen.spamhaus.org", "sbl.spamhaus.org"), if any."""
+        ...
 
 
 def diagnose(
@@ -60,12 +70,15 @@ def diagnose(
     shown_until = until or now
     since = since or shown_until - timedelta(days=settings.retention_days)
     kind, value = target.kind, target.value
-    counts = queries.count_by_disposition(session, kind, value, since=since, until=until)
-    if not counts and kind == "address":
+    profile = queries.target_profile(session, kind, value, since=since, until=until)
+    if not profile and kind == "address":
         # An address-shaped message-id ("1234.5678@host") is common: try it as one before giving up.
-        mid_counts = queries.count_by_disposition(session, "message_id", value, since=since, until=until)
-        if mid_counts:
-            kind, counts = "message_id", mid_counts
+        by_message_id = queries.target_profile(session, "message_id", value, since=since, until=until)
+        if by_message_id:
+            kind, profile = "message_id", by_message_id
+    counts: Counter[str] = Counter()
+    for row in profile:
+        counts[row["disposition"]] += row["count"]
     newest = queries.newest_event_time(session)
     diagnosis = Diagnosis(
         target_kind=kind, target_value=value, since=since, until=shown_until, summary=_summary(counts),
@@ -79,9 +92,9 @@ def diagnose(
         diagnosis.suggestions = _suggestions(session, target, since, settings)
         _live_checks(diagnosis, checker, settings, extra=_live_targets_without_events(target))
         return diagnosis
-    diagnosis.findings = _findings(session, kind, value, since, until, settings)
+    diagnosis.findings = _findings(session, kind, value, profile, since, until, settings)
     _rank(diagnosis.findings, shown_until)
-    _history(session, diagnosis, kind, value, since, until)
+    _history(diagnosis, profile)
     diagnosis.verdict = _verdict(diagnosis, kind, value)
     _nonexistent_recipients(session, diagnosis)
     _contacts(diagnosis, soa_lookup)
@@ -119,22 +132,52 @@ def _caveats(since: datetime, until: datetime, now: datetime, newest: datetime |
 
 
 def _findings(
-    session: Session, kind: str, value: str, since: datetime, until: datetime | None, settings: Settings
+    session: Session, kind: str, value: str, profile: list[dict[str, Any]], since: datetime,
+    until: datetime | None, settings: Settings,
 ) -> list[Finding]:
+    """Failure groups from the profile; recipients, IPs and evidence from the newest failures (bounded)."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in profile:
+        if row["disposition"] not in queries.FAILED:
+            continue
+        key = (row["direction"], row["cause"], row["reason"], row["dnsbl_zone"])
+        group = groups.setdefault(key, {"count": 0, "first": row["first"], "last": row["last"]})
+        group["count"] += row["count"]
+        group["first"] = min(group["first"], row["first"])
+        group["last"] = max(group["last"], row["last"])
+    sample = queries.recent_failures(session, kind, value, since=since, until=until, limit=SAMPLE_FAILURES)
+    recipients: dict[tuple[Any, ...], Counter[str]] = {key: Counter() for key in groups}
+    client_ips: dict[tuple[Any, ...], Counter[str]] = {key: Counter() for key in groups}
+    newest: dict[tuple[Any, ...], list[int]] = {key: [] for key in groups}
+    sampled: Counter[tuple[Any, ...]] = Counter()
+    for row in sample:
+        key = (row["direction"], row["cause"], row["reason"], row["dnsbl_zone"])
+        if key not in groups:  # an event that arrived between the two queries
+            continue
+        sampled[key] += 1
+        if row["recipient"]:
+            recipients[key][row["recipient"]] += 1
+        if row["client_ip"]:
+            client_ips[key][row["client_ip"]] += 1
+        if len(newest[key]) < EVIDENCE_PER_FINDING:
+            newest[key].append(row["id"])
+    events = queries.events_by_id(session, [i for ids in newest.values() for i in ids])
     findings = []
-    for group in queries.failure_groups(session, kind, value, since=since, until=until):
-        window = {"since": since, "until": until}
-        evidence = queries.group_evidence(session, kind, value, group, limit=EVIDENCE_PER_FINDING, **window)
-        recipients = queries.group_values(session, kind, value, group, "recipient", **window)
-        client_ips = queries.group_values(session, kind, value, group, "client_ip", limit=10, **window)
-        cause = group["cause"] or "unknown"
+    for key, group in groups.items():
+        direction, cause, reason, zone = key
+        evidence = [events[i] for i in newest[key] if i in events]
         finding = Finding(
-            cause=cause, reason=group["reason"] or "undefined", direction=group["direction"] or "unknown",
+            cause=cause or "unknown", reason=reason or "undefined", direction=direction or "unknown",
             count=group["count"], first_seen=group["first"], last_seen=group["last"],
-            recipients=recipients, client_ips=client_ips, dnsbl_zone=group["dnsbl_zone"],
-            evidence=[_evidence(e) for e in evidence], next_steps=list(cause_info(cause).next_steps),
+            recipients=[r for r, _ in recipients[key].most_common(MAX_RECIPIENTS)],
+            client_ips=[ip for ip, _ in client_ips[key].most_common(MAX_CLIENT_IPS)],
+            dnsbl_zone=zone, evidence=[_evidence(e) for e in evidence],
+            next_steps=list(cause_info(cause).next_steps),
         )
         finding.facts = _policy_facts(finding, evidence, settings)
+        if sampled[key] < group["count"]:
+            finding.facts.append(f"Recipients and IPs are from the newest {sampled[key]:,} of these "
+                                 f"{group['count']:,} events.")
         findings.append(finding)
     return findings
 
@@ -183,15 +226,15 @@ def _rank(findings: list[Finding], until: datetime) -> None:
     findings.sort(key=lambda f: (f.score, f.last_seen), reverse=True)
 
 
-def _history(
-    session: Session, d: Diagnosis, kind: str, value: str, since: datetime, until: datetime | None
-) -> None:
+def _history(d: Diagnosis, profile: list[dict[str, Any]]) -> None:
     """Mixed histories (delivered earlier, failing later, or recovered) are told as such."""
     if not d.findings:
         return
-    first_ok, last_ok = queries.delivered_between(session, kind, value, since=since, until=until)
-    if first_ok is None:
+    ok = [row for row in profile if row["disposition"] in ("delivered", "accepted")]
+    if not ok:
         return
+    first_ok = min(row["first"] for row in ok)
+    last_ok = max(row["last"] for row in ok)
     decisive = [f for f in d.findings if f.cause != "transient"] or d.findings
     first_fail = min(f.first_seen for f in decisive)
     last_fail = max(f.last_seen for f in decisive)
@@ -295,11 +338,12 @@ def _live_checks(d: Diagnosis, checker: Checker | None, settings: Settings, extr
             targets += [ip for e in f.evidence for ip in _QUOTED_IP.findall(e.reply_text or "")]
     if not d.findings and d.target_kind == "ip":
         targets.append(d.target_value)
-    unique = list(dict.fromkeys(t for t in targets if not _looks_ip(t) or _public_ip(t) or t == d.target_value))
+    unique = [t for t in dict.fromkeys(targets) if _checkable(t) and (not _looks_ip(t) or _public_ip(t)
+                                                                       or t == d.target_value)]
     if not unique:
         return
     d.blacklists = [r.to_json() for r in checker.check(unique)]
-    d.blacklist_notes = _blacklist_notes(d)
+    d.blacklist_notes = _blacklist_notes(d, checker)
 
 
 def _looks_ip(text: str) -> bool:
@@ -310,7 +354,15 @@ def _looks_ip(text: str) -> bool:
     return True
 
 
-def _blacklist_notes(d: Diagnosis) -> list[str]:
+def _checkable(target: str) -> bool:
+    try:
+        parse_check_target(target)
+    except ValueError:
+        return False
+    return True
+
+
+def _blacklist_notes(d: Diagnosis, checker: Checker) -> list[str]:
     notes: list[str] = []
     listed = [r for r in d.blacklists if r.get("result") == "listed"]
     unknown = [r for r in d.blacklists if r.get("result") == "unknown"]
@@ -323,7 +375,8 @@ def _blacklist_notes(d: Diagnosis) -> list[str]:
     for f in d.findings:
         if not f.dnsbl_zone:
             continue
-        live = [r for r in d.blacklists if r.get("zone") == f.dnsbl_zone]
+        zone = checker.zone_named(f.dnsbl_zone) or f.dnsbl_zone
+        live = [r for r in d.blacklists if r.get("zone") == zone]
         if not live:
             notes.append(f"The rejection names {f.dnsbl_zone}, which is not among the zones checked live.")
             continue

@@ -162,6 +162,9 @@ class RecordingChecker:
         return [FakeResult(target=t, zone="zen.spamhaus.org", result="unknown", why="timeout", codes=[])
                 for t in targets]
 
+    def zone_named(self, text: str) -> str | None:
+        return "zen.spamhaus.org" if "spamhaus" in text else None
+
 
 def test_live_checks_cover_client_ips_and_say_unknown(store: Store) -> None:
     load(store, [ev("r", 5, client_ip="198.51.100.7", cause="gateway_reputation", reason="blocked",

@@ -100,3 +100,13 @@ def test_outbound_block_names_our_ip_and_the_receivers_contacts(store: Store, dn
     contact = d.contacts[0]
     assert contact.postmaster == f"postmaster@{RECEIVER}"
     assert contact.soa_contact == "hostmaster@bouncebot.test"
+
+
+def test_a_zone_named_by_alias_is_cross_checked(store: Store, dns_server: Rbldnsd) -> None:
+    _load(store, [_event("a1", dnsbl_zone="sbl.spamhaus.org",
+                         reply_text=f"Client host [{LISTED_IP}] blocked using sbl.spamhaus.org")])
+    settings = settings_for(dns_server.port)
+    with store.session() as s:
+        d = diagnose(s, parse_target("spam@junk-offers.example"), settings=settings,
+                     checker=BlacklistChecker.from_settings(settings))
+    assert any("names sbl.spamhaus.org" in n and f"{LISTED_IP}: listed" in n for n in d.blacklist_notes)
