@@ -122,23 +122,23 @@ class Ingestor:
         s.inode = info.st_ino
         cursor = self._load_cursor(s.path)
         reference = datetime.fromtimestamp(info.st_mtime, UTC)
-        notes: list[str] = []
-        state: dict[str, Any] = {}
-        if cursor is not None and cursor.inode == info.st_ino and cursor.offset <= info.st_size:
-            s.offset = cursor.offset
-            state = cursor.state.get("parser") or {}
-            saved = cursor.state.get("reference")
-            reference = max(reference, datetime.fromisoformat(saved)) if saved else reference
-        elif cursor is not None:
-            notes.append(self._drain_rotated(s.path, cursor))
-            state = self._load_cursor(s.path).state.get("parser") or {}  # type: ignore[union-attr]
+        if cursor is not None and cursor.state.get("reference"):
+            reference = max(reference, datetime.fromisoformat(cursor.state["reference"]))
         parser = make_parser(self.source, reference=reference, **self.parser_options)
-        if state:
-            parser.restore(state)
-        result = IngestResult(path=s.path, stats=parser.stats, resumed_at=s.offset, notes=notes)
+        if cursor is not None and cursor.state.get("parser"):
+            parser.restore(cursor.state["parser"])
+        result = IngestResult(path=s.path, stats=parser.stats)
         started = time.monotonic()
-        s.handle.seek(s.offset)
         must_save = cursor is None
+        if cursor is not None and cursor.inode == info.st_ino and cursor.offset <= info.st_size:
+            s.offset = result.resumed_at = cursor.offset
+        elif cursor is not None and cursor.inode == info.st_ino:
+            result.notes.append("the file is shorter than at the last run (truncated): read from its start")
+            must_save = True
+        elif cursor is not None:
+            self._finish_rotated(parser, s, cursor, result, progress)
+            must_save = True
+        s.handle.seek(s.offset)
         while True:
             if self._read_to_end(parser, s, result, partial_ok=not follow, progress=progress) or must_save:
                 result.new_events += self._commit(parser, s)
@@ -187,25 +187,21 @@ class Ingestor:
                 break
         return pending > 0
 
-    def _drain_rotated(self, stream: str, cursor: _Cursor) -> str:
-        """The cursor's inode is no longer at the path: finish that file where rotation put it, if found."""
-        old = _find_by_inode(stream, cursor.inode)
+    def _finish_rotated(self, parser: LogParser, s: _Stream, cursor: _Cursor, result: IngestResult,
+                        progress: Progress | None) -> None:
+        """The cursor's file is no longer at the path: finish it where rotation put it, then start the new one."""
+        old = _find_by_inode(s.path, cursor.inode)
         if old is None:
-            return "the file was replaced since the last run and its old copy was not found: starting at its top"
-        parser = make_parser(self.source, reference=datetime.fromtimestamp(os.stat(old).st_mtime, UTC),
-                             **self.parser_options)
-        parser.restore(cursor.state.get("parser") or {})
-        rows: list[dict[str, Any]] = []
-        offset = cursor.offset
+            result.notes.append("the file was replaced since the last run and the old one was not found next to it:"
+                                " read the new one from its start")
+            return
         with open(old, "rb") as handle:
-            handle.seek(offset)
-            for raw, end in _lines(handle, offset, partial_ok=True):
-                offset = end
-                rows.extend(e.as_row() for e in parser.feed(raw.decode("utf-8", "replace").rstrip("\r\n")))
-        # The path's new file starts at 0 with the state the old one ended with.
-        with open(stream, "rb") as current:
-            self._commit(parser, _Stream(stream, current, os.fstat(current.fileno()).st_ino, 0, rows))
-        return f"finished the rotated file {old} first"
+            # Cursor saves name the old inode until it is done, so a kill here resumes in the old file.
+            previous = _Stream(s.path, handle, cursor.inode, cursor.offset, s.rows)
+            handle.seek(cursor.offset)
+            if self._read_to_end(parser, previous, result, partial_ok=True, progress=progress):
+                result.new_events += self._commit(parser, previous)
+        result.notes.append(f"finished the rotated file {old} first")
 
 
 def parser_reference(parser: LogParser) -> datetime:

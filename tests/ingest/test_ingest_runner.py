@@ -148,3 +148,19 @@ def test_follow_survives_rotation_and_truncation(store: Store, tmp_path: Path) -
     assert result.rotations == 2
     assert stored(store) == expected_rows(lines, reference)
     assert result.stats.skipped == 0
+
+
+def test_a_file_truncated_between_runs_is_read_again_from_its_start(store: Store, tmp_path: Path) -> None:
+    lines = list(generate(100, seed=13))
+    log = tmp_path / "maillog"
+    log.write_text("".join(x + "\n" for x in lines[:600]))
+    Ingestor(store, "postfix").ingest(log)
+    with open(log, "r+") as out:  # copytruncate while we were not running, then a little new mail
+        out.truncate(0)
+        out.write("".join(x + "\n" for x in lines[600:]))
+    result = Ingestor(store, "postfix").ingest(log)
+    assert any("truncated" in note for note in result.notes)
+    assert result.stats.lines == len(lines) - 600
+    with store.engine.connect() as conn:
+        reference = datetime.fromisoformat(conn.scalar(select(IngestCursor.state))["reference"])
+    assert stored(store) == expected_rows(lines, reference)
