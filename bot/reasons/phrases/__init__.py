@@ -15,8 +15,8 @@ from dataclasses import dataclass
 #: Most specific first. A reply that names a block list and says "spam" is `blocked` (the block list is the
 #: finding); "mailbox full" beats "user unknown" text in the same reply; the transport reasons come last.
 ORDER: tuple[str, ...] = (
+    "exceedlimit",      # before mesgtoobig: "message length exceeds administrative limit" is per mailbox
     "mesgtoobig",       # "message size exceeds ..." often also says "rejected"
-    "exceedlimit",
     "mailboxfull",
     "systemfull",
     "suspend",

@@ -36,7 +36,6 @@ PHRASES = (
     "mailbox over quota",                    # various
     "full mailbox",                          # various
     "boite du destinataire pleine",          # Orange / Wanadoo (French)
-    "exceeds size limit",                    # various maildir quota messages
     "maildir over quota",                    # qmail/vpopmail
     "delivery failed: over quota",           # various
     "mailbox for user is full",              # Dovecot

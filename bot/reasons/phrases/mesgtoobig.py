@@ -17,7 +17,6 @@ PHRASES = (
     "mail size limit exceeded",              # various
     "message length exceeds",                # various
     "message file too big",                  # various
-    "size limit exceeded",                   # various
     "exceeded maximum allowed size",         # various
     "message exceeded maximum size",         # various
     "too big for system",                    # RFC 3463 5.3.4 wording

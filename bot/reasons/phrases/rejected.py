@@ -27,7 +27,6 @@ PHRASES = (
     "null sender",                           # various
     "empty envelope sender",                 # various
     "your envelope sender",                  # various
-    "not accept mail from",                  # "we do not accept mail from you"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

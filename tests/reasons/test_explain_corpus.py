@@ -1,0 +1,36 @@
+"""`explain` against Sisimai's public corpus: at least 90% of recipients with Sisimai's reason, no crash.
+
+Uses bench/accuracy.py (the benchmark prints the same figures per reason)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from tests.support import ROOT, shared_path
+
+
+def _accuracy_module():
+    spec = importlib.util.spec_from_file_location("bench_accuracy", ROOT / "bench" / "accuracy.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_sisimai_corpus_agreement_and_no_crash():
+    corpus = shared_path("corpus", "sisimai")
+    figures = _accuracy_module().run(corpus)
+    assert figures["crashes"] == {}
+    assert figures["recipients"] == 630
+    agreement = figures["same"] / figures["recipients"]
+    assert agreement >= 0.90, f"{agreement:.1%} agree; misses: {figures['misses'][:20]}"
+
+
+def test_expected_columns_other_than_file_index_reason_are_never_read():
+    """The analyzer sees only the message bytes: the loader keeps file, index and reason, nothing else."""
+    corpus = shared_path("corpus", "sisimai")
+    rows = _accuracy_module().load_expected(corpus)
+    assert rows and all(len(row) == 3 for row in rows)
