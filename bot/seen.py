@@ -12,9 +12,8 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from bot.timeutil import utcnow
 from storage.models import SlackEventSeen
@@ -38,28 +37,30 @@ def signature_key(signature: str) -> str:
     return f"sig:{digest}"[:_KEY_LENGTH]
 
 
-def first_sighting(session: Session, key: str, *, now: datetime | None = None) -> bool:
-    """Record `key`; True when this call inserted it (handle the request), False when it was already there."""
+def first_sighting(engine: Engine, key: str, *, now: datetime | None = None) -> bool:
+    """Record `key`; True when this call inserted it (handle the request), False when it was already there.
+
+    Runs on the request's hot path (before the acknowledgement), hence Core on a pooled connection, no ORM.
+    """
     now = now or utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(SlackEventSeen).values(event_id=key, received_at=now).on_conflict_do_nothing(
         index_elements=["event_id"]
     ).returning(SlackEventSeen.event_id)
-    inserted = session.execute(stmt).first() is not None
-    session.commit()
-    _maybe_purge(session, now)
+    with engine.begin() as conn:
+        inserted = conn.execute(stmt).first() is not None
+    _maybe_purge(engine, now)
     return inserted
 
 
-def purge_seen(session: Session, *, now: datetime | None = None) -> int:
+def purge_seen(engine: Engine, *, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - KEEP
-    result = session.execute(delete(SlackEventSeen).where(SlackEventSeen.received_at < cutoff))
-    session.commit()
+    with engine.begin() as conn:
+        result = conn.execute(delete(SlackEventSeen).where(SlackEventSeen.received_at < cutoff))
     return result.rowcount or 0
 
 
-def _maybe_purge(session: Session, now: datetime) -> None:
+def _maybe_purge(engine: Engine, now: datetime) -> None:
     """Trim old rows at most every ten minutes per process, so the table stays small without a scheduler."""
     global _last_purge
     tick = time.monotonic()
@@ -67,4 +68,4 @@ def _maybe_purge(session: Session, now: datetime) -> None:
         if tick - _last_purge < _PURGE_EVERY_SECONDS:
             return
         _last_purge = tick
-    purge_seen(session, now=now)
+    purge_seen(engine, now=now)

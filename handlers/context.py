@@ -98,8 +98,7 @@ def replay_guard(services: Services) -> Callable[..., BoltResponse]:
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         if not signature:
             return next()
-        with services.session() as session:
-            first = seen.first_sighting(session, seen.signature_key(signature))
+        first = seen.first_sighting(services.store.engine, seen.signature_key(signature))
         if not first:
             log.warning("refused a replayed Slack request (same signature seen before)")
             return BoltResponse(status=401, body='{"error": "replayed request"}',
@@ -116,8 +115,7 @@ def dedupe_events(services: Services) -> Callable[..., BoltResponse]:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
             return next()
-        with services.session() as session:
-            first = seen.first_sighting(session, seen.event_key(f"ev:{event_id}"))
+        first = seen.first_sighting(services.store.engine, seen.event_key(f"ev:{event_id}"))
         if not first:
             log.info("dropped a retry of event %s", event_id)
             return BoltResponse(status=200, body="")

@@ -1,0 +1,198 @@
+"""Slack acknowledgement latency and time-to-answer of /bounce under concurrent clients.
+
+The app runs as its own process, `bouncebot serve` (waitress, bolt's WSGI adapter, signature check, DB replay
+guard), configured by environment variables to use the local fake Slack Web API (in this process) and, for the
+live block-list checks, a real rbldnsd on 127.0.0.1 (skipped with --no-live or when rbldnsd is not installed).
+Each client sends a signed /bounce and, once its diagnosis is posted, the next one; we time the HTTP
+acknowledgement and the moment the diagnosis reaches chat.postMessage at the fake API.
+
+    python3 bench/slack_ack.py 20 50 [--requests 400] [--events 20000] [--database URL]
+
+Targets (issue 5): ack p99 < 100 ms at 50 concurrent clients; diagnosis posted p95 < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.events import TrackingEvent
+from bot.store import Store
+from bot.timeutil import utcnow
+from storage import queries
+from tests.slack.fakes import SIGNING_SECRET, FakeSlackAPI, Reply, get, send, slash_command
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServedApp:
+    """`bouncebot serve` in a child process (stopped by SIGTERM to the PID we started)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "serve",
+                   "--host", "127.0.0.1", "--port", str(self.port)]
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in stop()
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status == 200:
+                    return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.log.seek(0)
+                raise RuntimeError(f"bouncebot serve did not come up: {self.log.read()[-2000:]!r}")
+            time.sleep(0.1)
+
+    def send(self, request, timeout: float = 30) -> Reply:
+        return send(self.url, request, timeout=timeout)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+SENDERS = 500
+
+
+def fill(store: Store, events: int) -> list[str]:
+    """`events` tracking events over 30 days for SENDERS senders (some blocked, most delivered)."""
+    now = utcnow()
+    senders = [f"user{i}@sender{i % 97}.example" for i in range(SENDERS)]
+    rows = []
+    for n in range(events):
+        sender = senders[n % SENDERS]
+        blocked = n % 5 == 0
+        rows.append(TrackingEvent(
+            time=now - timedelta(minutes=(n * 37) % (30 * 24 * 60)), source="bench", source_key=f"b{n}",
+            direction="inbound", disposition="rejected" if blocked else "delivered", sender=sender,
+            recipient=f"r{n % 300}@ourcorp.example", client_ip=f"192.0.2.{n % 200 + 1}",
+            smtp_code=554 if blocked else 250, enhanced_status="5.7.1" if blocked else "2.0.0",
+            reason="blocked" if blocked else "delivered", cause="gateway_reputation" if blocked else "delivered",
+            reply_text="Client host rejected: listed" if blocked else None,
+            rejected_by="gateway" if blocked else None).as_row())
+    with store.session() as session:
+        for start in range(0, len(rows), 5000):
+            queries.insert_events(session, rows[start:start + 5000])
+        session.commit()
+    return senders
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requests: int) -> dict[str, float]:
+    """`clients` threads share `requests` commands; returns the latency figures in milliseconds.
+
+    Each client is a person: it sends /bounce, and sends the next one once its answer is posted, so up to
+    `clients` diagnoses are in flight while the acknowledgements are timed."""
+    fake.clear()
+    counter = itertools.count()
+    sent: dict[str, float] = {}
+    acks: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            n = next(counter)
+            if n >= requests:
+                return
+            channel = f"CB{n:06d}"
+            request = slash_command(senders[n % len(senders)], channel=channel, user=f"U{n % 40:04d}")
+            started = time.monotonic()
+            reply = server.send(request, timeout=30)
+            took = time.monotonic() - started
+            with lock:
+                sent[channel] = started
+                acks.append(took)
+                if reply.status != 200:
+                    failures.append(f"{reply.status} {reply.body[:80]!r}")
+                    continue
+            fake.wait_for("chat.postMessage", where=lambda c, ch=channel: c.params.get("channel") == ch,
+                          timeout=60)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    posts = fake.wait_for("chat.postMessage", requests, timeout=300)
+    wall = time.monotonic() - began
+    posted = [c.at - sent[c.params["channel"]] for c in posts if c.params["channel"] in sent]
+    if failures:
+        print(f"  {len(failures)} failed acks, e.g. {failures[0]}", file=sys.stderr)
+    return {"ack_p50": pct(acks, 50) * 1000, "ack_p99": pct(acks, 99) * 1000, "ack_max": max(acks) * 1000,
+            "posted_p50": pct(posted, 50) * 1000, "posted_p95": pct(posted, 95) * 1000,
+            "posted_max": max(posted) * 1000, "throughput": requests / wall, "failures": len(failures)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clients", type=int, nargs="+", help="concurrent clients per run, e.g. 20 50")
+    parser.add_argument("--requests", type=int, default=400, help="slash commands per run (default 400)")
+    parser.add_argument("--events", type=int, default=20000, help="tracking events in the store (default 20000)")
+    parser.add_argument("--database", default=None, help="database URL (default: a new SQLite file)")
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="bouncebot-bench-slack-")
+    url = args.database or f"sqlite:///{os.path.join(folder, 'bench.db')}"
+    store = Store.open(url)
+    senders = fill(store, args.events)
+    from tests.blacklists.rbldnsd import HEALTHY, Rbldnsd, find_rbldnsd
+
+    if not find_rbldnsd():
+        print("bench/slack_ack.py needs rbldnsd for the live checks (apt-get install rbldnsd)", file=sys.stderr)
+        return 2
+    dns = Rbldnsd.start(HEALTHY)
+    fake = FakeSlackAPI().start()
+    server = None
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BOUNCEBOT_"))}
+        env.update(SLACK_BOT_TOKEN=fake.token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                   BOUNCEBOT_SLACK_API_URL=fake.base_url, BOUNCEBOT_DATABASE_URL=url,
+                   BOUNCEBOT_DNS_NAMESERVERS="127.0.0.1", BOUNCEBOT_DNS_TIMEOUT="1.0",
+                   BOUNCEBOT_DNS_PORT=str(dns.port))
+        server = ServedApp(env)
+        if True:
+            fake.wait_for("auth.test")
+            # Warm up: first queries compile statements and fill the DNS answer cache's misses.
+            run_level(server, fake, senders, 4, 20)
+            print(f"store: {url.split('?')[0]} with {args.events} events; live checks: rbldnsd on 127.0.0.1 "
+                  f"({len(HEALTHY)} datasets); {args.requests} commands per run; app: `bouncebot serve` process")
+            print(f"{'clients':>7} {'ack p50':>9} {'ack p99':>9} {'ack max':>9} {'posted p50':>11} "
+                  f"{'posted p95':>11} {'posted max':>11} {'cmd/s':>7}")
+            for clients in args.clients:
+                r = run_level(server, fake, senders, clients, args.requests)
+                print(f"{clients:>7} {r['ack_p50']:>7.1f}ms {r['ack_p99']:>7.1f}ms {r['ack_max']:>7.1f}ms "
+                      f"{r['posted_p50']:>9.1f}ms {r['posted_p95']:>9.1f}ms {r['posted_max']:>9.1f}ms "
+                      f"{r['throughput']:>7.1f}" + (f"  ({r['failures']} failed)" if r["failures"] else ""))
+    finally:
+        if server is not None:
+            server.stop()
+        fake.stop()
+        dns.stop()
+        store.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
