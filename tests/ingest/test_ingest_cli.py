@@ -86,3 +86,20 @@ def test_an_unreadable_file_and_an_unreachable_database_in_a_real_process(tmp_pa
         assert done.returncode != 0
         assert message in done.stderr and "Traceback" not in done.stderr
         assert done.stderr.strip().count("\n") == 0
+
+
+def test_the_progress_bar_shows_position_rate_events_and_skipped() -> None:
+    import io
+
+    from bot.cli.ingest import Progress
+    from bot.ingest.base import ParseStats
+    from bot.ingest.runner import IngestResult
+
+    screen = io.StringIO()
+    bar = Progress(screen, every=0)
+    result = IngestResult(path="/x", stats=ParseStats(lines=5000, events=1200, skipped=3), seconds=2.0)
+    bar.update(result, 250, 1000)
+    drawn = screen.getvalue()
+    assert drawn.startswith("\r[#####...............]  25% 5,000 lines 2,500/s 1,200 events 3 skipped")
+    bar.finish()
+    assert screen.getvalue().endswith("\r\033[K")
