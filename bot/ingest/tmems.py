@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
@@ -130,7 +131,7 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
 
 def event_row(event: TrackingEvent) -> dict[str, Any]:
     """TrackingEvent.as_row() without dataclasses.asdict's deep copies (a third of the ingest time)."""
-    row = {name: getattr(event, name) for name in _ROW_FIELDS}
+    row = dict(zip(_ROW_FIELDS, _row_values(event), strict=True))
     sender_domain = split_domain(event.sender)
     row.update(sender=(event.sender or "").lower() or None, recipient=(event.recipient or "").lower() or None,
                sender_domain=sender_domain, sender_domain_rev=reverse_domain(sender_domain),
@@ -139,6 +140,7 @@ def event_row(event: TrackingEvent) -> dict[str, Any]:
 
 
 _ROW_FIELDS = tuple(name for name in TrackingEvent.__slots__ if name != "extra")  # type: ignore[attr-defined]
+_row_values = attrgetter(*_ROW_FIELDS)
 
 
 # --- cursor ----------------------------------------------------------------------------------------------------
