@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import subprocess
 import sys
@@ -45,6 +46,12 @@ def start_server(n: int) -> tuple[subprocess.Popen[str], str]:
     return proc, url
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the server's share, whatever the load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_only(url: str, now: datetime) -> tuple[int, float]:
     """Fetch every page of every stream, decode, discard."""
     started = time.perf_counter()
@@ -73,16 +80,20 @@ def main() -> int:
             fetched, fetch_s = server_only(url, now)
             print(f"server only: {fetched:,} records in {fetch_s:.2f}s = {fetched / fetch_s:,.0f} records/s")
             profiler = cProfile.Profile() if args.profile else None
-            started = time.perf_counter()
+            started, cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(proc.pid)
             if profiler:
                 profiler.enable()
             summary = poll_once(store, settings, now=now, since=now - timedelta(hours=3))
             if profiler:
                 profiler.disable()
             took = time.perf_counter() - started
+            cpu, server_cpu = time.process_time() - cpu, cpu_seconds(proc.pid) - server_cpu
             print(f"poll_once:   {summary.records:,} records, {summary.new:,} new events in {took:.2f}s = "
                   f"{summary.records / took:,.0f} records/s ({summary.pages} pages, {summary.windows} windows, "
                   f"{len(summary.errors)} errors)")
+            print(f"cpu:         bouncebot {1e6 * cpu / summary.records:.1f} us/record (all threads), "
+                  f"server {1e6 * server_cpu / summary.records:.1f} us/record; load average "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
             started = time.perf_counter()
             again = poll_once(store, settings, now=now, since=now - timedelta(hours=3))
             took2 = time.perf_counter() - started
