@@ -103,3 +103,43 @@ def test_the_progress_bar_shows_position_rate_events_and_skipped() -> None:
     assert drawn.startswith("\r[#####...............]  25% 5,000 lines 2,500/s 1,200 events 3 skipped")
     bar.finish()
     assert screen.getvalue().endswith("\r\033[K")
+
+
+def test_follow_in_a_real_process_stops_cleanly_on_sigterm(db_url: str, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from sqlalchemy import func, select
+
+    from bot.store import Store
+    from storage.models import Event
+
+    log = tmp_path / "maillog"
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:60]))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, "--database", db_url, "ingest", "postfix", str(log),
+                             "--follow"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = Store.open(db_url)
+    try:
+        def stored() -> int:
+            with store.engine.connect() as conn:
+                return conn.scalar(select(func.count()).select_from(Event)) or 0
+        deadline = time.monotonic() + 60
+        while stored() < 10:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        with log.open("a") as out:
+            out.write("".join(lines[60:]))
+        while stored() < 27:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        store.dispose()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert f"postfix {log}: 123 lines, 27 events (27 new)" in out
