@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 #: How far back the API answers, and a margin: it counts its 72 hours from when it receives the request.
 API_RETENTION = timedelta(hours=72)
 RETENTION_MARGIN = timedelta(minutes=5)
-#: Re-read this much before the cursor (Settings.tmems_overlap_minutes): late-published records are picked up.
 #: One window per request series; the cursor moves after each, so a failure costs at most one window.
+#: (The overlap re-read before the cursor is Settings.tmems_overlap_minutes.)
 DEFAULT_WINDOW = timedelta(hours=1)
 #: How many lost-data gaps a cursor remembers (for `bouncebot` status and diagnosis notes).
 _GAPS_KEPT = 20
