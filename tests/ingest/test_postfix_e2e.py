@@ -100,30 +100,30 @@ def _wait_for_log(log: Path, needle: str, count: int) -> None:
 @pytest.fixture(scope="module")
 def postfix_log() -> Iterator[Path]:
     require_root("running Postfix")
-    require_binary("postfix")
-    require_binary("postconf")
-    require_binary("postmap")
+    postfix, postconf, postmap = (require_binary(name) for name in ("postfix", "postconf", "postmap"))
+    newaliases = require_binary("newaliases")
     LOCK.touch()
     with open(LOCK) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if subprocess.run(["postfix", "status"], capture_output=True, timeout=30).returncode == 0:
+        if subprocess.run([postfix, "status"], capture_output=True, timeout=30).returncode == 0:
             unavailable("a Postfix is already running on this host (one instance per host)")
         backup = {name: (ETC / name).read_bytes() for name in ("main.cf", "master.cf")}
         log = Path(f"/var/log/bouncebot-e2e-{uuid.uuid4().hex[:8]}.log")
         port = free_port()
         try:
             SENDER_MAP.write_text("blocked@spam.example REJECT\n")
-            _run("postmap", str(SENDER_MAP))
-            _run("postconf", "-MX", "smtp/inet")
-            _run("postconf", "-M", f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - smtpd")
-            _run("postconf", "-F", "*/*/chroot = n")
-            _run("postconf", "-e", f"maillog_file = {log}", "inet_protocols = ipv4", "myhostname = mx.test.local",
+            _run(postmap, str(SENDER_MAP))
+            _run(newaliases)  # a fresh install may have no aliases.db yet
+            _run(postconf, "-MX", "smtp/inet")
+            _run(postconf, "-M", f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - smtpd")
+            _run(postconf, "-F", "*/*/chroot = n")
+            _run(postconf, "-e", f"maillog_file = {log}", "inet_protocols = ipv4", "myhostname = mx.test.local",
                  "mydestination = test.local, localhost", "message_size_limit = 10240",
                  "smtpd_recipient_limit = 3", "local_recipient_maps = proxy:unix:passwd.byname $alias_maps",
                  f"smtpd_sender_restrictions = check_sender_access hash:{SENDER_MAP}",
                  "smtpd_client_restrictions =", "relayhost =", "default_transport = error:no outside mail here")
-            _run("postfix", "check")
-            _run("postfix", "start")
+            _run(postfix, "check")
+            _run(postfix, "start")
             _wait_for_port(port)
             _send_scenarios(port)
             _wait_for_log(log, "status=sent", 2)  # the accepted message and the one of the limit session
@@ -131,7 +131,7 @@ def postfix_log() -> Iterator[Path]:
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
             pytest.fail(f"the Postfix end-to-end setup failed: {exc}")
         finally:
-            subprocess.run(["postfix", "stop"], capture_output=True, timeout=60)
+            subprocess.run([postfix, "stop"], capture_output=True, timeout=60)
             for name, content in backup.items():
                 (ETC / name).write_bytes(content)
             for path in (SENDER_MAP, SENDER_MAP.with_name(SENDER_MAP.name + ".db")):
