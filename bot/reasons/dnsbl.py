@@ -35,9 +35,14 @@ _NOT_ZONES = frozenset({"www.spamhaus.org", "spamhaus.org", "www.spamcop.net", "
                         "mail-abuse.com", "www.mail-abuse.com", "sender.office.com"})
 
 
+#: Words without which no rule below can match: most replies are turned away by this one scan.
+_ANY = re.compile(r"using|listed|dnsbl|rbl|refused by|rejected by|found in|spamhaus|spamcop|barracuda|mail-abuse",
+                  re.IGNORECASE)
+
+
 def dnsbl_zone_in(text: str | None) -> str | None:
     """The DNSBL zone a rejection text names, if any; None when it names none unambiguously."""
-    if not text:
+    if not text or _ANY.search(text) is None:
         return None
     for match in _INTRODUCED.finditer(text):
         zone = match.group(1).lower().rstrip(".")

@@ -8,6 +8,7 @@ bounce), by marks its replies carry (Gmail's "gsmtp", Microsoft's "protection.ou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -155,17 +156,31 @@ def provider_of(host: str | None, text: str) -> str | None:
         for provider, (suffixes, _) in PROVIDERS.items():
             if any(name == s or name.endswith("." + s) for s in suffixes):
                 return provider
-    for provider, (_, marks) in PROVIDERS.items():
-        if any(mark in text for mark in marks):
-            return provider
+    if text:
+        for provider, marks in _MARKS:
+            if marks.search(text):
+                return provider
     return None
+
+
+#: Every rule's phrase in one pattern: a reply that contains none of them skips all phrase rules at once.
+_ANY_PHRASE = re.compile("|".join(re.escape(rule.phrase) for rule in RULES if rule.phrase))
+_STATUS_RULES = tuple(rule for rule in RULES if rule.phrase is None)
+_MARKS = tuple((provider, re.compile("|".join(re.escape(m) for m in marks)))
+               for provider, (_, marks) in PROVIDERS.items())
 
 
 def match(provider: str | None, status: str | None, text: str, stage: str = "") -> ProviderRule | None:
     """The first provider rule that applies, or None. `provider`: already known from the host's name;
     when None, the reply's own marks decide."""
     provider = provider or provider_of(None, text)
-    for rule in RULES:
+    if _ANY_PHRASE.search(text) is None:
+        if status is None and provider is None:
+            return None
+        candidates: tuple[ProviderRule, ...] = _STATUS_RULES
+    else:
+        candidates = RULES
+    for rule in candidates:
         if rule.matches(provider, status, text, stage):
             return rule
     return None
