@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from email.message import Message
-from email.utils import getaddresses
+from email.utils import collapse_rfc2231_value, getaddresses
 
 from bot.bounce.found import Found
-from bot.bounce.message import decoded_text, original_message
+from bot.bounce.message import decoded_text, headers, original_message
 
 _RCPT = re.compile(r"^original-rcpt-to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.IGNORECASE | re.MULTILINE)
 _TYPE = re.compile(r"^feedback-type:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -19,7 +19,7 @@ _TYPE = re.compile(r"^feedback-type:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 def is_feedback(message: Message) -> bool:
     if message.get_content_type() == "multipart/report" and \
-            (message.get_param("report-type") or "").lower() == "feedback-report":
+            str(collapse_rfc2231_value(message.get_param("report-type") or "")).lower() == "feedback-report":
         return True
     return any(p.get_content_type() == "message/feedback-report" for p in message.walk())
 
@@ -44,7 +44,7 @@ def detect(message: Message) -> list[Found]:
     if not addresses:
         original = original_message(message)
         if original is not None:
-            addresses = [a.lower() for _, a in getaddresses(original.get_all("to", [])) if "@" in a][:1]
+            addresses = [a.lower() for _, a in getaddresses(headers(original, "to")) if "@" in a][:1]
     if not addresses:
         addresses = [""]
     return [Found(address=a, text=text, reason="feedback") for a in addresses]

@@ -9,6 +9,7 @@ from email.message import Message
 from email.utils import getaddresses
 
 from bot.bounce.found import Found
+from bot.bounce.message import header, headers
 
 _SUBJECT = re.compile(
     r"^\s*(?:auto(?:matic)?[ -]?repl(?:y|ies)|auto[ -]?response|autoreply|auto:|out of (?:the )?office|"
@@ -19,19 +20,18 @@ _SUBJECT = re.compile(
 
 
 def is_autoreply(message: Message) -> bool:
-    submitted = (message.get("auto-submitted") or "").strip().lower()
-    if submitted.startswith("auto-replied"):
+    if header(message, "auto-submitted").strip().lower().startswith("auto-replied"):
         return True
-    if message.get("x-autoreply") or message.get("x-autorespond") or message.get("x-autoresponder"):
+    if any(header(message, name) for name in ("x-autoreply", "x-autorespond", "x-autoresponder")):
         return True
-    if (message.get("precedence") or "").strip().lower() == "auto_reply":
+    if header(message, "precedence").strip().lower() == "auto_reply":
         return True
-    return bool(_SUBJECT.match(str(message.get("subject") or "")))
+    return bool(_SUBJECT.match(header(message, "subject")))
 
 
 def detect(message: Message) -> list[Found]:
     if not is_autoreply(message):
         return []
-    senders = [a.lower() for _, a in getaddresses([str(v) for v in message.get_all("from", [])]) if "@" in a]
-    subject = str(message.get("subject") or "").strip()
+    senders = [a.lower() for _, a in getaddresses(headers(message, "from")) if "@" in a]
+    subject = header(message, "subject").strip()
     return [Found(address=senders[0] if senders else "", text=f"auto-reply: {subject}"[:200], reason="vacation")]

@@ -8,19 +8,21 @@ classifier the log ingestion uses (bot.reasons.classify), as mail that a remote 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import getaddresses
 from itertools import pairwise
 
 from bot.bounce import arf, autoreply, dsn, plaintext, ses
 from bot.bounce.found import Found, host_in, stage_in
-from bot.bounce.message import BadMessage, load, report_text
+from bot.bounce.message import BadMessage, header, headers, load, report_text
 from bot.reasons import classify
+from bot.reasons.causes import cause_for
 from bot.reasons.normalize import clean_status, reply_code_in, status_in
 from bot.vocab import Cause
 
+_log = logging.getLogger(__name__)
 _MAX_TEXT = 1000
 _SPACE = re.compile(r"\s+")
 _BOUNCE_SUBJECT = re.compile(
@@ -94,7 +96,13 @@ def explain_text(text: str) -> list[RecipientResult]:
 
 
 def explain_message(message: Message) -> list[RecipientResult]:
-    found = find_recipients(message)
+    try:
+        found = find_recipients(message)
+    except (AttributeError, TypeError, ValueError, LookupError, UnicodeError, IndexError) as exc:
+        # The email package hands back odd objects for badly damaged messages; that is the message's fault,
+        # and it is told as such (the details are logged at debug level for whoever improves the reader).
+        _log.debug("cannot read a damaged message", exc_info=True)
+        raise BadMessage(f"damaged message that cannot be read ({type(exc).__name__})") from exc
     if not found:
         raise NotABounce("no bounced recipient found (not a delivery status notification, "
                          "bounce, feedback report or auto-reply)")
@@ -103,12 +111,11 @@ def explain_message(message: Message) -> list[RecipientResult]:
 
 def looks_like_bounce(message: Message, report: str) -> bool:
     """The marks every kind of bounce carries at least one of."""
-    if message.get("x-failed-recipients") or message.get_content_type() == "multipart/report":
+    if header(message, "x-failed-recipients") or message.get_content_type() == "multipart/report":
         return True
-    sender = " ".join(str(v) for v in message.get_all("from", []))
-    if _DAEMON.search(sender):
+    if _DAEMON.search(" ".join(headers(message, "from"))):
         return True
-    if _BOUNCE_SUBJECT.search(str(message.get("subject") or "")):
+    if _BOUNCE_SUBJECT.search(header(message, "subject")):
         return True
     return bool(_BOUNCE_WORDS.search(report))
 
@@ -196,7 +203,10 @@ def _classified(item: Found) -> RecipientResult:
         # message was accepted: a recipient-side filter speaking (mobile carriers' domain filters answer so).
         reason, rule = "filtered", f"not-at-rcpt({rule})"
 
-    return RecipientResult(item.address, status, code, text, reason, result.cause, rule)
+    cause = result.cause
+    if reason != result.reason:  # an override above: the cause follows the reason it ends with
+        cause = str(cause_for(reason, side="remote", temporary=_temporary(status, code), reputation=False))
+    return RecipientResult(item.address, status, code, text, reason, cause, rule)
 
 
 #: What a local delivery program can still report as such: the mailbox or the disk is full.
@@ -208,10 +218,6 @@ _GAVE_UP = frozenset({"onhold", "undefined", "syntaxerror", "systemerror"})
 
 def _temporary(status: str | None, code: int | None) -> bool:
     return (status or "").startswith("4.") or (code is not None and 400 <= code < 500)
-
-
-def addresses_of(message: Message, header: str) -> list[str]:
-    return [a.lower() for _, a in getaddresses([str(v) for v in message.get_all(header, [])]) if "@" in a]
 
 
 __all__ = ["BadMessage", "NotABounce", "RecipientResult", "explain_bytes", "explain_message", "explain_text"]

@@ -56,16 +56,39 @@ def load(data: bytes) -> Message:
     return message
 
 
+def header(message: Message, name: str) -> str:
+    """A header's value as str ("" when absent): damaged headers come back as email.header.Header objects."""
+    value = message.get(name)
+    if value is None:
+        return ""
+    try:
+        return str(value)
+    except (UnicodeError, LookupError, ValueError):  # a Header whose charset cannot decode: keep what can be read
+        return repr(value)
+
+
+def headers(message: Message, name: str) -> list[str]:
+    """Every value of a repeated header, as str."""
+    out = []
+    for value in message.get_all(name, []):
+        try:
+            out.append(str(value))
+        except (UnicodeError, LookupError, ValueError):
+            out.append(repr(value))
+    return out
+
+
 def decoded_text(part: Message) -> str:
     """A text part's payload as str, decoded from its transfer encoding and charset (never raises)."""
     payload = part.get_payload(decode=True)
     if payload is None:
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
-    charset = part.get_content_charset() or "utf-8"
     try:
+        charset = part.get_content_charset() or "utf-8"
         return payload.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset name: the bytes are still mostly ASCII in bounces
+    except (LookupError, ValueError, TypeError):
+        # an unknown or malformed charset name ("us\x00ascii"): the bytes are still mostly ASCII in bounces
         return payload.decode("latin-1", errors="replace")
 
 
@@ -113,7 +136,7 @@ def _collect(part: Message, plain: list[str], html: list[str], *, top: bool) -> 
     if ctype in ("message/rfc822", "text/rfc822-headers", "message/delivery-status",
                  "message/feedback-report", "message/disposition-notification"):
         return
-    if not top and (part.get("content-disposition") or "").strip().lower().startswith("attachment"):
+    if not top and header(part, "content-disposition").strip().lower().startswith("attachment"):
         return  # an attached file (often the original headers as .txt): not the bounce's own words
     if ctype == "text/html":
         html.append(decoded_text(part))

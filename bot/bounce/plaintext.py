@@ -13,7 +13,7 @@ from email.message import Message
 from email.utils import getaddresses
 
 from bot.bounce.found import Found
-from bot.bounce.message import original_message
+from bot.bounce.message import headers, original_message
 from bot.reasons import phrases
 from bot.reasons.normalize import normalize, reply_code_in, status_in
 
@@ -61,8 +61,8 @@ def _own_addresses(message: Message) -> set[str]:
     """Addresses of the bounce itself (its sender and addressee): those are the original sender's."""
     values = []
     for name in ("from", "to", "reply-to", "return-path", "sender"):
-        values.extend(message.get_all(name, []))
-    return {addr.lower() for _, addr in getaddresses([str(v) for v in values]) if "@" in addr}
+        values.extend(headers(message, name))
+    return {addr.lower() for _, addr in getaddresses(values) if "@" in addr}
 
 
 def _usable(address: str, own: set[str]) -> bool:
@@ -93,7 +93,7 @@ def _from_original(message: Message, report: str) -> list[Found]:
     if original is None:
         return []
     own = _own_addresses(message)
-    addresses = [a.lower() for _, a in getaddresses([str(v) for v in original.get_all("to", [])])
+    addresses = [a.lower() for _, a in getaddresses(headers(original, "to"))
                  if "@" in a and _usable(a, own)]
     return [Found(address=addresses[0], text=report.strip())] if addresses else []
 
@@ -106,8 +106,8 @@ def detect(message: Message, report: str) -> list[Found]:
     if not hits:
         # Some bounces (and anonymized samples) name as failed recipient the very address they are sent to;
         # only the bounce's own sender is then certainly not a recipient.
-        hits = recipient_lines(lines, {a.lower() for _, a in getaddresses(message.get_all("from", []))})
-    failed_header = [a.lower() for _, a in getaddresses(message.get_all("x-failed-recipients", [])) if "@" in a]
+        hits = recipient_lines(lines, {a.lower() for _, a in getaddresses(headers(message, "from"))})
+    failed_header = [a.lower() for _, a in getaddresses(headers(message, "x-failed-recipients")) if "@" in a]
     if failed_header:
         # Exim names its failed recipients in a header: trust it, and keep the text's order where it has one.
         hits = [h for h in hits if h[1] in failed_header]

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.bounce import BadMessage, NotABounce, explain_bytes
-from bot.vocab import REASONS
+from bot.vocab import REASONS, Cause
 from tests.support import SAMPLES
 
 SAMPLE_BYTES = [p.read_bytes() for p in sorted((SAMPLES / "bounces").glob("*.eml"))]
@@ -17,6 +17,9 @@ fragments = st.sampled_from([
     b"Diagnostic-Code: smtp; 550 5.1.1 User unknown\n", b"<a@example.org>:\n", b"550 blocked using x.example\n",
     b"\r\n", b"\x00", b"\xff\xfe", b"Content-Transfer-Encoding: base64\n", b"=?utf-8?b?w6k=?=\n",
     b"{\"notificationType\":\"Bounce\"", b"From a@b Mon Nov 30 07:12:40 2026\n",
+    b"Auto-Submitted: \x80\xc3\n", b"Content-Type: text/plain; charset=\"us\x00ascii\"\n",
+    b"Subject: =?utf-8?q?\xff?=\n", b"X-Failed-Recipients: =?bogus?b?@@?=\n",
+    b"Content-Type: multipart/report; report-type*=utf-8''feedback-report\n",
 ])
 
 
@@ -29,6 +32,7 @@ def _check(data: bytes) -> None:
     assert results
     for r in results:
         assert r.reason in REASONS
+        assert r.cause in {str(c) for c in Cause}
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

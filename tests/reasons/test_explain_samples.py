@@ -61,6 +61,32 @@ def test_not_a_bounce():
         explain_bytes((BOUNCES / "plain_mail_01.eml").read_bytes())
 
 
+@pytest.mark.parametrize("data", [
+    # damaged headers and charsets come back from the email package as Header objects or bad codec names
+    b"From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\nAuto-Submitted:\x80\n\nx",
+    b"From: MAILER-DAEMON@example.org\nContent-Type: text/plain; charset=\"us\x00ascii\"\n\nStatus: 5.1.1\n",
+    b"From: a@example.org\nAuto-Submitted: \xc3\xa9t\xc3\xa9\nSubject: x\n\nhello\n",
+    b"From: mailer-daemon@example.org\nSubject: =?utf-8?q?\xff?=\nContent-Type: text/plain; charset=\"ut\x00f\"\n\n"
+    b"<x@example.net>:\n550 user unknown\n",
+    b"From: x@example.org\nContent-Type: multipart/report; report-type*=utf-8''feedback-report; boundary=b\n\n--b\n"
+    b"Content-Type: message/feedback-report\n\nFeedback-Type: abuse\nOriginal-Rcpt-To: a@example.net\n--b--\n",
+])
+def test_damaged_messages_never_crash(data):
+    try:
+        results = explain_bytes(data)
+    except (BadMessage, NotABounce) as exc:
+        assert str(exc)
+    else:
+        assert all(r.reason and r.cause for r in results)
+
+
+def test_cause_follows_the_final_reason():
+    """An SMTP "user unknown" after DATA ends as filtered: its cause is the remote's policy, not the address."""
+    data = b"From: mailer-daemon@example.org\nSubject: failure notice\n\n<x@example.net>:\n550 user unknown\n"
+    (result,) = explain_bytes(data)
+    assert (result.reason, result.cause) == ("filtered", "remote_policy")
+
+
 @pytest.mark.parametrize(("data", "message"), [
     (b"", "empty file"),
     (b"   \n\n  ", "empty file"),
