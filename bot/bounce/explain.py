@@ -73,8 +73,7 @@ def explain_bytes(data: bytes) -> list[RecipientResult]:
     """Recipients of a bounce given as bytes (a file, a Slack attachment); an mbox with several messages
     gives the recipients of all of them, in order. BadMessage/NotABounce if there are none."""
     normalized = data.replace(b"\r\n", b"\n")
-    starts = [m.start() for m in _MBOX_FROM.finditer(normalized) if m.start() == 0 or
-              normalized[max(0, m.start() - 2):m.start()] == b"\n\n"]
+    starts = [m.start() for m in _MBOX_FROM.finditer(normalized)]
     if len(starts) < 2 and not (starts and starts[0] > 0):
         return explain_message(load(data))
     bounds = ([0] if starts[0] > 0 else []) + starts + [len(normalized)]
@@ -186,7 +185,11 @@ def _classified(item: Found) -> RecipientResult:
                       disposition=disposition, host=host)
     reason, rule = result.reason, result.rule
     timed_out = reason == "networkerror" and "timed out" in text.lower()
-    if action == "delayed" and rule.startswith(("status-hint", "fallback", "weak-phrase")):
+    if item.diagnostic_type == "x-unix" and reason not in _STORAGE and not (status or "").startswith(("5.3.", "4.3.")):
+        # the text is a local delivery program's output (procmail, a pipe, an exit code): the program failed,
+        # unless the reporting MTA itself called it a mail-system (x.3.x) or storage problem
+        reason, rule = "mailererror", f"x-unix({rule})"
+    elif action == "delayed" and rule.startswith(("status-hint", "fallback", "weak-phrase")):
         # a delay notice whose words say nothing more: the message is ageing in the queue
         reason, rule = "expired", f"delayed({rule})"
     elif disposition != "delivered" and (_temporary(status, code) or (timed_out and not status and not code)) and (
@@ -194,15 +197,11 @@ def _classified(item: Found) -> RecipientResult:
         # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
         # retrying: the message expired in its queue.
         reason, rule = "expired", f"gave-up({rule})"
-    elif item.diagnostic_type == "x-unix" and reason not in _STORAGE:
-        # the text is a local delivery program's output (procmail, a pipe): the program failed
-        reason, rule = "mailererror", f"x-unix({rule})"
     elif (rule == "phrase:userunknown" and code is not None and not _NAMED_UNKNOWN.search(text)
           and (item.stage or stage_in(text)) not in ("RCPT", "MAIL")):
         # An SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the
         # message was accepted: a recipient-side filter speaking (mobile carriers' domain filters answer so).
         reason, rule = "filtered", f"not-at-rcpt({rule})"
-
     cause = result.cause
     if reason != result.reason:  # an override above: the cause follows the reason it ends with
         cause = str(cause_for(reason, side="remote", temporary=_temporary(status, code), reputation=False))

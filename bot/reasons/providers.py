@@ -119,7 +119,8 @@ RULES: tuple[ProviderRule, ...] = (
     # a mailbox that does not exist is answered "550 <address>: User unknown".
     ProviderRule("au-domain-filter", "filtered", phrase=" : user unknown"),
     # NTT docomo answers "550 Unknown user" after DATA when the recipient's settings refuse the sender.
-    ProviderRule("docomo-sender-refused", "rejected", provider="docomo", phrase="unknown user", stage="DATA"),
+    ProviderRule("docomo-sender-refused", "rejected", provider="docomo", phrase="unknown user", stage="DATA",
+                 only_without_code=True),
     # Cox AUP codes: CDRBL is Cox's own real-time block list of sending IPs.
     ProviderRule("cox-cdrbl", "blocked", provider="cox", phrase="aup#cdrbl", reputation=True),
     # Yahoo / AOL (senders.yahooinc.com "SMTP error codes").
