@@ -6,7 +6,7 @@ live block-list checks, a real rbldnsd on 127.0.0.1 (skipped with --no-live or w
 Each client sends a signed /bounce and, once its diagnosis is posted, the next one; we time the HTTP
 acknowledgement and the moment the diagnosis reaches chat.postMessage at the fake API.
 
-    python3 bench/slack_ack.py 20 50 [--requests 400] [--events 20000] [--database URL]
+    python3 bench/slack_ack.py 20 50 [--requests 400] [--events 20000] [--database URL] [--diagnosis-processes N]
 
 Targets (issue 5): ack p99 < 100 ms at 50 concurrent clients; diagnosis posted p95 < 1 s.
 """
@@ -40,11 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 class ServedApp:
     """`bouncebot serve` in a child process (stopped by SIGTERM to the PID we started)."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], extra: list[str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
         command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "serve",
-                   "--host", "127.0.0.1", "--port", str(self.port)]
+                   "--host", "127.0.0.1", "--port", str(self.port), *extra]
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in stop()
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -151,6 +151,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="slash commands per run (default 400)")
     parser.add_argument("--events", type=int, default=20000, help="tracking events in the store (default 20000)")
     parser.add_argument("--database", default=None, help="database URL (default: a new SQLite file)")
+    parser.add_argument("--diagnosis-processes", type=int, default=None, metavar="N",
+                        help="passed to bouncebot serve (default: its default, 2)")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="bouncebot-bench-slack-")
@@ -171,13 +173,15 @@ def main() -> int:
                    BOUNCEBOT_SLACK_API_URL=fake.base_url, BOUNCEBOT_DATABASE_URL=url,
                    BOUNCEBOT_DNS_NAMESERVERS="127.0.0.1", BOUNCEBOT_DNS_TIMEOUT="1.0",
                    BOUNCEBOT_DNS_PORT=str(dns.port))
-        server = ServedApp(env)
+        extra = [] if args.diagnosis_processes is None else ["--diagnosis-processes", str(args.diagnosis_processes)]
+        server = ServedApp(env, extra)
         if True:
             fake.wait_for("auth.test")
             # Warm up: first queries compile statements and fill the DNS answer cache's misses.
             run_level(server, fake, senders, 4, 20)
             print(f"store: {url.split('?')[0]} with {args.events} events; live checks: rbldnsd on 127.0.0.1 "
-                  f"({len(HEALTHY)} datasets); {args.requests} commands per run; app: `bouncebot serve` process")
+                  f"({len(HEALTHY)} datasets); {args.requests} commands per run; app: `bouncebot serve "
+                  f"{' '.join(extra)}` process; load average {os.getloadavg()[0]:.1f}")
             print(f"{'clients':>7} {'ack p50':>9} {'ack p99':>9} {'ack max':>9} {'posted p50':>11} "
                   f"{'posted p95':>11} {'posted max':>11} {'cmd/s':>7}")
             for clients in args.clients:

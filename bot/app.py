@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.diagnosis.contacts import soa_lookup_from_settings
 from bot.diagnosis.live import checker_from_settings
+from bot.diagnosis_pool import DiagnosisPool
 from bot.store import Store
 from handlers import actions, commands, events, home, views
 from handlers.context import Services, dedupe_events, inject, replay_guard
@@ -30,8 +31,10 @@ from handlers.serving import http_server
 
 log = logging.getLogger(__name__)
 
-#: Threads for the lazy listeners (diagnoses, modals, updates); acknowledgements never wait for them.
-LAZY_WORKERS = 2
+#: Threads for the lazy listeners (modals, posts, updates, waiting for a diagnosis); acks never wait for them.
+LAZY_WORKERS = 16
+#: Worker processes for diagnoses in `bouncebot serve` (the CPU work leaves the acknowledging process).
+DIAGNOSIS_PROCESSES = 2
 #: waitress threads: each only verifies, records the signature and acknowledges, so a few serve many clients.
 HTTP_THREADS = 16
 
@@ -57,26 +60,30 @@ def default_checker_factory(settings: Settings) -> Callable[[], Any]:
 
 
 def build_services(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,
-                   checker_factory: Callable[[], Any] | None = None) -> Services:
+                   checker_factory: Callable[[], Any] | None = None, diagnosis_processes: int = 0) -> Services:
     """The services the listeners share. Without a checker_factory: live DNS checks and SOA contacts as
     configured (BOUNCEBOT_DNS_*, BOUNCEBOT_DNSBL_ZONES); with one (tests), exactly what it returns."""
     client = ensure_retries(client) if client is not None else make_client(settings.slack_bot_token,
                                                                            settings.slack_api_url)
     live = checker_factory is None
+    pool = DiagnosisPool(settings, processes=diagnosis_processes, live=live) if diagnosis_processes else None
     return Services(settings=settings, store=store or Store.open(settings), chat=SlackChat(client),
                     checker_factory=checker_factory or default_checker_factory(settings),
-                    soa_lookup=soa_lookup_from_settings(settings) if live else None)
+                    soa_lookup=soa_lookup_from_settings(settings) if live else None, pool=pool)
 
 
 def build_app(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,
               checker_factory: Callable[[], Any] | None = None, services: Services | None = None,
-              socket_mode: bool = False) -> App:
-    """The Bolt app. Needs SLACK_BOT_TOKEN (unless a client is given) and, in HTTP mode, SLACK_SIGNING_SECRET."""
+              socket_mode: bool = False, diagnosis_processes: int = 0) -> App:
+    """The Bolt app. Needs SLACK_BOT_TOKEN (unless a client is given) and, in HTTP mode, SLACK_SIGNING_SECRET.
+
+    diagnosis_processes > 0 runs diagnoses in that many worker processes (what `bouncebot serve` does)."""
     if client is None and services is None:
         settings.require("slack_bot_token")
     if not socket_mode:
         settings.require("slack_signing_secret")
-    services = services or build_services(settings, client=client, store=store, checker_factory=checker_factory)
+    services = services or build_services(settings, client=client, store=store, checker_factory=checker_factory,
+                                          diagnosis_processes=diagnosis_processes)
     app = App(
         client=services.chat.client,
         signing_secret=settings.slack_signing_secret or "",
@@ -104,6 +111,14 @@ def _run_background(background: Sequence[Background]) -> list[Background]:
     return started
 
 
+def pool_job(services: Services) -> list[Background]:
+    """The diagnosis pool as a background job: warmed up before serving, shut down after."""
+    pool = services.pool
+    if pool is None:
+        return []
+    return [Background("diagnosis processes", pool.warm_up, pool.close)]
+
+
 def _stop_background(started: Sequence[Background]) -> None:
     for job in reversed(started):
         try:
@@ -124,7 +139,7 @@ def serve_http(app: App, *, host: str, port: int, background: Sequence[Backgroun
     # thread in within ~1 ms instead of waiting out a diagnosis's 5-ms slice at every I/O step.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     server = http_server(app, services.store, host=host, port=port, threads=threads)
-    started = _run_background(background)
+    started = _run_background([*pool_job(services), *background])
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -146,7 +161,7 @@ def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Back
     services: Services = app.services  # type: ignore[attr-defined]
     handler = SocketModeHandler(app, app_token=settings.slack_app_token,
                                 web_client=services.chat.client)
-    started = _run_background(background)
+    started = _run_background([*pool_job(services), *background])
     try:
         handler.start()
     except KeyboardInterrupt:

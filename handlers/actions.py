@@ -92,8 +92,7 @@ def start_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> No
     services, user, origin = _clicked(body, action, context)
     if origin is None:
         return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
-    with services.session() as session:
-        answer = services.diagnosis(session, Target(origin.kind, origin.value), live=False)
+    answer = services.diagnosis(Target(origin.kind, origin.value), live=False)
     assert answer.diagnosis is not None
     title, description = answers.case_prefill(answer.diagnosis)
     services.chat.client.views_open(trigger_id=body["trigger_id"],
@@ -106,8 +105,7 @@ def recheck_blacklists(body: dict[str, Any], action: dict[str, Any], context: An
     services, user, origin = _clicked(body, action, context)
     if origin is None or not origin.channel or not origin.message_ts:
         return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
-    with services.session() as session:
-        answer = services.diagnosis(session, Target(origin.kind, origin.value))
+    answer = services.diagnosis(Target(origin.kind, origin.value))
     try:
         services.chat.update_message(origin.channel, origin.message_ts, text=answer.text, blocks=answer.blocks)
     except ChatError:
@@ -133,8 +131,7 @@ def digest_why(body: dict[str, Any], action: dict[str, Any], context: Any) -> No
     services, user, origin = _clicked(body, action, context)
     if origin is None or not origin.channel:
         return tell(services, user, messages.bad_button(), channel=(body.get("channel") or {}).get("id"))
-    with services.session() as session:
-        answer = services.diagnosis(session, Target(origin.kind, origin.value))
+    answer = services.diagnosis(Target(origin.kind, origin.value))
     services.chat.post_message(origin.channel, text=answer.text, blocks=answer.blocks,
                                thread_ts=origin.thread_ts or origin.message_ts)
     return None

@@ -52,8 +52,7 @@ def answer_bounce(command: dict[str, Any], context: Any, respond: Respond) -> No
 def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respond: Respond) -> None:
     user = command.get("user_id", "")
     if parsed.kind == "diagnose" and parsed.target is not None:
-        with services.session() as session:
-            answer = services.diagnosis(session, parsed.target, since=parsed.since)
+        answer = services.diagnosis(parsed.target, since=parsed.since)
         post_answer(services, command["channel_id"], answer, respond=respond)
     elif parsed.kind == "approved":
         can_remove = services.is_approver(user)

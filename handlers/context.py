@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot import approvals, seen
 from bot.answers import Answer, diagnosis_answer
 from bot.config import Settings
+from bot.diagnosis_pool import DiagnosisPool
 from bot.store import Store
 from bot.targets import Target
 from bot.ttlcache import TTLCache
@@ -41,6 +42,8 @@ class Services:
     #: The SOA-contact lookup for "whom to contact" (None: postmaster@ and provider pages only).
     soa_lookup: Callable[[str], str | None] | None = None
     group_members: TTLCache[str, frozenset[str]] | None = None
+    #: Worker processes for diagnoses (None: in this process). Set by bot.app for `bouncebot serve`.
+    pool: DiagnosisPool | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         """Bolt deep-copies the context for lazy listeners; the services are shared, thread-safe singletons."""
@@ -63,12 +66,15 @@ class Services:
     def checker(self) -> Any:
         return self.checker_factory()
 
-    def diagnosis(self, session: Session, target: Target, *, since: datetime | None = None,
-                  live: bool = True) -> Answer:
-        """The diagnosis answer; live=False skips the DNS checks (to open a modal inside the 3-s trigger)."""
-        return diagnosis_answer(session, target, settings=self.settings, since=since,
-                                checker=self.checker() if live else None,
-                                soa_lookup=self.soa_lookup if live else None)
+    def diagnosis(self, target: Target, *, since: datetime | None = None, live: bool = True) -> Answer:
+        """The diagnosis answer (in the pool if there is one); live=False skips the DNS checks (to open a
+        modal inside the trigger_id's 3 seconds)."""
+        if self.pool is not None:
+            return self.pool.diagnose(target, since=since, live=live)
+        with self.session() as session:
+            return diagnosis_answer(session, target, settings=self.settings, since=since,
+                                    checker=self.checker() if live else None,
+                                    soa_lookup=self.soa_lookup if live else None)
 
 
 def services_of(context: Any) -> Services:

@@ -64,8 +64,7 @@ def _answers(services: Services, event: dict[str, Any]) -> list[Answer]:
     question = read_question(text)
     if question.target is None:
         return [Answer(messages.mention_help())]
-    with services.session() as session:
-        return [services.diagnosis(session, question.target, since=question.since)]
+    return [services.diagnosis(question.target, since=question.since)]
 
 
 def _explain_file(services: Services, shared: dict[str, Any]) -> Answer:

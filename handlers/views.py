@@ -84,8 +84,7 @@ def _show_approval(services: Services, origin: modals.Origin, notice: str) -> No
     """The original diagnosis, re-run (it now shows the approval), with who approved what and until when."""
     if not origin.channel or not origin.message_ts:
         return
-    with services.session() as session:
-        answer = services.diagnosis(session, Target(origin.kind, origin.value))
+    answer = services.diagnosis(Target(origin.kind, origin.value))
     services.chat.update_message(origin.channel, origin.message_ts, text=notice,
                                  blocks=lists.with_notice(answer.blocks, notice))
 
@@ -105,9 +104,9 @@ def finish_case(body: dict[str, Any], view: dict[str, Any], context: Any) -> Non
     title = modals.submitted(values, ids.BLOCK_CASE_TITLE, ids.ACTION_CASE_TITLE) or ""
     description = modals.submitted(values, ids.BLOCK_CASE_DESCRIPTION, ids.ACTION_CASE_DESCRIPTION)
     thread_ts = origin.thread_ts or origin.message_ts
+    answer = services.diagnosis(Target(origin.kind, origin.value))
+    snapshot = answer.diagnosis.to_json() if answer.diagnosis else None
     with services.session() as session:
-        answer = services.diagnosis(session, Target(origin.kind, origin.value))
-        snapshot = answer.diagnosis.to_json() if answer.diagnosis else None
         case, created = cases.open_case(session, target=origin.value, title=title, description=description,
                                         snapshot=snapshot, opened_by=user, request_key=f"slack:{view.get('id')}",
                                         channel=origin.channel, thread_ts=thread_ts)

@@ -18,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
     p.add_argument("--threads", type=int, default=None, help="HTTP worker threads (default 16)")
+    p.add_argument("--diagnosis-processes", type=int, default=None, metavar="N",
+                   help="worker processes for diagnoses (default 2; 0 runs them in the serving process)")
     p.add_argument("--socket-mode", action="store_true",
                    help="connect to Slack over a WebSocket with SLACK_APP_TOKEN instead of serving HTTP")
     p.set_defaults(func=cmd_serve)
@@ -31,6 +33,8 @@ def background_jobs(ctx: CliContext) -> list:
 def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.diagnosis_processes is not None and not 0 <= args.diagnosis_processes <= 64:
+        raise UsageError(f"--diagnosis-processes must be between 0 and 64, got {args.diagnosis_processes}")
     settings = ctx.settings
     settings.require("slack_bot_token")
     settings.require("slack_app_token" if args.socket_mode else "slack_signing_secret")
@@ -38,7 +42,9 @@ def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if not ctx.verbose:
         logging.getLogger().setLevel(logging.INFO)
-    app = slack_app.build_app(settings, store=ctx.store, socket_mode=args.socket_mode)
+    processes = slack_app.DIAGNOSIS_PROCESSES if args.diagnosis_processes is None else args.diagnosis_processes
+    app = slack_app.build_app(settings, store=ctx.store, socket_mode=args.socket_mode,
+                              diagnosis_processes=processes)
     background = background_jobs(ctx)
     if args.socket_mode:
         print("bouncebot: connecting to Slack in Socket Mode", file=sys.stderr)

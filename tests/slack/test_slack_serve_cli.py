@@ -48,10 +48,12 @@ def test_socket_mode_needs_the_app_token(tmp_path) -> None:
     assert "xoxb-1" not in result.stderr + result.stdout
 
 
-def test_bad_port_is_a_usage_error(tmp_path) -> None:
+@pytest.mark.parametrize("args,named", [(["--port", "70000"], "--port"),
+                                        (["--diagnosis-processes", "-1"], "--diagnosis-processes")])
+def test_bad_numbers_are_usage_errors(tmp_path, args, named) -> None:
     env = {**base_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
-    result = run_cli("serve", "--port", "70000", env=env)
-    assert result.returncode == 2 and "--port" in result.stderr
+    result = run_cli("serve", *args, env=env)
+    assert result.returncode == 2 and named in result.stderr
 
 
 def test_serve_answers_over_http_and_stops_on_sigterm(tmp_path) -> None:
@@ -80,6 +82,10 @@ def test_serve_answers_over_http_and_stops_on_sigterm(tmp_path) -> None:
             send(url, slash_command("cases", response_url=fake.response_url()))
             (listing,) = fake.wait_for("response_url")
             assert "No open support cases" in str(listing.params)
+            # a diagnosis runs in the worker processes (two by default) and is posted from here
+            send(url, slash_command("nobody@nowhere.example", channel="CPOOL"))
+            (post,) = fake.wait_for("chat.postMessage", timeout=30)
+            assert post.params["channel"] == "CPOOL" and "No mail" in str(post.params["blocks"])
         finally:
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=20)
