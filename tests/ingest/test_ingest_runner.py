@@ -102,6 +102,11 @@ def test_rotation_between_runs_finishes_the_old_file_first(store: Store, tmp_pat
     assert stored(store) == expected_rows(lines, reference)
 
 
+def _cursor_offset(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.scalar(select(IngestCursor.offset)) or 0
+
+
 def _wait_for(condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -136,7 +141,7 @@ def test_follow_survives_rotation_and_truncation(store: Store, tmp_path: Path) -
         _wait_for(lambda: seen(1300))
         with open(log, "r+") as out:  # copytruncate
             out.truncate(0)
-        time.sleep(0.6)
+        _wait_for(lambda: _cursor_offset(store) == 0)  # noticed before anything new is written
         with open(log, "a") as out:
             out.write("".join(x + "\n" for x in parts[4]))
         _wait_for(lambda: seen(len(lines)))
