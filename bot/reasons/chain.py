@@ -39,6 +39,9 @@ class Classification:
 
 _DELIVERED = Classification("delivered", "delivered", "disposition")
 _REFUSED_AT_CONNECT = frozenset({"CONNECT", "HELO", "EHLO", "BANNER", "GREETING"})
+#: The names callers use for the same stage (Postfix logs say END-OF-MESSAGE, bounces "end of DATA").
+_STAGE_NAMES = {"END-OF-MESSAGE": "DATA", "END OF DATA": "DATA", "END-OF-DATA": "DATA", "BDAT": "DATA",
+                "MAIL FROM": "MAIL", "RCPT TO": "RCPT", "EHLO": "HELO"}
 
 
 def classify(
@@ -56,7 +59,8 @@ def classify(
         return _DELIVERED
     raw = text[:_MAX_TEXT] if text else ""
     code = smtp_code if isinstance(smtp_code, int) and 200 <= smtp_code <= 599 else None
-    return _classify(code, clean_status(enhanced_status), raw, (stage or "").upper(),
+    named = (stage or "").strip().upper()
+    return _classify(code, clean_status(enhanced_status), raw, _STAGE_NAMES.get(named, named),
                      "gateway" if side == "gateway" else "remote", disposition or "", _host_key(host))
 
 

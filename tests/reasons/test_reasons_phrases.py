@@ -87,6 +87,8 @@ def test_weak_words_only_when_nothing_specific():
 
 def test_user_unknown_after_data_is_a_filter():
     assert classify(smtp_code=550, enhanced_status=None, text="550 Unknown user", stage="DATA").reason == "filtered"
+    assert classify(smtp_code=550, enhanced_status=None, text="550 Unknown user",
+                    stage="END-OF-MESSAGE").reason == "filtered"
     assert classify(smtp_code=550, enhanced_status=None, text="550 Unknown user", stage="RCPT").reason == \
         "userunknown"
 
