@@ -137,7 +137,7 @@ class FakeSlackAPI:
         with self._cond:
             return [c.method for c in self.calls]
 
-    def wait_for(self, method: str, count: int = 1, *, timeout: float = 10.0,
+    def wait_for(self, method: str, count: int = 1, *, timeout: float = 20.0,
                  where: Callable[[Call], bool] | None = None) -> list[Call]:
         """Block until `count` calls of `method` (matching `where`) arrived; AssertionError on timeout."""
         deadline = time.monotonic() + timeout

@@ -234,3 +234,30 @@ def test_approver_removes_from_the_list_non_approver_cannot(seeded, fake, slack_
     with slack_store.session() as session:
         removals = audit.list_entries(session, action=audit.REMOVE)
     assert [e.outcome for e in removals] == ["done"]
+
+
+def test_remove_from_app_home_republishes_it(seeded, fake, slack_store) -> None:
+    with slack_store.session() as session:
+        outcome = approvals.approve(session, pattern="partner.example", kind="domain", reason="vendor",
+                                    actor=APPROVER)
+    value = json.dumps({"kind": "approval", "value": str(outcome.approval.id)})
+    reply = seeded.send(block_action(ids.ACTION_REMOVE_APPROVAL, value, user=GROUP_APPROVER,
+                                     view={"id": "VHOME", "type": "home"}))
+    assert reply.status == 200
+    (published,) = fake.wait_for("views.publish")
+    assert published.params["user_id"] == GROUP_APPROVER
+    assert "partner.example" not in json.dumps(published.json("view"))
+    (dm,) = fake.wait_for("chat.postMessage")  # no channel in App Home: the note comes as a DM from the app
+    assert dm.params["channel"] == GROUP_APPROVER and "removed `partner.example`" in dm.params["text"]
+    assert active(slack_store) == []
+
+
+def test_app_home_of_a_non_approver_has_no_remove_buttons(seeded, fake, slack_store) -> None:
+    from tests.slack.fakes import event_callback
+
+    with slack_store.session() as session:
+        approvals.approve(session, pattern="partner.example", kind="domain", reason="vendor", actor=APPROVER)
+    seeded.send(event_callback({"type": "app_home_opened", "user": "UMALLORY", "tab": "home", "event_ts": "1.1"}))
+    (published,) = fake.wait_for("views.publish")
+    text = json.dumps(published.json("view"))
+    assert "partner.example" in text and ids.ACTION_REMOVE_APPROVAL not in text
