@@ -153,3 +153,21 @@ def test_digest_on_demand_posts_message_and_chart(seeded, fake) -> None:
     assert methods.index("files.getUploadURLExternal") < methods.index("upload") < methods.index(
         "files.completeUploadExternal")
     assert_calls_within_limits(fake.calls)
+
+
+def test_digest_why_button_posts_the_diagnosis_in_the_thread(seeded, fake) -> None:
+    from tests.slack.fakes import block_action
+
+    value = json.dumps({"kind": "address", "value": BLOCKED})
+    seeded.send(block_action("bouncebot.digest_why", value, channel="CDIGEST", message_ts="1700000000.000900"))
+    (post,) = fake.wait_for("chat.postMessage")
+    assert post.params["channel"] == "CDIGEST" and post.params["thread_ts"] == "1700000000.000900"
+    assert "gateway_reputation" in _blocks_text(post)
+
+
+def test_button_with_a_broken_value_is_told(seeded, fake) -> None:
+    from tests.slack.fakes import block_action
+
+    seeded.send(block_action("bouncebot.show_events", "not json"))
+    (note,) = fake.wait_for("chat.postEphemeral")
+    assert "carries no target" in note.params["text"]

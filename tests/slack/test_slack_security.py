@@ -74,3 +74,31 @@ def test_health_reports_an_unreachable_store() -> None:
     engine = make_engine("postgresql://nobody@127.0.0.1:9/none")  # port 9 (discard): nothing listens
     status, body = health(Store(engine=engine, sessions=session_factory(engine)))
     assert status == 503 and body["ok"] is False and body["error"]
+
+
+def test_event_retry_to_another_instance_is_not_answered_twice(settings, slack_store: Store, fake) -> None:
+    """Slack may retry to another instance behind the load balancer: the event_id row decides."""
+    from tests.slack.fakes import event_callback
+
+    event = {"type": "app_mention", "user": "UALICE", "text": "<@UBOT0001> hello", "ts": "1.5", "channel": "C1"}
+    first = event_callback(event, event_id="EvSHARED0001")
+    time.sleep(1.1)  # a retry comes later, with its own timestamp and signature
+    retry = event_callback(event, event_id="EvSHARED0001")
+    assert first.headers["X-Slack-Signature"] != retry.headers["X-Slack-Signature"]
+    with serve_app(settings, store=slack_store) as one, serve_app(settings, store=slack_store) as two:
+        assert one.send(first).status == 200
+        assert two.send(retry, extra_headers={"X-Slack-Retry-Num": "1"}).status == 200
+        fake.wait_for("chat.postMessage")
+        fake.settle(0.5)
+    assert len(fake.calls_to("chat.postMessage")) == 1
+
+
+def test_url_verification_answers_the_challenge(server) -> None:
+    import json
+
+    from tests.slack.fakes import SignedRequest
+
+    body = json.dumps({"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    reply = server.send(SignedRequest(body, signed_headers(body, "application/json")))
+    assert reply.status == 200 and b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in reply.body
