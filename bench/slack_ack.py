@@ -59,6 +59,24 @@ class ServedApp:
                 raise RuntimeError(f"bouncebot serve did not come up: {self.log.read()[-2000:]!r}")
             time.sleep(0.1)
 
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(CPU of the serving process, CPU of its diagnosis workers) so far, from /proc (user + system)."""
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def cpu(pid: int) -> float:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        workers = 0.0
+        for child in children:
+            try:
+                workers += cpu(int(child))
+            except FileNotFoundError:  # a worker that ended meanwhile
+                continue
+        return cpu(pid), workers
+
     def send(self, request, timeout: float = 30) -> Reply:
         return send(self.url, request, timeout=timeout)
 
@@ -106,9 +124,19 @@ def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requ
     fake.clear()
     counter = itertools.count()
     sent: dict[str, float] = {}
+    posted_at: dict[str, float] = {}
+    done: dict[str, threading.Event] = {}
     acks: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
+
+    def on_call(call) -> None:
+        if call.method == "chat.postMessage":
+            channel = call.params.get("channel")
+            posted_at[channel] = call.at
+            done[channel].set()
+
+    fake.listeners[:] = [on_call]
 
     def client() -> None:
         while True:
@@ -116,6 +144,7 @@ def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requ
             if n >= requests:
                 return
             channel = f"CB{n:06d}"
+            done[channel] = threading.Event()
             request = slash_command(senders[n % len(senders)], channel=channel, user=f"U{n % 40:04d}")
             started = time.monotonic()
             reply = server.send(request, timeout=30)
@@ -126,23 +155,27 @@ def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requ
                 if reply.status != 200:
                     failures.append(f"{reply.status} {reply.body[:80]!r}")
                     continue
-            fake.wait_for("chat.postMessage", where=lambda c, ch=channel: c.params.get("channel") == ch,
-                          timeout=60)
+            if not done[channel].wait(60):
+                failures.append(f"no answer posted for {channel}")
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    cpu_before = server.cpu_seconds()
     began = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    posts = fake.wait_for("chat.postMessage", requests, timeout=300)
     wall = time.monotonic() - began
-    posted = [c.at - sent[c.params["channel"]] for c in posts if c.params["channel"] in sent]
+    cpu_after = server.cpu_seconds()
+    fake.listeners.clear()
+    posted = [posted_at[channel] - started for channel, started in sent.items() if channel in posted_at]
     if failures:
         print(f"  {len(failures)} failed acks, e.g. {failures[0]}", file=sys.stderr)
     return {"ack_p50": pct(acks, 50) * 1000, "ack_p99": pct(acks, 99) * 1000, "ack_max": max(acks) * 1000,
             "posted_p50": pct(posted, 50) * 1000, "posted_p95": pct(posted, 95) * 1000,
-            "posted_max": max(posted) * 1000, "throughput": requests / wall, "failures": len(failures)}
+            "posted_max": max(posted) * 1000, "throughput": requests / wall, "failures": len(failures),
+            "cpu_web": (cpu_after[0] - cpu_before[0]) / requests * 1000,
+            "cpu_workers": (cpu_after[1] - cpu_before[1]) / requests * 1000}
 
 
 def main() -> int:
@@ -183,12 +216,13 @@ def main() -> int:
                   f"({len(HEALTHY)} datasets); {args.requests} commands per run; app: `bouncebot serve "
                   f"{' '.join(extra)}` process; load average {os.getloadavg()[0]:.1f}")
             print(f"{'clients':>7} {'ack p50':>9} {'ack p99':>9} {'ack max':>9} {'posted p50':>11} "
-                  f"{'posted p95':>11} {'posted max':>11} {'cmd/s':>7}")
+                  f"{'posted p95':>11} {'posted max':>11} {'cmd/s':>7} {'CPU/cmd web':>12} {'workers':>8}")
             for clients in args.clients:
                 r = run_level(server, fake, senders, clients, args.requests)
                 print(f"{clients:>7} {r['ack_p50']:>7.1f}ms {r['ack_p99']:>7.1f}ms {r['ack_max']:>7.1f}ms "
                       f"{r['posted_p50']:>9.1f}ms {r['posted_p95']:>9.1f}ms {r['posted_max']:>9.1f}ms "
-                      f"{r['throughput']:>7.1f}" + (f"  ({r['failures']} failed)" if r["failures"] else ""))
+                      f"{r['throughput']:>7.1f} {r['cpu_web']:>10.1f}ms {r['cpu_workers']:>6.1f}ms"
+                      + (f"  ({r['failures']} failed)" if r["failures"] else ""))
     finally:
         if server is not None:
             server.stop()

@@ -67,6 +67,8 @@ class FakeSlackAPI:
         self.files: dict[str, StoredFile] = {}
         self.uploads: dict[str, bytes] = {}
         self.handlers: dict[str, Handler] = {}
+        #: Called with every recorded call (from the server's thread): cheap waiting for benchmarks.
+        self.listeners: list[Callable[[Call], None]] = []
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
@@ -232,6 +234,8 @@ class FakeSlackAPI:
         with self._cond:
             self.calls.append(call)
             self._cond.notify_all()
+        for listener in self.listeners:
+            listener(call)
 
     @staticmethod
     def _send(request: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str,
