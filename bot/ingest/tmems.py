@@ -307,8 +307,9 @@ def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: 
 
 
 def prefetch(pages: Iterator[list[dict[str, Any]]], depth: int = 2) -> Iterator[list[dict[str, Any]]]:
-    """Fetch the next pages in a thread while this one is mapped and stored: the server's time and ours
-    overlap. Exceptions reach the consumer in order; a consumer that stops early stops the thread."""
+    """Fetch the next pages in a thread while this one is mapped and stored: the round trip to the region's API
+    (tens of milliseconds a page from most networks) and the server's time overlap with ours. Exceptions reach
+    the consumer in order; a consumer that stops early stops the thread."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 

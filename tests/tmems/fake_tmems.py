@@ -22,6 +22,7 @@ import contextlib
 import gzip
 import json
 import re
+import socket
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -256,6 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real service
     server_fake: FakeTmems
 
+    def setup(self) -> None:
+        super().setup()
+        # As any production HTTP front end: no Nagle. Without this, the body written after the headers waits
+        # for the client's delayed ACK (~40 ms a response), and the fake, not bouncebot, sets the pace.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -278,9 +285,10 @@ class _Handler(BaseHTTPRequestHandler):
             if status >= 400:
                 self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
+        self._headers_buffer.append(b"\r\n")  # headers and body leave in one write
         if status != 204:
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
         if self.server_fake.drop_connections:
             self.close_connection = True
 
