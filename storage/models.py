@@ -193,9 +193,9 @@ class DigestRollup(Base):
     count: Mapped[int] = mapped_column(BigId)
 
     __table_args__ = (
-        UniqueConstraint("zone", "day", "kind", "key", "direction", "disposition", "cause", "reason",
+        UniqueConstraint("zone", "kind", "day", "key", "direction", "disposition", "cause", "reason",
                          name="uq_digest_rollup_cell"),
-        Index("ix_digest_rollup_lookup", "zone", "kind", "key", "day"),
+        Index("ix_digest_rollup_lookup", "zone", "kind", "key", "day", "disposition", "direction"),
     )
 
 

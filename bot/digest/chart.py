@@ -48,7 +48,8 @@ def render_chart(digest: Digest, path: Path) -> Path:
     top.set_ylabel("blocked")
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
     if causes:
-        top.legend(fontsize=8, loc="upper left")
+        top.set_ylim(0, max(base) * 1.3 or 1)   # room for the legend above the bars
+        top.legend(fontsize=8, loc="upper left", ncol=min(4, len(causes)))
     else:
         top.text(0.5, 0.5, "nothing blocked", ha="center", va="center", transform=top.transAxes)
     days = [d.strftime("%d %b") for d, _, _ in digest.trend]
@@ -59,7 +60,7 @@ def render_chart(digest: Digest, path: Path) -> Path:
     bottom.legend(fontsize=8, loc="upper left")
     bottom.set_ylim(bottom=0)
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.94, bottom=0.12, hspace=0.45)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
     return path

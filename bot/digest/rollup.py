@@ -178,7 +178,8 @@ def _build_day(engine: Engine, zone: ZoneInfo, day: str, hi: int, now: datetime)
         incremental = built >= 0
         params["lo"] = built
         if not incremental:
-            conn.execute(delete(DigestRollup).where(DigestRollup.zone == zone.key, DigestRollup.day == day))
+            conn.execute(delete(DigestRollup).where(DigestRollup.zone == zone.key,
+                                                    DigestRollup.kind.in_(list(DIMENSIONS)), DigestRollup.day == day))
         dialect = conn.dialect.name
         for kind in DIMENSIONS:
             conn.execute(_bind(_day_sql(dialect, kind, incremental=incremental)), params)

@@ -42,10 +42,10 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=24), nullable=False),
     sa.Column('count', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('zone', 'day', 'kind', 'key', 'direction', 'disposition', 'cause', 'reason', name='uq_digest_rollup_cell')
+    sa.UniqueConstraint('zone', 'kind', 'day', 'key', 'direction', 'disposition', 'cause', 'reason', name='uq_digest_rollup_cell')
     )
     with op.batch_alter_table('digest_rollup', schema=None) as batch_op:
-        batch_op.create_index('ix_digest_rollup_lookup', ['zone', 'kind', 'key', 'day'], unique=False)
+        batch_op.create_index('ix_digest_rollup_lookup', ['zone', 'kind', 'key', 'day', 'disposition', 'direction'], unique=False)
 
     op.create_table('digest_rollup_days',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
