@@ -122,6 +122,13 @@ ACTIONS: dict[str, Make] = {
         user=u, private_metadata=_meta(), view_id=f"VC{u}"),
 }
 CASE_ACTIONS = {"close case", "reopen case", "open case modal"}
+#: The audit action a refusal must be filed under (bot.approvals.refuse: audit.REMOVE for a refused removal).
+AUDITED_AS = {"approve button": audit.APPROVE, "approve modal (address)": audit.APPROVE,
+              "approve modal (domain)": audit.APPROVE, "remove approval (message)": audit.REMOVE,
+              "remove approval (App Home)": audit.REMOVE, "close case": audit.CASE_CLOSE,
+              "reopen case": audit.CASE_REOPEN, "open case modal": audit.CASE_OPEN}
+REMOVE_REASON = ("handlers/actions.py _refuse files a refused removal under action 'approve' (detail attempt="
+                 "'remove'); bot.approvals.refuse says audit.REMOVE. Reported to the lead; remove this mark then.")
 
 
 def _state(w: World) -> dict[str, Any]:
@@ -155,8 +162,13 @@ def _no_privileged_call(w: World) -> bool:
     return not w.fake.calls_to("views.open") and not w.fake.calls_to("chat.update")
 
 
-@pytest.mark.parametrize("action", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=CASES_REASON))
-                                    if name in CASE_ACTIONS else name for name in ACTIONS])
+def _row(name: str) -> Any:
+    if name in CASE_ACTIONS:
+        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=CASES_REASON))
+    return name
+
+
+@pytest.mark.parametrize("action", [_row(name) for name in ACTIONS])
 def test_non_approver_is_refused_told_and_audited(world: World, action: str) -> None:
     before = _state(world)
     reply = world.server.send(ACTIONS[action](world, INTRUDER))
@@ -168,6 +180,15 @@ def test_non_approver_is_refused_told_and_audited(world: World, action: str) -> 
     refused = _refusals(world, INTRUDER)
     assert len(refused) == 1, [(e.action, e.outcome) for e in refused]
     report("authz_refused", action=action, audited_action=refused[0].action, state_unchanged=True)
+
+
+@pytest.mark.parametrize("action", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=REMOVE_REASON)) if AUDITED_AS[name] == audit.REMOVE
+    else name for name in ACTIONS if name not in CASE_ACTIONS])
+def test_refusals_are_filed_under_the_action_attempted(world: World, action: str) -> None:
+    world.server.send(ACTIONS[action](world, INTRUDER))
+    _answered(world)
+    assert [e.action for e in _refusals(world, INTRUDER)] == [AUDITED_AS[action]]
 
 
 @pytest.mark.parametrize("user", [APPROVER, GROUP_APPROVER])
