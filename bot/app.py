@@ -153,17 +153,24 @@ def serve_http(app: App, *, host: str, port: int, background: Sequence[Backgroun
         _stop_background(started)
 
 
-def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Background] = ()) -> None:
-    """Socket Mode: an outbound WebSocket with the app-level token (SLACK_APP_TOKEN), no public URL needed."""
+def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Background] = (),
+                      stop: threading.Event | None = None) -> None:
+    """Socket Mode: an outbound WebSocket with the app-level token (SLACK_APP_TOKEN), no public URL needed.
+
+    Runs until SIGTERM/SIGINT, or until `stop` is set (tests)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     settings.require("slack_app_token")
     services: Services = app.services  # type: ignore[attr-defined]
-    handler = SocketModeHandler(app, app_token=settings.slack_app_token,
-                                web_client=services.chat.client)
+    handler = SocketModeHandler(app, app_token=settings.slack_app_token, web_client=services.chat.client)
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = _run_background([*pool_job(services), *background])
     try:
-        handler.start()
+        handler.connect()
+        log.info("connected to Slack in Socket Mode")
+        stop.wait()
     except KeyboardInterrupt:
         log.info("interrupted")
     finally:

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 BOT_TOKEN = "xoxb-test-token-000"
+APP_TOKEN = "xapp-test-token-000"
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 TEAM_ID = "T0TEST"
 BOT_USER_ID = "UBOT0001"
@@ -60,8 +61,11 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 class FakeSlackAPI:
     """Answers the Web API methods bouncebot uses, records every call, and can answer 429 on request."""
 
-    def __init__(self, token: str = BOT_TOKEN) -> None:
+    def __init__(self, token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
         self.token = token
+        self.app_token = app_token
+        #: The ws:// URL apps.connections.open hands out (a tests.slack.fake_socket.FakeSocketMode).
+        self.socket_url: str | None = None
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}
         self.files: dict[str, StoredFile] = {}
@@ -215,7 +219,8 @@ class FakeSlackAPI:
             self._send(request, status, body, "application/json", {"Retry-After": str(retry_after)})
             return
         self._record(call)
-        if headers.get("authorization") != f"Bearer {self.token}":
+        token = self.app_token if method == "apps.connections.open" else self.token
+        if headers.get("authorization") != f"Bearer {token}":
             self._send_json(request, {"ok": False, "error": "invalid_auth"})
             return
         handler = self.handlers.get(method) or getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -258,6 +263,11 @@ class FakeSlackAPI:
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "bouncebot",
                 "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not self.socket_url:
+            return {"ok": False, "error": "no_socket_server"}
+        return {"ok": True, "url": self.socket_url}
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
