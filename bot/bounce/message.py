@@ -113,13 +113,17 @@ def cut_original(text: str) -> str:
     return text[: match.start()] if match else text
 
 
+#: The human-readable part of every bounce seen is a few kilobytes; reading more only costs time.
+MAX_REPORT = 200_000
+
+
 def report_text(message: Message) -> str:
     """The human-readable part of a bounce: text parts outside any returned message, original cut off."""
     plain: list[str] = []
     html: list[str] = []
     _collect(message, plain, html, top=True)
     text = "\n".join(plain) if plain else "\n".join(html_to_text(h) for h in html)
-    return cut_original(text)
+    return cut_original(text[: MAX_REPORT * 4])[:MAX_REPORT]
 
 
 def _collect(part: Message, plain: list[str], html: list[str], *, top: bool) -> None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 from email.message import Message
 
 from bot.bounce.found import Found
@@ -15,13 +16,19 @@ from bot.bounce.message import decoded_text
 _DECODER = json.JSONDecoder()
 
 
+#: Where a JSON object with string keys can start; at most _MAX_TRIES of them are tried (a text full of braces
+#: must not cost quadratic time).
+_OBJECT_START = re.compile(r"\{\s*\"")
+_MAX_TRIES = 20
+
+
 def _notification(text: str) -> dict[str, object] | None:
-    start = text.find("{")
-    while start != -1:
+    for tries, start in enumerate(_OBJECT_START.finditer(text)):
+        if tries >= _MAX_TRIES:
+            break
         try:
-            value, _ = _DECODER.raw_decode(text, start)
-        except ValueError:
-            start = text.find("{", start + 1)
+            value, _ = _DECODER.raw_decode(text, start.start())
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, dict) and isinstance(value.get("Message"), str) and value.get("Type") == "Notification":
             # SNS wraps the SES notification as a JSON string in "Message"
@@ -30,7 +37,6 @@ def _notification(text: str) -> dict[str, object] | None:
                 return inner
         if isinstance(value, dict) and ("notificationType" in value or "eventType" in value):
             return value
-        start = text.find("{", start + 1)
     return None
 
 

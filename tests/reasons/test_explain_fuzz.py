@@ -51,3 +51,12 @@ def test_bounce_like_fragments(data):
 @given(st.sampled_from(SAMPLE_BYTES), st.integers(min_value=0, max_value=5000), st.binary(max_size=50))
 def test_damaged_samples(sample, cut, junk):
     _check(sample[:cut] + junk + sample[cut:])
+
+
+def test_pathological_inputs_are_read_in_bounded_work():
+    """Inputs that once cost quadratic time (a text full of JSON braces) or scanned megabytes of one line."""
+    braces = b"From: x@example.org\n\n" + b'{"notificationType"' + b"{" * 300_000
+    long_line = (b"From: mailer-daemon@example.org\nSubject: failure notice\n\n"
+                 + b"delivered to a@example.net " * 200_000)
+    _check(braces)
+    _check(long_line)
