@@ -24,6 +24,7 @@ PROVIDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("gsmtp", "support.google.com"),
     ),
     "googlegroups": (("googlegroups.com",), ("googlegroups.com/", "the group you tried to contact")),
+    "au": (("ezweb.ne.jp", "au.com"), ("ezweb.ne.jp", "@au.com")),
     "docomo": (("docomo.ne.jp", "mopera.net"), ("docomo.ne.jp",)),
     "cox": (("cox.net",), ("cox.com/", "cox.net")),
     "orange": (("orange.fr", "wanadoo.fr", "laposte.net"), ("ofr_", "lpn00", "ofr00")),
@@ -118,6 +119,7 @@ RULES: tuple[ProviderRule, ...] = (
     # au (KDDI, ezweb.ne.jp): the recipient's domain filter answers "550 : User unknown" with no address in it;
     # a mailbox that does not exist is answered "550 <address>: User unknown".
     ProviderRule("au-domain-filter", "filtered", phrase=" : user unknown"),
+    ProviderRule("au-domain-filter-notice", "filtered", provider="au", phrase="rejected by a remote mail server"),
     # NTT docomo answers "550 Unknown user" after DATA when the recipient's settings refuse the sender.
     ProviderRule("docomo-sender-refused", "rejected", provider="docomo", phrase="unknown user", stage="DATA",
                  only_without_code=True),

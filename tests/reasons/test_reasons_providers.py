@@ -53,6 +53,8 @@ PROVIDER_CASES = [
     ("googlegroups-not-allowed", None, None, "We're writing to let you know that the group you tried to contact may "
      "not exist, or you may not have permission to post messages to the group.", "googlegroups.com", "rejected"),
     ("au-domain-filter", 550, None, "550 : User unknown", None, "filtered"),
+    ("au-domain-filter-notice", None, None, "Each of the following recipients was rejected by a remote mail server.",
+     "lsean.ezweb.ne.jp", "filtered"),
     ("docomo-sender-refused", 550, None, "Unknown user someone@docomo.ne.jp", None, "rejected"),
     ("cox-cdrbl", 550, "5.1.0", "sender rejected. AUP#CDRBL https://www.cox.com/residential/support/", None,
      "blocked"),
