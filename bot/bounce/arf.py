@@ -1,4 +1,5 @@
-"""ARF feedback reports (RFC 5965): a complaint about a message, not a bounce. Reason `feedback`.
+"""ARF feedback reports (RFC 5965) and one-click unsubscribe mails: feedback about a message, not a bounce.
+Reason `feedback`.
 
 The reported recipients are the Original-Rcpt-To fields of the feedback part; when there are none, the
 To: of the returned message (the complaining user).
@@ -11,7 +12,7 @@ from email.message import Message
 from email.utils import collapse_rfc2231_value, getaddresses
 
 from bot.bounce.found import Found
-from bot.bounce.message import decoded_text, headers, original_message
+from bot.bounce.message import decoded_text, header, headers, original_message
 
 _RCPT = re.compile(r"^original-rcpt-to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.IGNORECASE | re.MULTILINE)
 _TYPE = re.compile(r"^feedback-type:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -35,6 +36,11 @@ def _report_text(message: Message) -> str:
 
 
 def detect(message: Message) -> list[Found]:
+    if header(message, "x-apple-unsubscribe").strip().lower() == "true":
+        # Apple Mail's "unsubscribe" button mails the list's opt-out address: feedback from that recipient
+        senders = [a.lower() for _, a in getaddresses(headers(message, "from")) if "@" in a]
+        return [Found(address=senders[0] if senders else "", text="unsubscribe request (Apple Mail)",
+                      reason="feedback")]
     if not is_feedback(message):
         return []
     report = _report_text(message)

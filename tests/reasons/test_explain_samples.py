@@ -98,3 +98,10 @@ def test_cause_follows_the_final_reason():
 def test_bad_input_is_a_clear_error(data, message):
     with pytest.raises(BadMessage, match=message):
         explain_bytes(data)
+
+
+def test_apple_mail_unsubscribe_is_feedback():
+    data = (b"From: reader@icloud.example\nTo: opt-out-1234@lists.northwind-traders.example\nSubject: unsubscribe\n"
+            b"Auto-Submitted: auto-replied\nX-Apple-Unsubscribe: true\n\nApple Mail sent this email to unsubscribe.\n")
+    (result,) = explain_bytes(data)
+    assert (result.address, result.reason) == ("reader@icloud.example", "feedback")
