@@ -197,6 +197,9 @@ def _classified(item: Found) -> RecipientResult:
         # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
         # retrying: the message expired in its queue.
         reason, rule = "expired", f"gave-up({rule})"
+    elif reason == "onhold" and item.only_report and code is None and status is None:
+        # no reply, no code, only the bounce's general words: nothing to decide on
+        reason, rule = "undefined", "fallback:no-reply"
     elif (rule == "phrase:userunknown" and code is not None and not _NAMED_UNKNOWN.search(text)
           and (item.stage or stage_in(text)) not in ("RCPT", "MAIL")):
         # An SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the

@@ -32,6 +32,7 @@ class Found:
     stage: str | None = None         # the SMTP stage the reply came at (RCPT, DATA, ...), when told
     reason: str | None = None        # set by detectors that know it outright (feedback, vacation)
     diagnostic_type: str = ""        # DSN Diagnostic-Code type: "smtp", "x-unix" (a local delivery program)
+    only_report: bool = False        # no words of its own: `text` is the bounce's general explanation
 
 
 def stage_in(text: str) -> str | None:

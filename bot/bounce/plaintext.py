@@ -95,7 +95,7 @@ def _from_original(message: Message, report: str) -> list[Found]:
     own = _own_addresses(message)
     addresses = [a.lower() for _, a in getaddresses(headers(original, "to"))
                  if "@" in a and _usable(a, own)]
-    return [Found(address=addresses[0], text=report.strip())] if addresses else []
+    return [Found(address=addresses[0], text=report.strip(), only_report=True)] if addresses else []
 
 
 def detect(message: Message, report: str) -> list[Found]:
@@ -130,5 +130,6 @@ def detect(message: Message, report: str) -> list[Found]:
     for item in found:
         if reply_code_in(item.text) is None and status_in(item.text) is None and not phrases.match(
                 normalize(item.text)):
+            item.only_report = not item.text.strip()
             item.text = f"{item.text}\n{whole}".strip() if item.text else whole
     return found
