@@ -34,3 +34,18 @@ def test_expected_columns_other_than_file_index_reason_are_never_read():
     corpus = shared_path("corpus", "sisimai")
     rows = _accuracy_module().load_expected(corpus)
     assert rows and all(len(row) == 3 for row in rows)
+
+
+@pytest.mark.slow
+def test_every_corpus_message_reads_the_same_with_lf_and_crlf():
+    from bot.bounce import BadMessage, NotABounce, explain_bytes
+
+    def read(data: bytes) -> object:
+        try:
+            return [(r.address, r.status, r.reason, r.cause) for r in explain_bytes(data)]
+        except (BadMessage, NotABounce) as exc:
+            return str(exc)
+
+    for path in sorted(shared_path("corpus", "sisimai", "eml").glob("*.eml")):
+        lf = path.read_bytes().replace(b"\r\n", b"\n")
+        assert read(lf) == read(lf.replace(b"\n", b"\r\n")), path.name
