@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import answers, approvals, cases, messages
+from bot import answers, approvals, audit, cases, messages
 from bot.ports import ChatError
 from bot.render import ids, lists, modals
 from bot.targets import Target
@@ -47,11 +47,16 @@ def _clicked(body: dict[str, Any], action: dict[str, Any], context: Any) -> tupl
 
 
 def _refuse(services: Services, user: str, origin: modals.Origin, pattern: str | None) -> None:
-    """Audited as a refused approval; a refused removal says so in its detail."""
-    detail = {"attempt": "approve"} if origin.kind in APPROVABLE else {"attempt": "remove", "approval_id": origin.value}
+    """Audited as a refused approval, or (a Remove button) as a refused removal of that approval."""
+    removal = origin.kind not in APPROVABLE
     with services.session() as session:
-        approvals.refuse(session, actor=user, pattern=pattern, kind=origin.kind, channel=origin.channel,
-                         message_ts=origin.message_ts, detail=detail)
+        if removal and pattern is None and origin.value.isdigit():
+            found = approvals.get_approval(session, int(origin.value))
+            pattern = found.pattern if found is not None else None
+        approvals.refuse(session, actor=user, pattern=pattern, kind=None if removal else origin.kind,
+                         channel=origin.channel, message_ts=origin.message_ts,
+                         action=audit.REMOVE if removal else audit.APPROVE,
+                         detail={"approval_id": origin.value} if removal else None)
     tell(services, user, messages.not_an_approver(services.settings.approvers, services.settings.approver_group),
          channel=origin.channel, thread_ts=origin.thread_ts)
 

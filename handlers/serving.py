@@ -16,6 +16,7 @@ from sqlalchemy import text
 from waitress import create_server
 
 from bot.store import Store
+from handlers.request_guard import guard
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def health(store: Store) -> tuple[int, dict[str, Any]]:
 
 
 def wsgi_app(app: App, store: Store) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    # The guard refuses (4xx) bodies and headers no Slack request has, which bolt's adapter would turn into 500s.
+    slack = guard(SlackRequestHandler(app, path=EVENTS_PATH))
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):

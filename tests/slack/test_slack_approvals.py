@@ -224,6 +224,9 @@ def test_approver_removes_from_the_list_non_approver_cannot(seeded, fake, slack_
     click(seeded, "UMALLORY", ids.ACTION_REMOVE_APPROVAL, value, response_url=fake.response_url("list"))
     fake.wait_for("chat.postEphemeral")
     assert len(active(slack_store)) == 1
+    with slack_store.session() as session:
+        (refused,) = audit.list_entries(session, action=audit.REMOVE)
+    assert (refused.actor, refused.outcome, refused.target) == ("UMALLORY", "refused", "trusted@partner.example")
     fake.clear()
     click(seeded, APPROVER, ids.ACTION_REMOVE_APPROVAL, value, response_url=fake.response_url("list"))
     (refreshed,) = fake.wait_for("response_url")
@@ -233,7 +236,7 @@ def test_approver_removes_from_the_list_non_approver_cannot(seeded, fake, slack_
     assert active(slack_store) == []
     with slack_store.session() as session:
         removals = audit.list_entries(session, action=audit.REMOVE)
-    assert [e.outcome for e in removals] == ["done"]
+    assert [e.outcome for e in removals] == ["done", "refused"]
 
 
 def test_remove_from_app_home_republishes_it(seeded, fake, slack_store) -> None:
