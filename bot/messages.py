@@ -174,6 +174,10 @@ def bad_button() -> str:
     return ":warning: That button carries no target I understand; run `/bounce TARGET` again."
 
 
+def modal_failed() -> str:
+    return ":hourglass: Slack did not open the form in time; please click the button again."
+
+
 def no_events(target: str) -> str:
     return f"No tracking events for `{_esc(target)}` in the window."
 

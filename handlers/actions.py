@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot import answers, approvals, audit, cases, messages
 from bot.ports import ChatError
@@ -74,6 +75,16 @@ def _authorized(services: Services, user: str, origin: modals.Origin, pattern: s
     return allowed
 
 
+def _open_modal(services: Services, body: dict[str, Any], user: str, origin: modals.Origin,
+                view: dict[str, Any]) -> None:
+    """views.open; the trigger_id lives 3 seconds, so a slow moment (a 429 wait) is told, not swallowed."""
+    try:
+        services.chat.client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        tell(services, user, messages.modal_failed(), channel=origin.channel, thread_ts=origin.thread_ts)
+
+
 def start_approval(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     services, user, origin = _clicked(body, action, context)
     if origin is None:
@@ -88,7 +99,7 @@ def start_approval(body: dict[str, Any], action: dict[str, Any], context: Any) -
         return tell(services, user, messages.already_approved(existing.pattern, existing.approved_by,
                                                               existing.expires_at),
                     channel=origin.channel, thread_ts=origin.thread_ts)
-    services.chat.client.views_open(trigger_id=body["trigger_id"], view=modals.approve_modal(origin))
+    _open_modal(services, body, user, origin, modals.approve_modal(origin))
     return None
 
 
@@ -100,8 +111,7 @@ def start_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> No
     answer = services.diagnosis(Target(origin.kind, origin.value), live=False)
     assert answer.diagnosis is not None
     title, description = answers.case_prefill(answer.diagnosis)
-    services.chat.client.views_open(trigger_id=body["trigger_id"],
-                                    view=modals.case_modal(origin, title=title, description=description))
+    _open_modal(services, body, user, origin, modals.case_modal(origin, title=title, description=description))
     return None
 
 

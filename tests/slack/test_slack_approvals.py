@@ -264,3 +264,10 @@ def test_app_home_of_a_non_approver_has_no_remove_buttons(seeded, fake, slack_st
     (published,) = fake.wait_for("views.publish")
     text = json.dumps(published.json("view"))
     assert "partner.example" in text and ids.ACTION_REMOVE_APPROVAL not in text
+
+
+def test_expired_trigger_is_told(seeded, fake) -> None:
+    fake.handlers["views.open"] = lambda params: {"ok": False, "error": "expired_trigger_id"}
+    click(seeded, APPROVER)
+    (note,) = fake.wait_for("chat.postEphemeral")
+    assert "click the button again" in note.params["text"]
