@@ -36,6 +36,11 @@ _BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF")
 
 
+#: A mail message has at least one of these headers.
+_MAIL_HEADERS = ("from", "to", "subject", "date", "received", "message-id", "return-path", "content-type",
+                 "mime-version", "delivered-to", "x-failed-recipients")
+
+
 class BadMessage(ValueError):
     """A file that is not a mail message at all (empty, binary, no headers)."""
 
@@ -51,8 +56,10 @@ def load(data: bytes) -> Message:
     if normalized.startswith(b"From ") and b"\n" in normalized:  # mbox "From " separator line
         normalized = normalized.split(b"\n", 1)[1]
     message = email.message_from_bytes(normalized, policy=email.policy.compat32)
-    if not message.keys():
-        raise BadMessage("no mail headers found, not a mail message")
+    if not any(name in message for name in _MAIL_HEADERS):
+        # Text pasted from a mail client (the body of a bounce, without its headers) is read as a body; lines
+        # such as "Final-Recipient: ..." at its top are the report's, not headers.
+        message = email.message_from_bytes(b"\n" + normalized, policy=email.policy.compat32)
     return message
 
 

@@ -56,6 +56,37 @@ def test_mbox_with_two_bounces_gives_both_in_order():
                                                          "support@cloudnine-hosting.example"]
 
 
+PASTED_NDR = """Delivery has failed to these recipients or groups:
+
+lena.fischer@contoso.example
+The email address you entered couldn't be found. Please check the recipient's email address and try to resend.
+
+Diagnostic information for administrators:
+
+lena.fischer@contoso.example
+Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'
+"""
+
+
+def test_pasted_body_without_headers():
+    """Slack users paste what their mail client shows: the bounce's body, without headers."""
+    (result,) = explain_text(PASTED_NDR)
+    assert (result.address, result.status, result.reason, result.cause) == (
+        "lena.fischer@contoso.example", "5.1.10", "userunknown", "invalid_recipient")
+
+
+def test_pasted_dsn_fields_are_not_taken_for_headers():
+    text = ("Final-Recipient: rfc822; k.bauer@hanse-logistik.example\nAction: failed\nStatus: 5.1.1\n"
+            "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n")
+    (result,) = explain_text(text)
+    assert (result.address, result.reason) == ("k.bauer@hanse-logistik.example", "userunknown")
+
+
+def test_words_without_headers_are_no_bounce():
+    with pytest.raises(NotABounce, match="no bounced recipient"):
+        explain_bytes(b"just some words\nwithout any header\n")
+
+
 def test_not_a_bounce():
     with pytest.raises(NotABounce, match="no bounced recipient"):
         explain_bytes((BOUNCES / "plain_mail_01.eml").read_bytes())
@@ -93,7 +124,6 @@ def test_cause_follows_the_final_reason():
     (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "binary data"),
     (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "binary data"),
     (bytes(range(32)) * 50, "binary data"),
-    (b"just some words\nwithout any header\n", "no mail headers"),
 ])
 def test_bad_input_is_a_clear_error(data, message):
     with pytest.raises(BadMessage, match=message):
