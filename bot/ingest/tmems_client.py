@@ -15,6 +15,7 @@ import gzip
 import http.client
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -275,8 +276,26 @@ class TmemsClient:
             raise TmemsRequestError(f"TMEMS answered {path} with something that is not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("logs", []), list):
             raise TmemsRequestError(f"TMEMS answered {path} without a 'logs' list")
+        if _UNSTORABLE.search(body):
+            data = _storable(data)
         token = data.get("nextToken")
         return Page(logs=data.get("logs") or [], next_token=str(token) if token else None)
+
+
+#: JSON escapes that decode to text no database takes: NUL (PostgreSQL refuses it) and lone surrogates
+#: (neither driver can encode them). A record holding one would fail its whole window on every run.
+_UNSTORABLE = re.compile(rb"\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _storable(value: Any) -> Any:
+    """The decoded page with NULs dropped and lone surrogates replaced (valid pairs are already joined)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    return value
 
 
 def _error_fields(body: bytes) -> tuple[str, str]:

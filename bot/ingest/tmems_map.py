@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -47,6 +47,7 @@ _HOST = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\[")
 _ENHANCED = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
 
 _TEXT_MAX = 2000
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class BadRecord(ValueError):
@@ -189,6 +190,7 @@ class Mapper:
         self.local_domains = settings.local_domains
         self.max_bytes = int(settings.policy.max_message_mb * 1024 * 1024)
         self.unmapped = 0
+        self.latest = datetime.now(UTC) + timedelta(days=2)  # the API serves the last 72 hours, nothing ahead
         self.by_kind: dict[str, Callable[[Mapping[str, Any]], list[TrackingEvent]]] = {
             ACCEPTED: self.accepted, BLOCKED: self.blocked, POLICY: self.policy_event,
         }
@@ -288,6 +290,8 @@ class Mapper:
         time = parse_time(prefer) or parse_time(record.get("timestamp")) or parse_time(gen_raw)
         if time is None:
             raise BadRecord("no genTime/timestamp")
+        if not _EARLIEST <= time <= self.latest:  # a year 9999 would fail the store (day partitions)
+            raise BadRecord(f"time out of range: {time.isoformat()}")
         rcpt = _address(record.get("recipient") if recipient is ... else recipient, "recipient")
         mail_id = str(record.get("mailID") or "")
         message_id = record.get("messageID")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -226,3 +227,26 @@ def test_the_scheduler_job_polls_right_away(fake, store, tmems_settings) -> None
     finally:
         scheduler.shutdown(wait=True)
     assert _count(store) == 1
+
+
+def test_unstorable_text_and_impossible_times_do_not_block_a_window(fake, store, tmems_settings) -> None:
+    """NUL and lone surrogates (valid JSON escapes no database stores) are cleaned; a year-9999 time is
+    malformed. Either, stored as is, would fail its window on every run."""
+    now = datetime.now(UTC)
+    dirty = accepted(now - timedelta(minutes=3), action="Bounced", sender="a\x00b@x.example",
+                     recipient="r@ourcorp.example", details="550 5.1.1 user \ud800unknown")
+    future = accepted(now - timedelta(minutes=3), action="Delivered", sender="c@x.example",
+                      recipient="s@ourcorp.example")
+    future.update(genTime="9999-12-31T23:59:59Z", timestamp="9999-12-31T23:59:59Z",
+                  deliveryTime="9999-12-31T23:59:59Z")
+    fake.add("accepted_traffic", [dirty])
+    fake.add("blocked_traffic", [blocked(now - timedelta(minutes=2), reason="Sender IP found in QIL",
+                                         sender="d@x.example", recipient="t@ourcorp.example")])
+    fake._logs["accepted_traffic"].times.append(now - timedelta(minutes=1))  # served in the window anyway
+    fake._logs["accepted_traffic"].bodies.append(json.dumps(future))
+    fake._logs["accepted_traffic"].records.append(future)
+    summary = poll_once(store, tmems_settings, now=now, since=now - timedelta(minutes=30))
+    assert summary.ok and (summary.records, summary.new, summary.skipped) == (3, 2, 1)
+    with store.session() as session:
+        [event] = queries.events_for(session, "recipient", "r@ourcorp.example", since=now - timedelta(hours=1))
+    assert event.sender == "ab@x.example" and "\ud800" not in (event.reply_text or "")
