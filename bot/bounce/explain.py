@@ -181,41 +181,46 @@ def _classified(item: Found) -> RecipientResult:
     if item.address.endswith("@googlegroups.com"):
         host = "googlegroups.com"
     result = classify(smtp_code=code, enhanced_status=status, text=text, stage=item.stage or stage_in(text),
-                      side="remote",
-                      disposition=disposition, host=host)
-    reason, rule = result.reason, result.rule
+                      side="remote", disposition=disposition, host=host)
+    reason, rule = _what_the_bounce_adds(item, result.reason, result.rule, text, status, code, action, disposition)
+    cause = result.cause
+    if reason != result.reason:  # an override: the cause follows the reason it ends with
+        cause = str(cause_for(reason, side="remote", temporary=_temporary(status, code), reputation=False))
+    return RecipientResult(item.address, status, code, text, reason, cause, rule)
+
+
+def _what_the_bounce_adds(item: Found, reason: str, rule: str, text: str, status: str | None, code: int | None,
+                          action: str, disposition: str | None) -> tuple[str, str]:
+    """What a bounce tells beyond the reply itself: who produced the text, whether the sender gave up."""
     timed_out = reason == "networkerror" and "timed out" in text.lower()
     if item.diagnostic_type == "x-unix" and reason not in _STORAGE and not (status or "").startswith(("5.3.", "4.3.")):
         # the text is a local delivery program's output (procmail, a pipe, an exit code): the program failed,
         # unless the reporting MTA itself called it a mail-system (x.3.x) or storage problem
-        reason, rule = "mailererror", f"x-unix({rule})"
-    elif action == "delayed" and rule.startswith(("status-hint", "fallback", "weak-phrase")):
+        return "mailererror", f"x-unix({rule})"
+    if action == "delayed" and rule.startswith(("status-hint", "fallback", "weak-phrase")):
         # a delay notice whose words say nothing more: the message is ageing in the queue
-        reason, rule = "expired", f"delayed({rule})"
-    elif disposition != "delivered" and (_temporary(status, code) or (timed_out and not status and not code)) and (
+        return "expired", f"delayed({rule})"
+    if disposition != "delivered" and (_temporary(status, code) or (timed_out and not status and not code)) and (
             (reason in _GAVE_UP and rule.startswith("fallback")) or timed_out):
-        # A bounce that reports a temporary failure (no answer, a time-out) means the sender's MTA stopped
-        # retrying: the message expired in its queue.
-        reason, rule = "expired", f"gave-up({rule})"
-    elif reason == "onhold" and item.only_report and code is None and status is None:
+        # a bounce reporting a temporary failure (no answer, a time-out) means the sender's MTA stopped
+        # retrying: the message expired in its queue
+        return "expired", f"gave-up({rule})"
+    if reason == "onhold" and item.only_report and code is None and status is None:
         # no reply, no code, only the bounce's general words: nothing to decide on
-        reason, rule = "undefined", "fallback:no-reply"
-    elif (rule == "phrase:userunknown" and code is not None and not _NAMED_UNKNOWN.search(text)
-          and (item.stage or stage_in(text)) not in ("RCPT", "MAIL")):
-        # An SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the
-        # message was accepted: a recipient-side filter speaking (mobile carriers' domain filters answer so).
-        reason, rule = "filtered", f"not-at-rcpt({rule})"
-    cause = result.cause
-    if reason != result.reason:  # an override above: the cause follows the reason it ends with
-        cause = str(cause_for(reason, side="remote", temporary=_temporary(status, code), reputation=False))
-    return RecipientResult(item.address, status, code, text, reason, cause, rule)
+        return "undefined", "fallback:no-reply"
+    if (rule == "phrase:userunknown" and code is not None and not _NAMED_UNKNOWN.search(text)
+            and (item.stage or stage_in(text)) not in ("RCPT", "MAIL")):
+        # an SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the
+        # message was accepted: a recipient-side filter speaking (mobile carriers' domain filters answer so)
+        return "filtered", f"not-at-rcpt({rule})"
+    return reason, rule
 
 
 #: What a local delivery program can still report as such: the mailbox or the disk is full.
 _STORAGE = frozenset({"mailboxfull", "systemfull", "mesgtoobig", "suspend", "delivered"})
 
 #: Reasons of a temporary failure that, in a final bounce, mean the queue lifetime ran out.
-_GAVE_UP = frozenset({"onhold", "undefined", "syntaxerror", "systemerror"})
+_GAVE_UP = frozenset({"onhold", "undefined"})
 
 
 def _temporary(status: str | None, code: int | None) -> bool:
