@@ -25,6 +25,7 @@ from typing import Any
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -227,6 +228,12 @@ def poll_once(
                 break
             except TmemsError as exc:
                 message = f"TMEMS {stream.name}: {exc}; the unfinished window is fetched again on the next run"
+                summary.errors.append(message)
+                log.error("%s", message)
+            except SQLAlchemyError as exc:
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+                message = (f"TMEMS {stream.name}: the tracking store refused a write ({type(exc).__name__}: "
+                           f"{reason}); the unfinished window is fetched again on the next run")
                 summary.errors.append(message)
                 log.error("%s", message)
     finally:

@@ -128,6 +128,11 @@ def remote_host(details: str | None, delivered_to: Any) -> str | None:
 _zone_in = lru_cache(maxsize=4096)(dnsbl_zone_in)
 
 
+def _zone(reply: str | None) -> str | None:
+    zone = _zone_in(reply)
+    return zone if zone and len(zone) <= 253 else None  # a DNS name is at most 253 characters
+
+
 def _text(value: Any) -> str | None:
     """details may be a string, or a JSON object/list: always a bounded string for reply_text."""
     if value is None or value == "" or value == [] or value == {}:
@@ -178,9 +183,10 @@ def _address(value: Any, what: str) -> str | None:
 
 def _size(value: Any) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+        size = int(value) if value not in (None, "") else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return size if size is not None and 0 <= size < 2**62 else None  # the column is a 64-bit integer
 
 
 class Mapper:
@@ -318,6 +324,6 @@ class Mapper:
             rejected_by=rejected_by,
             reason=mapped.reason,
             cause=mapped.cause,
-            dnsbl_zone=_zone_in(reply),
+            dnsbl_zone=_zone(reply),
             extra={"kind": kind, "rule": mapped.rule, "mail_id": mail_id or None},
         )

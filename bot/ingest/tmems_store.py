@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError
 
 from bot.store import Store
 from storage.models import Event
@@ -74,8 +75,11 @@ def insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]],
         connection.connection.info["tmems_cache"] = True
     before = dbapi.total_changes
     cursor = dbapi.cursor()
+    driver_error = connection.dialect.loaded_dbapi.Error
     try:
         cursor.executemany(statement.sql, statement.params(rows))
+    except driver_error as exc:  # raised as SQLAlchemy raises it on its own paths
+        raise DBAPIError.instance(statement.sql, None, exc, driver_error) from exc
     finally:
         cursor.close()
     return dbapi.total_changes - before

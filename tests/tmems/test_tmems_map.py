@@ -169,3 +169,11 @@ def test_odd_values_do_not_crash_the_mapper() -> None:
     [event] = Mapper(Settings()).map(ACCEPTED, record)
     assert event.client_ip is None and event.size is None
     assert parse_time(True) is None and parse_time(10**30) is None
+
+
+def test_values_the_columns_cannot_hold_are_dropped() -> None:
+    zone = "z" * 300 + ".example"
+    record = blocked(NOW, reason="Permanent", sender="a@x.example", recipient="b@ourcorp.example",
+                     details=f"554 5.7.1 blocked using {zone}", size=10**30)
+    [event] = Mapper(Settings()).map(BLOCKED, record)
+    assert event.size is None and event.dnsbl_zone is None

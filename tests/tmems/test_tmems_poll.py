@@ -250,3 +250,34 @@ def test_unstorable_text_and_impossible_times_do_not_block_a_window(fake, store,
     with store.session() as session:
         [event] = queries.events_for(session, "recipient", "r@ourcorp.example", since=now - timedelta(hours=1))
     assert event.sender == "ab@x.example" and "\ud800" not in (event.reply_text or "")
+
+
+def test_a_store_failure_is_an_error_in_the_summary_and_the_window_is_kept(fake, sqlite_url) -> None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with engine.begin() as conn:  # a real failure of the database, not a mock: a trigger refusing one sender
+        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.sender = 'boom@x.example' "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
+    engine.dispose()
+    settings = Settings(database_url=sqlite_url, tmems_url=fake.url, tmems_user=fake.user,
+                        tmems_api_key=fake.api_key)
+    store = Store.open(sqlite_url)
+    now = datetime.now(UTC)
+    fake.add("accepted_traffic", [accepted(now - timedelta(minutes=5), action="Delivered", sender=s,
+                                           recipient="r@ourcorp.example") for s in ("ok@x.example", "boom@x.example")])
+    try:
+        failed = poll_once(store, settings, now=now, since=now - timedelta(minutes=30),
+                           streams=_streams("accepted_traffic"))
+        assert not failed.ok and "refused a write" in failed.errors[0] and "test trigger" in failed.errors[0]
+        with store.session() as session:
+            assert load_cursor(session, "accepted_traffic") == (None, {})
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER boom"))
+        retried = poll_once(store, settings, now=now + timedelta(minutes=1), streams=_streams("accepted_traffic"))
+        assert retried.ok and _count(store) == 2
+    finally:
+        store.dispose()
