@@ -11,7 +11,7 @@ import re
 from email.message import Message
 
 from bot.bounce.found import Found
-from bot.bounce.message import decoded_text
+from bot.bounce.message import decoded_text, text_of, unescape
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s?(.*)$")
 _ADDRESS = re.compile(r"[^\s<>\"';:,()\[\]]+@[^\s<>\"';:,()\[\]]+")
@@ -103,11 +103,11 @@ def delivery_status_parts(message: Message) -> list[str]:
             chunks = []
             for sub in payload:
                 if isinstance(sub, Message):
-                    chunks.append("\n".join(f"{k}: {v}" for k, v in sub.items()))
+                    chunks.append("\n".join(f"{k}: {text_of(v)}" for k, v in sub.items()))
                     body = sub.get_payload()
                     if isinstance(body, str) and body.strip():
-                        # a separator line holding white space hides the next blocks in this one's body
-                        chunks.append(body)
+                        # a separator line holding white space (or a global DSN's blocks) sits in the body
+                        chunks.append(unescape(body))
             texts.append("\n\n".join(chunks))
         else:
             texts.append(decoded_text(part))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from email.header import Header, decode_header
 from email.message import Message
 
 #: Lines that start the returned copy of the original message in plain-text bounces. Everything from here
@@ -63,33 +64,58 @@ def load(data: bytes) -> Message:
     return message
 
 
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def unescape(text: str) -> str:
+    """8-bit bytes the parser kept as surrogate escapes, read as UTF-8 (RFC 6532/6533 addresses, raw headers)."""
+    if _ESCAPED.search(text):
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", errors="replace")
+    return text
+
+
+def text_of(value: object) -> str:
+    """A header value as str: 8-bit headers come back from the parser as Header objects in "unknown-8bit",
+    which are UTF-8 in practice (RFC 6532 addresses); undecodable bytes become U+FFFD, never an exception."""
+    if isinstance(value, Header):
+        parts = []
+        try:
+            for chunk, charset in decode_header(value):
+                if isinstance(chunk, bytes):
+                    name = charset if charset and charset != "unknown-8bit" else "utf-8"
+                    try:
+                        parts.append(chunk.decode(name, errors="replace"))
+                    except LookupError:
+                        parts.append(chunk.decode("utf-8", errors="replace"))
+                else:
+                    parts.append(chunk)
+        except (UnicodeError, LookupError, ValueError):
+            return repr(value)
+        return "".join(parts)
+    return unescape(str(value))
+
+
 def header(message: Message, name: str) -> str:
-    """A header's value as str ("" when absent): damaged headers come back as email.header.Header objects."""
+    """A header's value as str ("" when absent)."""
     value = message.get(name)
-    if value is None:
-        return ""
-    try:
-        return str(value)
-    except (UnicodeError, LookupError, ValueError):  # a Header whose charset cannot decode: keep what can be read
-        return repr(value)
+    return "" if value is None else text_of(value)
 
 
 def headers(message: Message, name: str) -> list[str]:
     """Every value of a repeated header, as str."""
-    out = []
-    for value in message.get_all(name, []):
-        try:
-            out.append(str(value))
-        except (UnicodeError, LookupError, ValueError):
-            out.append(repr(value))
-    return out
+    return [text_of(value) for value in message.get_all(name, [])]
 
 
 def decoded_text(part: Message) -> str:
     """A text part's payload as str, decoded from its transfer encoding and charset (never raises)."""
-    payload = part.get_payload(decode=True)
+    encoding = header(part, "content-transfer-encoding").strip().lower()
+    raw = part.get_payload()
+    if isinstance(raw, str) and encoding not in ("base64", "quoted-printable") and _ESCAPED.search(raw):
+        # 8-bit text was read with surrogate escapes: back to the original bytes, then decoded by the charset
+        payload: bytes | None = raw.encode("utf-8", "surrogateescape")
+    else:
+        payload = part.get_payload(decode=True)
     if payload is None:
-        raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     try:
         charset = part.get_content_charset() or "utf-8"

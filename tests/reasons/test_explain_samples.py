@@ -135,3 +135,13 @@ def test_apple_mail_unsubscribe_is_feedback():
             b"Auto-Submitted: auto-replied\nX-Apple-Unsubscribe: true\n\nApple Mail sent this email to unsubscribe.\n")
     (result,) = explain_bytes(data)
     assert (result.address, result.reason) == ("reader@icloud.example", "feedback")
+
+
+def test_eight_bit_recipient_in_a_dsn_is_read_as_utf8():
+    data = (b"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender\n"
+            b"Content-Type: multipart/report; report-type=delivery-status; boundary=XX\n\n--XX\n"
+            b"Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+            b"Final-Recipient: utf-8; j\xc3\xb6rg@b\xc3\xbccher.example\nAction: failed\nStatus: 5.2.2\n"
+            b"Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n--XX--\n")
+    (result,) = explain_bytes(data)
+    assert (result.address, result.reason) == ("jörg@bücher.example", "mailboxfull")
