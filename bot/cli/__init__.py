@@ -22,12 +22,12 @@ from storage.db import StoreError
 #: The command modules, in the order `bouncebot --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.demo",
-    "bot.cli.ingest",
+    "bot.cli.why",
     "bot.cli.events",
     "bot.cli.explain",
-    "bot.cli.digest",
     "bot.cli.blacklist",
-    "bot.cli.why",
+    "bot.cli.ingest",
+    "bot.cli.digest",
     "bot.cli.slack",
     "bot.cli.admin",
     "bot.cli.db",

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.blacklists.names import parse_check_target
 from bot.config import Settings
 from bot.diagnosis.contacts import SoaLookup, contacts_for
+from bot.diagnosis.live import Checker, run_live_checks, targets_without_events
 from bot.diagnosis.model import Diagnosis, Evidence, Finding, Verdict
 from bot.diagnosis.model import target_phrase as _phrase
 from bot.diagnosis.runbook import cause_info
 from bot.events import split_domain
-from bot.targets import Target, is_address
+from bot.targets import Target
 from bot.timeutil import utcnow
 from storage import queries
 from storage.models import Event
@@ -32,25 +31,9 @@ EVIDENCE_PER_FINDING = 3
 SAMPLE_FAILURES = 5000
 MAX_RECIPIENTS = 20
 MAX_CLIENT_IPS = 10
-MAX_BLACKLIST_IPS = 5
 
-_QUOTED_IP = re.compile(r"\[(\d{1,3}(?:\.\d{1,3}){3})\]")
 _RELAY_HOST = re.compile(r"^([^\[\s]+)")
 REMOTE_CAUSES = frozenset({"remote_blacklist", "remote_policy", "recipient_unavailable", "invalid_recipient"})
-
-
-class ListingResultLike(Protocol):
-    def to_json(self) -> dict[str, Any]: ...
-
-
-class Checker(Protocol):
-    """The blacklist checker as the diagnosis uses it (bot.blacklists.BlacklistChecker)."""
-
-    def check(self, targets: Sequence[str]) -> Sequence[ListingResultLike]: ...
-
-    def zone_named(self, text: str) -> str | None:
-        """The configured zone a rejection text names ("zen.spamhaus.org", "sbl.spamhaus.org"), if any."""
-        ...
 
 
 def diagnose(
@@ -90,7 +73,7 @@ def diagnose(
         diagnosis.verdict = Verdict("unknown", "undefined", f"No mail {_phrase(kind, value)} was found "
                                     f"between {since:%Y-%m-%d %H:%M} and {shown_until:%Y-%m-%d %H:%M} UTC.")
         diagnosis.suggestions = _suggestions(session, target, since, settings)
-        _live_checks(diagnosis, checker, settings, extra=_live_targets_without_events(target))
+        run_live_checks(diagnosis, checker, settings, extra=targets_without_events(target))
         return diagnosis
     diagnosis.findings = _findings(session, kind, value, profile, since, until, settings)
     _rank(diagnosis.findings, shown_until)
@@ -98,7 +81,7 @@ def diagnose(
     diagnosis.verdict = _verdict(diagnosis, kind, value)
     _nonexistent_recipients(session, diagnosis)
     _contacts(diagnosis, soa_lookup)
-    _live_checks(diagnosis, checker, settings, extra=_live_targets_without_events(target))
+    run_live_checks(diagnosis, checker, settings, extra=targets_without_events(target))
     return diagnosis
 
 
@@ -305,86 +288,6 @@ def _contacts(d: Diagnosis, soa: SoaLookup | None) -> None:
                 domains.append(domain)
     relays = [h for f in remote for e in f.evidence if (h := _relay_host(e.relay))]
     d.contacts = contacts_for(domains[:3], relays, soa)
-
-
-def _live_targets_without_events(target: Target) -> list[str]:
-    if target.kind == "ip":
-        return [target.value]
-    if target.kind == "domain":
-        return [target.value]
-    if target.kind == "address" and is_address(target.value):
-        return [split_domain(target.value) or ""]
-    return []
-
-
-def _public_ip(text: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return not (ip.is_loopback or ip.is_unspecified)
-
-
-def _live_checks(d: Diagnosis, checker: Checker | None, settings: Settings, extra: Sequence[str]) -> None:
-    """Block-list checks of the IPs and domains the diagnosis touches, cross-checked with what rejections named."""
-    if checker is None:
-        return
-    targets: list[str] = [t for t in extra if t]
-    for f in d.findings:
-        if f.direction == "inbound" and f.cause in ("gateway_reputation", "gateway_policy"):
-            targets += f.client_ips[:MAX_BLACKLIST_IPS]
-        if f.direction == "outbound" and f.cause in ("remote_blacklist", "remote_policy"):
-            targets += list(settings.outbound_ips)
-            targets += [ip for e in f.evidence for ip in _QUOTED_IP.findall(e.reply_text or "")]
-    if not d.findings and d.target_kind == "ip":
-        targets.append(d.target_value)
-    unique = [t for t in dict.fromkeys(targets) if _checkable(t) and (not _looks_ip(t) or _public_ip(t)
-                                                                       or t == d.target_value)]
-    if not unique:
-        return
-    d.blacklists = [r.to_json() for r in checker.check(unique)]
-    d.blacklist_notes = _blacklist_notes(d, checker)
-
-
-def _looks_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _checkable(target: str) -> bool:
-    try:
-        parse_check_target(target)
-    except ValueError:
-        return False
-    return True
-
-
-def _blacklist_notes(d: Diagnosis, checker: Checker) -> list[str]:
-    notes: list[str] = []
-    listed = [r for r in d.blacklists if r.get("result") == "listed"]
-    unknown = [r for r in d.blacklists if r.get("result") == "unknown"]
-    for r in listed:
-        trust = "" if r.get("trustworthy", True) else " (this zone is answering wrongly right now: do not trust it)"
-        notes.append(f"{r['target']} is listed on {r['zone']}{trust}.")
-    if unknown:
-        zones = ", ".join(sorted({f"{r['zone']} ({r.get('why') or 'no answer'})" for r in unknown}))
-        notes.append(f"Could not be checked: {zones}. Unknown is neither listed nor clean.")
-    for f in d.findings:
-        if not f.dnsbl_zone:
-            continue
-        zone = checker.zone_named(f.dnsbl_zone) or f.dnsbl_zone
-        live = [r for r in d.blacklists if r.get("zone") == zone]
-        if not live:
-            notes.append(f"The rejection names {f.dnsbl_zone}, which is not among the zones checked live.")
-            continue
-        states = ", ".join(f"{r['target']}: {r['result'].replace('_', ' ')}" for r in live)
-        notes.append(f"The rejection names {f.dnsbl_zone}; live check now — {states}.")
-    if d.blacklists and not listed and not unknown:
-        notes.append("Not listed on any zone checked.")
-    return notes
 
 
 def _suggestions(session: Session, target: Target, since: datetime, settings: Settings) -> list[str]:
