@@ -25,8 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_serve)
 
 
-def background_jobs(ctx: CliContext) -> list:
-    """What runs beside the server for as long as it does (the digest scheduler joins here)."""
+def background_jobs(ctx: CliContext, chat: object) -> list:
+    """What runs beside the server for as long as it does: bot.app.Background(name, start, stop) items.
+
+    The digest scheduler joins here, e.g. with `chat` (the app's bot.ports.Chat):
+        Background("scheduler", start=lambda: ..start_scheduler(ctx.settings, ctx.store, chat)..,
+                   stop=lambda: scheduler.shutdown())
+    """
     return []
 
 
@@ -45,7 +50,7 @@ def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     processes = slack_app.DIAGNOSIS_PROCESSES if args.diagnosis_processes is None else args.diagnosis_processes
     app = slack_app.build_app(settings, store=ctx.store, socket_mode=args.socket_mode,
                               diagnosis_processes=processes)
-    background = background_jobs(ctx)
+    background = background_jobs(ctx, app.services.chat)
     if args.socket_mode:
         print("bouncebot: connecting to Slack in Socket Mode", file=sys.stderr)
         slack_app.serve_socket_mode(app, settings, background=background)

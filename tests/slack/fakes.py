@@ -158,12 +158,14 @@ class FakeSlackAPI:
                                          f"all calls: {[c.method for c in self.calls]}")
                 self._cond.wait(left)
 
-    def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
-        """Wait until no call arrived for `quiet` seconds (the app's background work is done)."""
-        deadline = time.monotonic() + timeout
+    def settle(self, quiet: float = 0.5, timeout: float = 10.0) -> None:
+        """Wait until no call arrived for `quiet` seconds, counted from now at the earliest (so a test that
+        expects *no* call gives the app's background work that long to make one)."""
+        began = time.monotonic()
+        deadline = began + timeout
         with self._cond:
             while time.monotonic() < deadline:
-                last = self.calls[-1].at if self.calls else 0.0
+                last = max(began, self.calls[-1].at if self.calls else began)
                 if time.monotonic() - last >= quiet:
                     return
                 self._cond.wait(quiet)

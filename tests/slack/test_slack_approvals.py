@@ -114,7 +114,7 @@ def test_non_approver_is_refused_and_audited(seeded, fake, slack_store) -> None:
     (note,) = fake.wait_for("chat.postEphemeral")
     assert note.params["user"] == "UMALLORY"
     assert f"<@{APPROVER}>" in note.params["text"] and f"<!subteam^{APPROVER_GROUP}>" in note.params["text"]
-    fake.settle(0.3)
+    fake.settle()
     assert fake.calls_to("views.open") == []
     assert audit_outcomes(slack_store) == ["refused"]
     with slack_store.session() as session:
@@ -139,7 +139,7 @@ def test_double_submit_yields_one_approval(seeded, fake, slack_store) -> None:
     assert "already approved by" in texts[0] and "now an approved sender" in texts[1]
     assert len(active(slack_store)) == 1
     assert audit_outcomes(slack_store) == ["done", "duplicate"]
-    fake.settle(0.3)
+    fake.settle()
     assert len(fake.calls_to("chat.update")) == 1
 
 
@@ -174,7 +174,7 @@ def test_two_concurrent_approvers_one_approval(seeded, fake, slack_store) -> Non
     (loser_note,) = [n for n in notes if n.params["user"] == loser]
     assert f"already approved by <@{winner}>" in loser_note.params["text"]
     assert audit_outcomes(slack_store) == ["done", "duplicate"]
-    fake.settle(0.3)
+    fake.settle()
     assert len(fake.calls_to("chat.update")) == 1
 
 
@@ -207,7 +207,7 @@ def test_bad_modal_input_is_shown_in_the_modal(seeded, fake, slack_store, reason
     assert reply.status == 200
     answer = reply.json()
     assert answer["response_action"] == "errors" and block in answer["errors"]
-    fake.settle(0.3)
+    fake.settle()
     assert active(slack_store) == []
 
 

@@ -26,7 +26,7 @@ def test_help_is_the_ack_itself(server, fake, text) -> None:
     reply = server.send(_cmd(text, fake))
     assert reply.status == 200
     assert b"/bounce TARGET [since]" in reply.body
-    fake.settle(0.3)
+    fake.settle()
     assert fake.calls == []
 
 
@@ -42,7 +42,7 @@ def test_bad_input_gets_ephemeral_usage(server, fake, text, error) -> None:
     reply = server.send(_cmd(text, fake))
     assert reply.status == 200
     assert error in reply.body and b"/bounce TARGET [since]" in reply.body
-    fake.settle(0.3)
+    fake.settle()
     assert fake.calls_to("chat.postMessage") == []
 
 

@@ -38,6 +38,7 @@ def test_replayed_request_is_refused(server, fake) -> None:
     assert server.send(request).status == 200
     replay = server.send(request)
     assert replay.status == 401
+    fake.wait_for("response_url")  # the original's answer
     fake.settle()
     assert len(fake.calls_to("response_url")) == 1  # the replay did no work
 
