@@ -6,7 +6,8 @@ live block-list checks, a real rbldnsd on 127.0.0.1 (skipped with --no-live or w
 Each client sends a signed /bounce and, once its diagnosis is posted, the next one; we time the HTTP
 acknowledgement and the moment the diagnosis reaches chat.postMessage at the fake API.
 
-    python3 bench/slack_ack.py 20 50 [--requests 400] [--events 20000] [--database URL] [--diagnosis-processes N]
+    python3 bench/slack_ack.py 20 50 [--requests 400] [--events 20000] [--database URL | --postgresql]
+                                     [--diagnosis-processes N]
 
 Targets (issue 5): ack p99 < 100 ms at 50 concurrent clients; diagnosis posted p95 < 1 s.
 """
@@ -111,6 +112,40 @@ def fill(store: Store, events: int) -> list[str]:
     return senders
 
 
+def fresh_pg_schema() -> tuple[str, str]:
+    """A URL whose search_path is a new, empty, migrated schema on the test PostgreSQL."""
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    from storage.db import make_engine, normalize_url, upgrade
+    from tests.support import PG_URL
+
+    schema = f"bench_slack_{os.getpid()}"
+    admin = create_engine(normalize_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{normalize_url(PG_URL)}{sep}options={quote(f'-csearch_path={schema}')}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url, schema
+
+
+def drop_pg_schema(schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from storage.db import normalize_url
+    from tests.support import PG_URL
+
+    admin = create_engine(normalize_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
@@ -184,12 +219,17 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="slash commands per run (default 400)")
     parser.add_argument("--events", type=int, default=20000, help="tracking events in the store (default 20000)")
     parser.add_argument("--database", default=None, help="database URL (default: a new SQLite file)")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="use a new schema on the test PostgreSQL (BOUNCEBOT_TEST_PG_URL), dropped afterwards")
     parser.add_argument("--diagnosis-processes", type=int, default=None, metavar="N",
                         help="passed to bouncebot serve (default: its default, 2)")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="bouncebot-bench-slack-")
     url = args.database or f"sqlite:///{os.path.join(folder, 'bench.db')}"
+    schema = None
+    if args.postgresql:
+        url, schema = fresh_pg_schema()
     store = Store.open(url)
     senders = fill(store, args.events)
     from tests.blacklists.rbldnsd import HEALTHY, Rbldnsd, find_rbldnsd
@@ -212,7 +252,8 @@ def main() -> int:
             fake.wait_for("auth.test")
             # Warm up: first queries compile statements and fill the DNS answer cache's misses.
             run_level(server, fake, senders, 4, 20)
-            print(f"store: {url.split('?')[0]} with {args.events} events; live checks: rbldnsd on 127.0.0.1 "
+            where = url.split("?")[0] + (f" (schema {schema})" if schema else "")
+            print(f"store: {where} with {args.events} events; live checks: rbldnsd on 127.0.0.1 "
                   f"({len(HEALTHY)} datasets); {args.requests} commands per run; app: `bouncebot serve "
                   f"{' '.join(extra)}` process; load average {os.getloadavg()[0]:.1f}")
             print(f"{'clients':>7} {'ack p50':>9} {'ack p99':>9} {'ack max':>9} {'posted p50':>11} "
@@ -229,6 +270,8 @@ def main() -> int:
         fake.stop()
         dns.stop()
         store.dispose()
+        if schema:
+            drop_pg_schema(schema)
     return 0
 
 

@@ -8,6 +8,7 @@ NOTHING`, so it holds across processes sharing one database.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ _PURGE_EVERY_SECONDS = 600.0
 _KEY_LENGTH = 64
 
 _purge_lock = threading.Lock()
+_sqlite_writer = threading.Lock()
 _last_purge = 0.0
 
 
@@ -43,11 +45,14 @@ def first_sighting(engine: Engine, key: str, *, now: datetime | None = None) -> 
     Runs on the request's hot path (before the acknowledgement), hence Core on a pooled connection, no ORM.
     """
     now = now or utcnow()
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    on_sqlite = engine.dialect.name == "sqlite"
+    insert = sqlite.insert if on_sqlite else postgresql.insert
     stmt = insert(SlackEventSeen).values(event_id=key, received_at=now).on_conflict_do_nothing(
         index_elements=["event_id"]
     ).returning(SlackEventSeen.event_id)
-    with engine.begin() as conn:
+    # SQLite has one writer at a time and makes the others sleep in its busy handler (1, 2, 5 ... 100 ms): a
+    # lock in the process queues our own writers without those sleeps. PostgreSQL needs none.
+    with _sqlite_writer if on_sqlite else contextlib.nullcontext(), engine.begin() as conn:
         inserted = conn.execute(stmt).first() is not None
     _maybe_purge(engine, now)
     return inserted
