@@ -221,6 +221,7 @@ def main() -> int:
     parser.add_argument("--database", default=None, help="database URL (default: a new SQLite file)")
     parser.add_argument("--postgresql", action="store_true",
                         help="use a new schema on the test PostgreSQL (BOUNCEBOT_TEST_PG_URL), dropped afterwards")
+    parser.add_argument("--threads", type=int, default=None, help="passed to bouncebot serve (default: 16)")
     parser.add_argument("--diagnosis-processes", type=int, default=None, metavar="N",
                         help="passed to bouncebot serve (default: its default, 2)")
     args = parser.parse_args()
@@ -247,6 +248,7 @@ def main() -> int:
                    BOUNCEBOT_DNS_NAMESERVERS="127.0.0.1", BOUNCEBOT_DNS_TIMEOUT="1.0",
                    BOUNCEBOT_DNS_PORT=str(dns.port))
         extra = [] if args.diagnosis_processes is None else ["--diagnosis-processes", str(args.diagnosis_processes)]
+        extra += [] if args.threads is None else ["--threads", str(args.threads)]
         server = ServedApp(env, extra)
         if True:
             fake.wait_for("auth.test")
