@@ -127,8 +127,6 @@ AUDITED_AS = {"approve button": audit.APPROVE, "approve modal (address)": audit.
               "approve modal (domain)": audit.APPROVE, "remove approval (message)": audit.REMOVE,
               "remove approval (App Home)": audit.REMOVE, "close case": audit.CASE_CLOSE,
               "reopen case": audit.CASE_REOPEN, "open case modal": audit.CASE_OPEN}
-REMOVE_REASON = ("handlers/actions.py _refuse files a refused removal under action 'approve' (detail attempt="
-                 "'remove'); bot.approvals.refuse says audit.REMOVE. Reported to the lead; remove this mark then.")
 
 
 def _state(w: World) -> dict[str, Any]:
@@ -182,9 +180,7 @@ def test_non_approver_is_refused_told_and_audited(world: World, action: str) -> 
     report("authz_refused", action=action, audited_action=refused[0].action, state_unchanged=True)
 
 
-@pytest.mark.parametrize("action", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=REMOVE_REASON)) if AUDITED_AS[name] == audit.REMOVE
-    else name for name in ACTIONS if name not in CASE_ACTIONS])
+@pytest.mark.parametrize("action", [name for name in ACTIONS if name not in CASE_ACTIONS])
 def test_refusals_are_filed_under_the_action_attempted(world: World, action: str) -> None:
     world.server.send(ACTIONS[action](world, INTRUDER))
     _answered(world)

@@ -66,6 +66,7 @@ def _one_clear_line(text: str) -> None:
 @FUZZ
 @given(chat_text)
 def test_bounce_command_text_never_raises_and_errors_are_one_clear_line(text: str) -> None:
+    FED["/bounce texts"] += 1
     parsed = parse_bounce(text)
     assert parsed.kind in ("help", "approved", "cases", "digest", "diagnose", "invalid")
     if parsed.kind == "invalid":
@@ -79,6 +80,7 @@ def test_bounce_command_text_never_raises_and_errors_are_one_clear_line(text: st
 @FUZZ
 @given(chat_text)
 def test_mention_text_never_raises(text: str) -> None:
+    FED["mention texts"] += 1
     assert isinstance(plain_text(text), str)
     question = read_question(text)
     if question.target is not None:
@@ -127,6 +129,10 @@ def produced() -> dict[str, list[TrackingEvent]]:
     return {"postfix": [], "jsonl": [], "tmems": []}
 
 
+#: Inputs fed per fuzz target in this run (for docs/reliability.md).
+FED: Counter[str] = Counter()
+
+
 def _check_events(events: Any, out: list[TrackingEvent]) -> None:
     for event in events:
         assert event.time.tzinfo is not None and 1 <= event.time.year <= 9999
@@ -141,6 +147,7 @@ def _check_events(events: Any, out: list[TrackingEvent]) -> None:
 def test_postfix_lines_never_raise_bad_ones_counted_with_a_kind(produced: dict[str, list[TrackingEvent]],
                                                                  lines: list[str]) -> None:
     parser = PostfixParser(reference=datetime(2026, 11, 30, tzinfo=UTC), local_domains=("partner.example",))
+    FED["postfix lines"] += len(lines)
     for line in lines:
         _check_events(parser.feed(line), produced["postfix"])
     stats = parser.stats
@@ -180,6 +187,7 @@ JSONL_LINE = st.one_of(RECORDS.map(json.dumps), st.text(max_size=200),
 @given(st.lists(JSONL_LINE, min_size=1, max_size=20))
 def test_jsonl_records_never_raise_bad_ones_skipped_with_the_line_and_why(
         produced: dict[str, list[TrackingEvent]], lines: list[str]) -> None:
+    FED["jsonl lines"] += len(lines)
     parser = JsonlParser()
     made = skipped_before = 0
     for n, line in enumerate(lines, start=1):
@@ -224,6 +232,7 @@ def tmems_records(draw: st.DrawFn) -> tuple[str, Any]:
 def test_tmems_records_map_or_raise_bad_record_with_a_reason(produced: dict[str, list[TrackingEvent]],
                                                              records: list[tuple[str, Any]]) -> None:
     mapper = Mapper(Settings(local_domains=("ourcorp.example",)))
+    FED["tmems records"] += len(records)
     for kind, record in records:
         try:
             events = mapper.map(kind, record)
@@ -270,6 +279,7 @@ def test_bounce_messages_mutated_and_random_always_get_a_clear_answer() -> None:
     @given(st.one_of(mutated(seeds), st.binary(max_size=3000),
                      st.text(alphabet=string.printable, max_size=3000).map(str.encode)))
     def check(data: bytes) -> None:
+        FED["bounce messages"] += 1
         answer = bounce_answers.explain_bytes(data, name="attached.eml")
         assert answer.text.strip(), answer
         assert not violations(answer.blocks, text=answer.text), violations(answer.blocks)
@@ -350,7 +360,7 @@ def test_every_accepted_fuzzed_event_is_storable(produced: dict[str, list[Tracki
     finally:
         store.dispose()
     assert stored == len(rows)
-    report("bad_input_storable", backend=db_url.split(":")[0], events=len(rows), set_aside=dict(known),
+    report("bad_input_storable", backend=db_url.split(":")[0], events=len(rows), set_aside=dict(known), fed=dict(FED),
            by_source={k: len(v) for k, v in produced.items()})
 
 
