@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 from bot.cli.context import CliContext, UsageError
+from bot.ports import Chat
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_serve)
 
 
-def background_jobs(ctx: CliContext, chat: object) -> list:
-    """What runs beside the server for as long as it does: bot.app.Background(name, start, stop) items.
+def background_jobs(ctx: CliContext, chat: Chat) -> list:
+    """What runs beside the server for as long as it does: the scheduler with the digests and housekeeping."""
+    from bot.app import Background
+    from bot.jobs import housekeeping_jobs
+    from bot.scheduler import start_scheduler
 
-    The digest scheduler joins here, e.g. with `chat` (the app's bot.ports.Chat):
-        Background("scheduler", start=lambda: ..start_scheduler(ctx.settings, ctx.store, chat)..,
-                   stop=lambda: scheduler.shutdown())
-    """
-    return []
+    running: list[Any] = []
+
+    def start() -> None:
+        jobs = housekeeping_jobs(ctx.store, ctx.settings)
+        running.append(start_scheduler(ctx.settings, ctx.store, chat, extra_jobs=jobs))
+
+    def stop() -> None:
+        for scheduler in running:
+            scheduler.shutdown(wait=False)
+
+    return [Background("scheduler", start=start, stop=stop)]
 
 
 def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
