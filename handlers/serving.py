@@ -53,7 +53,8 @@ def wsgi_app(app: App, store: Store) -> Callable[[dict[str, Any], StartResponse]
     return application
 
 
-def http_server(app: App, store: Store, *, host: str, port: int, threads: int) -> Any:
-    """A waitress server (not yet running): call .run() to serve, .close() to stop."""
+def http_server(app: App, store: Store, *, host: str, port: int, threads: int, **adjustments: Any) -> Any:
+    """A waitress server (not yet running): call .run() to serve, .close() to stop. `adjustments` are
+    waitress's own settings (tests shorten asyncore_loop_timeout so a stop takes milliseconds, not a second)."""
     return create_server(wsgi_app(app, store), host=host, port=port, threads=threads, ident="bouncebot",
-                         clear_untrusted_proxy_headers=True)
+                         clear_untrusted_proxy_headers=True, **adjustments)

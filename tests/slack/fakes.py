@@ -98,7 +98,8 @@ class FakeSlackAPI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-slack", daemon=True)
         self._thread.start()
         return self
 
@@ -471,7 +472,8 @@ class AppServer:
 
         self.app = app
         self.services = app.services
-        self.server = http_server(app, self.services.store, host="127.0.0.1", port=0, threads=threads)
+        self.server = http_server(app, self.services.store, host="127.0.0.1", port=0, threads=threads,
+                                  asyncore_loop_timeout=0.05)
         self.port = self.server.effective_port
         self.thread = threading.Thread(target=self._run, name="bouncebot-http", daemon=True)
         self._stopping = False
