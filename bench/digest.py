@@ -37,6 +37,7 @@ from bot.digest.render import render_blocks, render_text
 from bot.store import Store
 from storage import partitions
 from storage.db import make_engine, normalize_url, upgrade
+from storage.models import Event
 
 D = date(2026, 11, 29)            # the digest's day; the store holds D-28 .. D+1 (30 days)
 DAYS = [D + timedelta(days=i) for i in range(-28, 2)]
@@ -163,12 +164,31 @@ def plan(total: int, blocked: int) -> dict[date, tuple[int, int]]:
     return {d: (per_day + (1 if i < rest else 0), blocked if d == D else 0) for i, d in enumerate(DAYS)}
 
 
+def drop_indexes(url: str) -> Callable[[], None]:
+    """Drop the event table's secondary indexes for the bulk load; returns what re-creates them (sorted builds
+    are much faster than 10 M random B-tree inserts)."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for index in Event.__table__.indexes:
+            index.drop(conn)
+
+    def recreate() -> None:
+        t = time.perf_counter()
+        with engine.begin() as conn:
+            for index in Event.__table__.indexes:
+                index.create(conn)
+        print(f"  indexes re-created in {time.perf_counter() - t:.0f} s", flush=True)
+        engine.dispose()
+    return recreate
+
+
 def load_sqlite(path: Path, total: int, blocked: int, seed: int) -> None:
-    if path.exists():
-        path.unlink()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     engine.dispose()
+    recreate = drop_indexes(f"sqlite:///{path}")
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")
@@ -182,6 +202,9 @@ def load_sqlite(path: Path, total: int, blocked: int, seed: int) -> None:
             done += len(chunk)
         conn.commit()
         print(f"  sqlite: {day} loaded ({done:,} events)", flush=True)
+    conn.close()
+    recreate()
+    conn = sqlite3.connect(path)
     conn.execute("ANALYZE")
     conn.commit()
     conn.close()
@@ -196,6 +219,7 @@ def load_pg(url: str, total: int, blocked: int, seed: int) -> None:
     upgrade(engine)
     with engine.begin() as conn:
         partitions.ensure_partitions(conn, [d + timedelta(days=i) for d in DAYS for i in (-1, 0, 1)])
+    recreate = drop_indexes(url)
     pools = Pools(random.Random(seed))
     keys = itertools.count(1)
     raw = engine.raw_connection()
@@ -215,6 +239,7 @@ def load_pg(url: str, total: int, blocked: int, seed: int) -> None:
             print(f"  postgresql: {day} loaded ({done:,} events)", flush=True)
     finally:
         raw.close()
+    recreate()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE events"))
     engine.dispose()

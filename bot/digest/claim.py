@@ -64,6 +64,18 @@ def claim(store: Store, digest: str, day: date, owner: str, now: datetime,
         return Claim(int(taken), digest, key, owner, taken_over=True) if taken is not None else None
 
 
+def renew(store: Store, claim_: Claim, now: datetime, lease: timedelta = DEFAULT_LEASE) -> bool:
+    """Extend our lease just before posting; False if the claim was taken over (we must not post then)."""
+    with store.session() as session:
+        result = session.execute(
+            update(DigestRun)
+            .where(DigestRun.id == claim_.id, DigestRun.claimed_by == claim_.owner, DigestRun.posted_at.is_(None))
+            .values(lease_until=now + lease)
+        )
+        session.commit()
+        return bool(result.rowcount)
+
+
 def mark_posted(store: Store, claim_: Claim, channel: str, ts: str, now: datetime) -> bool:
     """Record the posted message; False if the claim was taken over meanwhile (our lease ran out)."""
     with store.session() as session:

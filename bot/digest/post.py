@@ -19,7 +19,7 @@ from bot.digest.content import Digest, compute_digest, needed_days
 from bot.digest.ipstatus import CheckFn, outbound_status, save_snapshot
 from bot.digest.period import DigestSpec, Period, default_period, parse_clock, resolve_zone, specs_from_settings
 from bot.digest.render import render_blocks, summary_text
-from bot.digest.rollup import refresh
+from bot.digest.rollup import purge_before, refresh
 from bot.ports import Chat, ChatError
 from bot.store import Store
 
@@ -116,6 +116,10 @@ class DigestRunner:
         try:
             digest = build_digest(self.store, self.settings, period, zone=self.zone, digest_name=spec.name,
                                   check=self.check, now=now)
+            if not claims.renew(self.store, won, self.clock(), self.lease):
+                log.warning("digest %s for %s: the claim was taken over while computing; not posting",
+                            spec.name, period.last)
+                return None
             posted = publish(self.chat, spec.channel, digest, on_posted=on_posted)
         except Exception:
             if not sent:  # nothing went out: let the next catch-up round try again at once
@@ -163,5 +167,6 @@ class DigestRunner:
         """Keep the rollup current between digests, so the morning's digest only adds the last minutes."""
         now = self.clock()
         longest = max((s.days for s in self.specs), default=1)
-        refresh(self.store.engine, self.zone, needed_days(default_period(now, self.zone, longest).shifted(1)),
-                now=now)
+        today = default_period(now, self.zone, longest).shifted(1)
+        refresh(self.store.engine, self.zone, needed_days(today), now=now)
+        purge_before(self.store.engine, today.last - timedelta(days=max(self.settings.retention_days, 42)))

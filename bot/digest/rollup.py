@@ -216,6 +216,10 @@ def refresh(engine: Engine, zone: ZoneInfo, days: Iterable[date], *, now: dateti
             stats.built.append(day)
         else:
             stats.added[day] = counted
+    if stats.built and engine.dialect.name == "postgresql":
+        # fresh statistics, or the planner turns the false-positive probes into scans of the whole rollup
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE digest_rollup"))
     if clean:
         # nothing new in these days up to hi: move their watermark so the next dirty scan starts from hi
         with engine.begin() as conn:
