@@ -271,3 +271,12 @@ def test_expired_trigger_is_told(seeded, fake) -> None:
     click(seeded, APPROVER)
     (note,) = fake.wait_for("chat.postEphemeral")
     assert "click the button again" in note.params["text"]
+
+
+def test_unreadable_approver_group_is_told_not_taken_as_refusal(seeded, fake, slack_store) -> None:
+    fake.fail_next("usergroups.users.list", status=500, times=5)
+    click(seeded, GROUP_APPROVER)
+    (note,) = fake.wait_for("chat.postEphemeral", timeout=30)
+    assert "could not check the approver group" in note.params["text"]
+    assert audit_outcomes(slack_store) == []  # not recorded as a refusal: we do not know
+    assert fake.calls_to("views.open") == []
