@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import answers, messages
+from bot.ports import ChatError
 from bot.slash import BounceCommand, parse_bounce
 from handlers import digest_command
 from handlers.context import services_of
@@ -55,7 +56,11 @@ def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respo
         answer = services.diagnosis(parsed.target, since=parsed.since)
         post_answer(services, command["channel_id"], answer, respond=respond)
     elif parsed.kind == "approved":
-        can_remove = services.is_approver(user)
+        try:
+            can_remove = services.is_approver(user)
+        except ChatError:  # the group cannot be read now: the list without Remove buttons
+            log.exception("the approver group could not be read")
+            can_remove = False
         with services.session() as session:
             answer = answers.approved_answer(session, can_remove=can_remove)
         respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
