@@ -31,6 +31,7 @@ from bot.slash import parse_bounce
 from bot.store import Store
 from bot.vocab import Direction, Disposition
 from storage import queries
+from tests.faults import loggen
 from tests.faults.procs import report
 from tests.slack.limits import violations
 from tests.support import shared_path
@@ -121,6 +122,25 @@ MESSAGES = st.one_of(
     chat_text,
 )
 LOG_LINE = st.one_of(st.builds(lambda s, t, m: f"{s} mx1 {t}: {m}", STAMPS, TAGS, MESSAGES), st.text(max_size=300))
+#: Realistic consecutive lines (whole message flows) from the kill test's generator, to be damaged below.
+REAL_LINES = list(loggen.lines(2_000, seed=3, start=datetime(2026, 11, 28, tzinfo=UTC)))
+
+
+@st.composite
+def damaged_flows(draw: st.DrawFn) -> list[str]:
+    """A slice of real log with some lines replaced by fuzz, cut short, or given garbage appended."""
+    start = draw(st.integers(0, len(REAL_LINES) - 40))
+    lines = REAL_LINES[start:start + draw(st.integers(1, 40))]
+    for _ in range(draw(st.integers(0, 5))):
+        at = draw(st.integers(0, len(lines) - 1))
+        how = draw(st.integers(0, 2))
+        if how == 0:
+            lines[at] = draw(LOG_LINE)
+        elif how == 1:
+            lines[at] = lines[at][: draw(st.integers(0, len(lines[at])))]
+        else:
+            lines[at] = lines[at] + draw(st.sampled_from(NASTY))
+    return lines
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +163,7 @@ def _check_events(events: Any, out: list[TrackingEvent]) -> None:
 
 
 @FUZZ
-@given(st.lists(LOG_LINE, min_size=1, max_size=40))
+@given(st.one_of(st.lists(LOG_LINE, min_size=1, max_size=40), damaged_flows()))
 def test_postfix_lines_never_raise_bad_ones_counted_with_a_kind(produced: dict[str, list[TrackingEvent]],
                                                                  lines: list[str]) -> None:
     parser = PostfixParser(reference=datetime(2026, 11, 30, tzinfo=UTC), local_domains=("partner.example",))
