@@ -51,6 +51,11 @@ def lookup_failed(what: str) -> str:
     return f":x: I could not get {what}; the error is in bouncebot's log."
 
 
+def store_unreachable() -> str:
+    return (":warning: The tracking store is unreachable right now, so I cannot look this up; "
+            "please try again in a few minutes.")
+
+
 def digest_posted(day: str, channel: str) -> str:
     return f":white_check_mark: The digest of {day} is posted in <#{channel}>."
 

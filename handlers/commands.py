@@ -11,7 +11,7 @@ from bot import answers, messages
 from bot.ports import ChatError
 from bot.slash import BounceCommand, parse_bounce
 from handlers import digest_command
-from handlers.context import services_of
+from handlers.context import STORE_ERRORS, services_of
 from handlers.replies import post_answer
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ def answer_bounce(command: dict[str, Any], context: Any, respond: Respond) -> No
     services = services_of(context)
     try:
         _answer(parsed, command, services, respond)
+    except STORE_ERRORS:
+        log.exception("/bounce %s: the tracking store is unreachable", parsed.kind)
+        respond(text=messages.store_unreachable(), response_type="ephemeral")
     except Exception:
         log.exception("/bounce %s failed", parsed.kind)
         what = parsed.target.value if parsed.target else parsed.kind

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot import approvals, seen
@@ -25,8 +26,12 @@ from bot.store import Store
 from bot.targets import Target
 from bot.ttlcache import TTLCache
 from handlers.outbound import SlackChat
+from storage.db import StoreError
 
 log = logging.getLogger(__name__)
+
+#: What a store that is down (or unreachable) raises: the user is told so, the request is not failed with 500.
+STORE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, StoreError)
 
 #: How long a lookup of the approver group's members is trusted.
 APPROVER_CACHE_SECONDS = 60.0
@@ -77,6 +82,11 @@ class Services:
                                     soa_lookup=self.soa_lookup if live else None)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def services_of(context: Any) -> Services:
     return context["services"]
 
@@ -104,7 +114,13 @@ def replay_guard(services: Services) -> Callable[..., BoltResponse]:
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         if not signature:
             return next()
-        first = seen.first_sighting(services.store.engine, seen.signature_key(signature))
+        try:
+            first = seen.first_sighting(services.store.engine, seen.signature_key(signature))
+        except STORE_ERRORS as exc:
+            # Fail open: the signature and its 5-minute window are verified; only the replay memory is
+            # missing while the store is down, and the listener tells the user the store is unreachable.
+            log.warning("replay check skipped, the store is unreachable: %s", _first_line(exc))
+            return next()
         if not first:
             log.warning("refused a replayed Slack request (same signature seen before)")
             return BoltResponse(status=401, body='{"error": "replayed request"}',
@@ -121,7 +137,11 @@ def dedupe_events(services: Services) -> Callable[..., BoltResponse]:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
             return next()
-        first = seen.first_sighting(services.store.engine, seen.event_key(f"ev:{event_id}"))
+        try:
+            first = seen.first_sighting(services.store.engine, seen.event_key(f"ev:{event_id}"))
+        except STORE_ERRORS as exc:
+            log.warning("event %s not checked for retries, the store is unreachable: %s", event_id, _first_line(exc))
+            return next()
         if not first:
             log.info("dropped a retry of event %s", event_id)
             return BoltResponse(status=200, body="")

@@ -15,7 +15,7 @@ from bot import bounce_answers, messages
 from bot.answers import Answer
 from bot.freetext import looks_like_bounce, plain_text, read_question
 from bot.ports import ChatError
-from handlers.context import Services, services_of
+from handlers.context import STORE_ERRORS, Services, services_of
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ def _answer(services: Services, event: dict[str, Any]) -> None:
     try:
         for answer in _answers(services, event):
             services.chat.post_message(channel, text=answer.text, blocks=answer.blocks or None, thread_ts=thread_ts)
+    except STORE_ERRORS:
+        log.exception("answering a %s: the tracking store is unreachable", event.get("type"))
+        services.chat.post_message(channel, text=messages.store_unreachable(), thread_ts=thread_ts)
     except Exception:
         log.exception("answering a %s failed", event.get("type"))
         services.chat.post_message(channel, text=messages.lookup_failed("an answer"), thread_ts=thread_ts)
