@@ -7,16 +7,19 @@ real thing: the CLI in a fresh process, and the Slack app served over HTTP again
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.ingest.runner import Ingestor
 from bot.store import Store
 from storage.db import make_engine, upgrade
+from tests.faults.loggen import write_log
 from tests.faults.privatepg import PrivatePostgres
-from tests.faults.procs import report, run_cli
+from tests.faults.procs import EVENT_COLUMNS, cursor_offset, event_rows, report, run_cli, spawn_cli
 from tests.slack.fakes import (
     BOT_USER_ID,
     FakeSlackAPI,
@@ -80,6 +83,43 @@ def test_cli_says_unreachable_in_one_line_and_works_again_after_restart(running_
     back = run_cli(running_pg.url, "why", BLOCKED, "--no-live", cwd=tmp_path)
     assert back.returncode == 0 and BLOCKED in back.stdout, back.stderr[-800:]
     report("pg_down_cli", commands_while_down=len(commands), exit_code=1, sample=lines[0])
+
+
+def test_ingest_cut_off_by_the_outage_resumes_without_loss_or_duplicates(running_pg: PrivatePostgres,
+                                                                          tmp_path: Path) -> None:
+    """The server dies under a running `bouncebot ingest`: one clear line, exit 1; after the restart a new run
+    finishes the file and the events equal an uninterrupted run's."""
+    log = write_log(tmp_path / "mail.log", 40_000, seed=44)
+    reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+    alone = Store.open(reference_url)
+    try:
+        Ingestor(alone, "postfix").ingest(log)
+    finally:
+        alone.dispose()
+    engine = make_engine(running_pg.url)
+    stream = os.path.realpath(log)
+    try:
+        proc = spawn_cli(running_pg.url, "ingest", "postfix", "--batch", "1000", str(log), cwd=tmp_path)
+        while proc.poll() is None and cursor_offset(engine, stream) < log.stat().st_size // 3:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the ingest ended before the outage"
+        engine.dispose()
+        running_pg.stop()
+        _out, err = proc.communicate(timeout=120)
+        lines = err.strip().splitlines()
+        assert proc.returncode == 1, (proc.returncode, err[-1500:])
+        assert len(lines) == 1 and UNREACHABLE in lines[0] and "Traceback" not in err, err[-1500:]
+        running_pg.start()
+        cut_at = cursor_offset(engine, stream)
+        done = run_cli(running_pg.url, "ingest", "postfix", str(log), cwd=tmp_path)
+        assert done.returncode == 0 and "resumed at byte" in done.stdout, done.stderr[-1500:]
+    finally:
+        engine.dispose()
+    rows = [r for r in event_rows(running_pg.url) if r[EVENT_COLUMNS.index("source_key")].startswith("postfix:")]
+    expected = event_rows(reference_url)
+    assert rows == expected, f"{len(rows)} stored, {len(expected)} expected"
+    report("pg_down_during_ingest", lines=40_000, events=len(rows), cut_at_byte=cut_at,
+           file_bytes=log.stat().st_size, message=lines[0])
 
 
 def _mention(text: str) -> object:
