@@ -280,3 +280,17 @@ def test_unreadable_approver_group_is_told_not_taken_as_refusal(seeded, fake, sl
     assert "could not check the approver group" in note.params["text"]
     assert audit_outcomes(slack_store) == []  # not recorded as a refusal: we do not know
     assert fake.calls_to("views.open") == []
+
+
+def test_approval_in_slack_rewrites_the_gateway_map(settings, slack_store, fake, tmp_path) -> None:
+    import dataclasses
+
+    from tests.slack.fakes import serve_app
+
+    access = tmp_path / "sender_access"
+    with_export = dataclasses.replace(settings, approved_export_path=str(access), approved_export_format="postfix")
+    seed(slack_store)
+    with serve_app(with_export, store=slack_store) as served:
+        submit(served, APPROVER, scope="domain")
+        fake.wait_for("chat.update")
+    assert "partner.example" in access.read_text() and "OK" in access.read_text()
