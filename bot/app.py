@@ -164,6 +164,7 @@ def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Back
     services: Services = app.services  # type: ignore[attr-defined]
     handler = SocketModeHandler(app, app_token=settings.slack_app_token, web_client=services.chat.client)
     stop = stop or threading.Event()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # acks go back over the socket as promptly as over HTTP
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = _run_background([*pool_job(services), *background])
