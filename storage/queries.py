@@ -115,8 +115,28 @@ def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]])
         stmt = sqlite.insert(Event).on_conflict_do_nothing(index_elements=keys)
     else:  # pragma: no cover - only the two supported databases
         stmt = insert(Event)
-    result = connection.execute(stmt.returning(Event.id), list(rows))
-    return len(result.fetchall())
+    stmt = stmt.returning(Event.id)
+    rows = list(rows)
+    new = 0
+    for start, end in _chunk_bounds(len(rows)):
+        new += len(connection.execute(stmt, rows[start:end]).fetchall())
+    return new
+
+
+#: Rows per INSERT statement. A multi-row INSERT's SQL text depends on its row count, and the drivers keep a
+#: prepared statement per distinct text (sqlite3 caches 128; each of 1000 rows is megabytes): any row count
+#: would grow a long ingestion's memory by hundreds of MB. A few fixed sizes keep it flat.
+_CHUNK_SIZES = (1000, 256, 64, 16, 4, 1)
+
+
+def _chunk_bounds(total: int) -> list[tuple[int, int]]:
+    """[start, end) slices of `total` rows, each of one of the _CHUNK_SIZES, largest first."""
+    bounds, start = [], 0
+    for size in _CHUNK_SIZES:
+        while total - start >= size:
+            bounds.append((start, start + size))
+            start += size
+    return bounds
 
 
 def purge_older_than(session: Session, cutoff: datetime, batch: int = 50_000) -> int:
