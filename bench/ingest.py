@@ -91,15 +91,21 @@ def main() -> int:
     parser.add_argument("messages", type=int, help="messages in the generated log")
     parser.add_argument("--pg", metavar="URL", help="also ingest into this PostgreSQL database (a new schema)")
     parser.add_argument("--keep", metavar="DIR", help="keep the log and the SQLite files in DIR")
+    parser.add_argument("--log", metavar="FILE", help="use this log (of `messages` messages) instead of generating")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
-    log = work / "maillog"
     started = time.monotonic()
-    lines = write_log(log, args.messages)
+    if args.log:
+        log = Path(args.log)
+        with open(log, "rb") as counting:
+            lines = sum(1 for _ in counting)
+    else:
+        log = work / "maillog"
+        lines = write_log(log, args.messages)
     size_mb = log.stat().st_size / 1e6
     print(f"log: {args.messages:,} messages, {lines:,} lines, {size_mb:,.1f} MB "
-          f"(generated in {time.monotonic() - started:.1f}s)")
+          f"({'counted' if args.log else 'generated'} in {time.monotonic() - started:.1f}s)")
     runs: list[tuple[Run, int]] = []
     pflogsumm = shutil.which("pflogsumm") or "/usr/sbin/pflogsumm"
     if Path(pflogsumm).exists():
@@ -107,6 +113,8 @@ def main() -> int:
     else:
         print("pflogsumm is not installed (apt-get install pflogsumm): no comparison")
     from storage.db import make_engine, upgrade
+    for old in work.glob("*.db*"):
+        old.unlink()
     targets = [("sqlite", f"sqlite:///{work / 'library.db'}", f"sqlite:///{work / 'cli.db'}")]
     schemas = []
     if args.pg:
