@@ -113,8 +113,9 @@ def main() -> int:
     else:
         print("pflogsumm is not installed (apt-get install pflogsumm): no comparison")
     from storage.db import make_engine, upgrade
-    for old in work.glob("*.db*"):
-        old.unlink()
+    for name in ("library.db", "cli.db"):  # a fresh store for each run
+        for old in work.glob(f"{name}*"):
+            old.unlink()
     targets = [("sqlite", f"sqlite:///{work / 'library.db'}", f"sqlite:///{work / 'cli.db'}")]
     schemas = []
     if args.pg:
