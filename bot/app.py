@@ -137,6 +137,7 @@ def serve_http(app: App, *, host: str, port: int, background: Sequence[Backgroun
     services: Services = app.services  # type: ignore[attr-defined]
     # Acks are short I/O-bound bursts; diagnoses are CPU-bound. A shorter GIL switch interval lets an ack
     # thread in within ~1 ms instead of waiting out a diagnosis's 5-ms slice at every I/O step.
+    previous_interval = sys.getswitchinterval()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     server = http_server(app, services.store, host=host, port=port, threads=threads)
     started = _run_background([*pool_job(services), *background])
@@ -151,6 +152,7 @@ def serve_http(app: App, *, host: str, port: int, background: Sequence[Backgroun
     finally:
         server.close()
         _stop_background(started)
+        sys.setswitchinterval(previous_interval)
 
 
 def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Background] = (),
@@ -164,6 +166,7 @@ def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Back
     services: Services = app.services  # type: ignore[attr-defined]
     handler = SocketModeHandler(app, app_token=settings.slack_app_token, web_client=services.chat.client)
     stop = stop or threading.Event()
+    previous_interval = sys.getswitchinterval()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # acks go back over the socket as promptly as over HTTP
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -177,3 +180,4 @@ def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Back
     finally:
         handler.close()
         _stop_background(started)
+        sys.setswitchinterval(previous_interval)
