@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.diagnosis.contacts import soa_lookup_from_settings
 from bot.diagnosis.live import checker_from_settings
 from bot.diagnosis_pool import DiagnosisPool
@@ -84,7 +86,35 @@ def build_app(settings: Settings, *, client: WebClient | None = None, store: Sto
         settings.require("slack_signing_secret")
     services = services or build_services(settings, client=client, store=store, checker_factory=checker_factory,
                                           diagnosis_processes=diagnosis_processes)
-    app = App(
+    try:
+        app = _bolt_app(settings, services, socket_mode)
+    except BoltError as exc:  # auth.test refused the token: say so in one line (never the token itself)
+        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack's Web API at {settings.slack_api_url}") from exc
+    except (SlackClientError, OSError) as exc:
+        raise ConfigError(f"Slack's Web API at {settings.slack_api_url} cannot be reached "
+                          f"({type(exc).__name__})") from exc
+    app.use(inject(services))
+    app.use(dedupe_events(services))
+    for surface in SURFACES:
+        surface.register(app)
+    app.services = services  # type: ignore[attr-defined]  # for serve_* and tests
+    return app
+
+
+class _NoTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and, seeing our client too, warns that the token "will be unused";
+    the client carries that very token, so the warning only misleads."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("As you gave `client` as well")
+
+
+logging.getLogger("slack_bolt.App").addFilter(_NoTokenNotice())
+
+
+def _bolt_app(settings: Settings, services: Services, socket_mode: bool) -> App:
+    """Bolt checks the token with auth.test here (once, at start)."""
+    return App(
         client=services.chat.client,
         signing_secret=settings.slack_signing_secret or "",
         # Ack in the request thread, the work on LAZY_WORKERS: an ack never queues behind a diagnosis.
@@ -94,12 +124,6 @@ def build_app(settings: Settings, *, client: WebClient | None = None, store: Sto
         request_verification_enabled=not socket_mode,
         name="bouncebot",
     )
-    app.use(inject(services))
-    app.use(dedupe_events(services))
-    for surface in SURFACES:
-        surface.register(app)
-    app.services = services  # type: ignore[attr-defined]  # for serve_* and tests
-    return app
 
 
 def _run_background(background: Sequence[Background]) -> list[Background]:

@@ -56,11 +56,11 @@ def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     settings.require("slack_app_token" if args.socket_mode else "slack_signing_secret")
     from bot import app as slack_app  # imported here: the other commands never load slack_bolt
 
-    if not ctx.verbose:
-        logging.getLogger().setLevel(logging.INFO)
     processes = slack_app.DIAGNOSIS_PROCESSES if args.diagnosis_processes is None else args.diagnosis_processes
     app = slack_app.build_app(settings, store=ctx.store, socket_mode=args.socket_mode,
                               diagnosis_processes=processes)
+    if not ctx.verbose:
+        logging.getLogger().setLevel(logging.INFO)  # a server logs what it does; start-up stays quiet
     background = background_jobs(ctx, app.services.chat)
     if args.socket_mode:
         print("bouncebot: connecting to Slack in Socket Mode", file=sys.stderr)

@@ -92,3 +92,25 @@ def test_serve_answers_over_http_and_stops_on_sigterm(tmp_path) -> None:
         assert process.returncode == 0, err
         assert "serving /slack/events and /healthz" in err
         assert fake.token not in out + err and SIGNING_SECRET not in out + err
+
+
+def test_refused_token_is_one_clear_line(tmp_path) -> None:
+    with fake_slack() as fake:
+        env = {**base_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-revoked-SECRET", "SLACK_SIGNING_SECRET": "s",
+               "BOUNCEBOT_SLACK_API_URL": fake.base_url}
+        result = run_cli("serve", "--port", str(free_port()), "--diagnosis-processes", "0", env=env)
+    assert result.returncode == 1
+    expected = f"bouncebot serve: SLACK_BOT_TOKEN was refused by Slack's Web API at {fake.base_url}"
+    assert result.stderr.strip() == expected
+    assert "SECRET" not in result.stderr
+
+
+def test_unreachable_web_api_is_one_clear_line(tmp_path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    env = {**base_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+           "BOUNCEBOT_SLACK_API_URL": url}
+    result = run_cli("serve", "--port", str(free_port()), "--diagnosis-processes", "0", env=env)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"bouncebot serve: Slack's Web API at {url} cannot be reached")
+    assert "Traceback" not in result.stderr
