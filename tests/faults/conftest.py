@@ -1,4 +1,5 @@
-"""Fixtures of the fault suite: a generated 200,000-line Postfix log and the events of one uninterrupted run."""
+"""Fixtures of the fault suite: a generated 200,000-line Postfix log (tests.faults.loggen.kill_log, built on
+bench/postfix_synth.py) and the events of one uninterrupted run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.loggen import write_log
+from tests.faults.loggen import kill_log
 from tests.faults.procs import event_rows, run_cli
 
 #: The size the issue names; BOUNCEBOT_FAULT_LINES makes a quicker local run possible.
@@ -19,7 +20,7 @@ KILL_LOG_LINES = int(os.environ.get("BOUNCEBOT_FAULT_LINES", "200000"))
 @pytest.fixture(scope="session")
 def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("faultlog")
-    path = write_log(folder / "mail.log", KILL_LOG_LINES)
+    path = kill_log(folder / "mail.log", KILL_LOG_LINES)
     # The parser infers classic stamps' year from the file's mtime: pin it so every run infers the same.
     stamp = time.time()
     os.utime(path, (stamp, stamp))
@@ -35,5 +36,5 @@ def reference_events(big_log: Path, tmp_path_factory: pytest.TempPathFactory) ->
     done = run_cli(url, "ingest", "postfix", str(big_log), cwd=folder)
     assert done.returncode == 0, done.stderr
     rows = event_rows(url)
-    assert len(rows) > KILL_LOG_LINES // 10, done.stdout  # the generator makes ~1 event per 4 lines
+    assert len(rows) > KILL_LOG_LINES // 10, done.stdout  # the generator makes ~1 event per 5 lines
     return {"rows": rows, "seconds": time.monotonic() - started, "summary": done.stdout.strip()}

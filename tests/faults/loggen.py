@@ -128,3 +128,35 @@ def write_log(path: Path, count: int, *, seed: int = 8) -> Path:
             out.write(line)
             out.write("\n")
     return path
+
+
+def kill_log(path: Path, count: int, *, seed: int = 8) -> Path:
+    """The kill test's log: bench/postfix_synth.py's MX mix (the benchmark's generator: recipient-limit
+    overruns, expiries, bounce notices, greylisting), cut to exactly `count` lines, with this module's hazards
+    mixed in: malformed lines and other programs' chatter (0.5 %), and NOQUEUE rejects repeated within their
+    second (30 % of them), whose source keys must stay apart across a resume."""
+    from itertools import islice
+
+    from bench.postfix_synth import generate
+
+    rng = random.Random(seed)
+    # ~7 lines a message: enough messages for `count` lines, stamps ending an hour before now.
+    messages = count // 6 + 100
+    start = (datetime.now(UTC) - timedelta(seconds=messages / 20.0 + 700 + 3600)).replace(microsecond=0)
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for line in islice(generate(messages, seed=seed, start=start), count):
+            if written >= count:
+                break
+            out.write(line + "\n")
+            written += 1
+            stamp = line[:15]
+            if written < count and "NOQUEUE: reject:" in line and rng.random() < 0.3:
+                out.write(line + "\n")
+                written += 1
+            if written < count and rng.random() < 0.005:
+                out.write(rng.choice(JUNK).format(stamp=stamp, host=HOST) + "\n")
+                written += 1
+    if written < count:
+        raise ValueError(f"the generator gave only {written} lines; raise the message count")
+    return path

@@ -1,5 +1,7 @@
 """SIGKILL during ingestion, 20 times, each resume in a fresh process: no event lost, none twice.
 
+The log (conftest.big_log) is bench/postfix_synth.py's generator with repeated rejects and malformed lines mixed in.
+
 Each run is `bouncebot ingest postfix --batch 2000 FILE` in a new process (bot.cli.main, as `python3 -m bot.cli`
 runs it); the next process is started, and has imported the CLI, while the current one works, so the 20 restarts
 do not each wait for an interpreter start. It touches the store only once told to go.
