@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import logging
 import signal
+import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -98,29 +100,61 @@ def _env(fake: FakeSlackAPI | None, tmems: FakeTmems | None, dns_port: int) -> d
     return env
 
 
+class _SilentDns:
+    """A UDP socket on 127.0.0.1 that records the DNS queries sent to it and never answers (every check times out)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.packets: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="silent-dns", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.packets.append(self.sock.recvfrom(4096)[0])
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
 @pytest.mark.slow
 def test_cli_commands_at_debug_log_no_secret(db: str, slack_fake: FakeSlackAPI, tmp_path: Path) -> None:
     log = write_log(tmp_path / "mail.log", 2_000, seed=9)
-    with FakeTmems(user=TMEMS_USER, api_key=TMEMS_KEY) as tmems:
-        tmems.fail(503, times=1)  # a retry, with its warning line
-        env = _env(slack_fake, tmems, free_port())
-        commands = [
-            ("-v", "ingest", "postfix", str(log)),
-            ("-v", "ingest", "tmems", "--once", "--since", "1h"),
-            ("-v", "blacklist", "192.0.2.99", "example.com"),
-            ("-v", "why", BLOCKED),
-            ("-v", "approved", "list"),
-            ("-v", "events", BLOCKED),
-        ]
-        outputs = []
-        for args in commands:
-            done = run_cli(db, *args, cwd=tmp_path, extra=env, timeout=120)
-            outputs.append(done.stdout + done.stderr)
-            assert done.returncode == 0, (args, done.stderr[-1500:])
-            assert "Traceback" not in done.stderr, (args, done.stderr[-1500:])
-            assert not leaks(done.stdout + done.stderr), (args, leaks(done.stdout + done.stderr))
-        # The key really was used: the fake saw authorized requests (and the 503 that caused a retry).
-        assert any(s.authorized for s in tmems.seen) and any(s.status == 503 for s in tmems.seen)
+    dns = _SilentDns()
+    try:
+        with FakeTmems(user=TMEMS_USER, api_key=TMEMS_KEY) as tmems:
+            tmems.fail(503, times=1)  # a retry, with its warning line
+            env = _env(slack_fake, tmems, dns.port)
+            commands = [
+                ("-v", "ingest", "postfix", str(log)),
+                ("-v", "ingest", "tmems", "--once", "--since", "1h"),
+                ("-v", "blacklist", "192.0.2.99", "example.com"),
+                ("-v", "why", BLOCKED),
+                ("-v", "approved", "list"),
+                ("-v", "events", BLOCKED),
+            ]
+            outputs = []
+            for args in commands:
+                done = run_cli(db, *args, cwd=tmp_path, extra=env, timeout=120)
+                outputs.append(done.stdout + done.stderr)
+                assert done.returncode == 0, (args, done.stderr[-1500:])
+                assert "Traceback" not in done.stderr, (args, done.stderr[-1500:])
+                assert not leaks(done.stdout + done.stderr), (args, leaks(done.stdout + done.stderr))
+            # The keys really were used: the fake saw authorized requests (and the 503 that caused a retry), and
+            # the DQS key went out inside DNS query names.
+            assert any(s.authorized for s in tmems.seen) and any(s.status == 503 for s in tmems.seen)
+    finally:
+        dns.close()
+    assert any(DQS_KEY.encode() in packet for packet in dns.packets), len(dns.packets)
     debug_lines = sum(o.count(" DEBUG ") for o in outputs)
     assert debug_lines > 0  # DEBUG logging really was on
     report("secrets_cli", commands=len(commands), output_lines=sum(o.count("\n") for o in outputs),
