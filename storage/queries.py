@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,15 @@ def target_condition(kind: str, value: str) -> ColumnElement[bool]:
     raise ValueError(f"unknown target kind: {kind}")
 
 
+def newest_first(session: Session) -> tuple[Any, ...]:
+    """ORDER BY time DESC, id DESC, written so that SQLite sorts the target's rows instead of walking the time
+    index backwards through the whole table to avoid a sort (its choice with a LIMIT: 111 s instead of 60 ms
+    at 10 M events). A unary + makes the term an expression no index can serve; PostgreSQL plans it right."""
+    if session.get_bind().dialect.name == "sqlite":
+        return literal_column("+events.time").desc(), Event.id.desc()
+    return Event.time.desc(), Event.id.desc()
+
+
 def _window(stmt: Select[Any], since: datetime | None, until: datetime | None) -> Select[Any]:
     if since is not None:
         stmt = stmt.where(Event.time >= since)
@@ -63,11 +72,11 @@ def events_for(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = 1000,
-    newest_first: bool = True,
+    newest: bool = True,
 ) -> list[Event]:
     """Events matching a target in [since, until), newest first by default."""
     stmt = _window(select(Event).where(target_condition(kind, value)), since, until)
-    stmt = stmt.order_by(Event.time.desc() if newest_first else Event.time.asc(), Event.id.desc())
+    stmt = stmt.order_by(*newest_first(session)) if newest else stmt.order_by(Event.time.asc(), Event.id.asc())
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
@@ -192,7 +201,7 @@ def recent_failures(
                Event.recipient, Event.client_ip)
         .where(target_condition(kind, value), Event.disposition.in_(FAILED)),
         since, until,
-    ).order_by(Event.time.desc(), Event.id.desc()).limit(limit)
+    ).order_by(*newest_first(session)).limit(limit)
     return [dict(row._mapping) for row in session.execute(stmt)]
 
 
