@@ -7,7 +7,7 @@ Each client sends a signed /bounce and, once its diagnosis is posted, the next o
 acknowledgement and the moment the diagnosis reaches chat.postMessage at the fake API.
 
     python3 bench/slack_ack.py 20 50 [--requests 400] [--events 20000] [--database URL | --postgresql]
-                                     [--diagnosis-processes N]
+                                     [--burst] [--threads N] [--diagnosis-processes N]
 
 Targets (issue 5): ack p99 < 100 ms at 50 concurrent clients; diagnosis posted p95 < 1 s.
 """
@@ -151,11 +151,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requests: int) -> dict[str, float]:
+def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requests: int,
+              burst: bool = False) -> dict[str, float]:
     """`clients` threads share `requests` commands; returns the latency figures in milliseconds.
 
     Each client is a person: it sends /bounce, and sends the next one once its answer is posted, so up to
-    `clients` diagnoses are in flight while the acknowledgements are timed."""
+    `clients` diagnoses are in flight while the acknowledgements are timed. With `burst`, all clients send
+    at the same instant (a barrier), wait for their answers, and do it again: rounds of `clients` at once."""
     fake.clear()
     counter = itertools.count()
     sent: dict[str, float] = {}
@@ -172,12 +174,20 @@ def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requ
             done[channel].set()
 
     fake.listeners[:] = [on_call]
+    rounds = max(1, requests // clients)
+    barrier = threading.Barrier(clients)
 
     def client() -> None:
-        while True:
-            n = next(counter)
-            if n >= requests:
-                return
+        for round_ in itertools.count():
+            if burst:
+                if round_ >= rounds:
+                    return
+                barrier.wait()
+                n = round_ * clients + next(counter) % clients
+            else:
+                n = next(counter)
+                if n >= requests:
+                    return
             channel = f"CB{n:06d}"
             done[channel] = threading.Event()
             request = slash_command(senders[n % len(senders)], channel=channel, user=f"U{n % 40:04d}")
@@ -208,9 +218,9 @@ def run_level(server, fake: FakeSlackAPI, senders: list[str], clients: int, requ
         print(f"  {len(failures)} failed acks, e.g. {failures[0]}", file=sys.stderr)
     return {"ack_p50": pct(acks, 50) * 1000, "ack_p99": pct(acks, 99) * 1000, "ack_max": max(acks) * 1000,
             "posted_p50": pct(posted, 50) * 1000, "posted_p95": pct(posted, 95) * 1000,
-            "posted_max": max(posted) * 1000, "throughput": requests / wall, "failures": len(failures),
-            "cpu_web": (cpu_after[0] - cpu_before[0]) / requests * 1000,
-            "cpu_workers": (cpu_after[1] - cpu_before[1]) / requests * 1000}
+            "posted_max": max(posted) * 1000, "throughput": len(acks) / wall, "failures": len(failures),
+            "cpu_web": (cpu_after[0] - cpu_before[0]) / len(acks) * 1000,
+            "cpu_workers": (cpu_after[1] - cpu_before[1]) / len(acks) * 1000}
 
 
 def main() -> int:
@@ -221,6 +231,8 @@ def main() -> int:
     parser.add_argument("--database", default=None, help="database URL (default: a new SQLite file)")
     parser.add_argument("--postgresql", action="store_true",
                         help="use a new schema on the test PostgreSQL (BOUNCEBOT_TEST_PG_URL), dropped afterwards")
+    parser.add_argument("--burst", action="store_true",
+                        help="all clients send at the same instant, round after round (default: each at its pace)")
     parser.add_argument("--threads", type=int, default=None, help="passed to bouncebot serve (default: 16)")
     parser.add_argument("--diagnosis-processes", type=int, default=None, metavar="N",
                         help="passed to bouncebot serve (default: its default, 2)")
@@ -257,11 +269,12 @@ def main() -> int:
             where = url.split("?")[0] + (f" (schema {schema})" if schema else "")
             print(f"store: {where} with {args.events} events; live checks: rbldnsd on 127.0.0.1 "
                   f"({len(HEALTHY)} datasets); {args.requests} commands per run; app: `bouncebot serve "
-                  f"{' '.join(extra)}` process; load average {os.getloadavg()[0]:.1f}")
+                  f"{' '.join(extra)}` process; {'bursts' if args.burst else 'clients at their own pace'}; "
+                  f"load average {os.getloadavg()[0]:.1f}")
             print(f"{'clients':>7} {'ack p50':>9} {'ack p99':>9} {'ack max':>9} {'posted p50':>11} "
                   f"{'posted p95':>11} {'posted max':>11} {'cmd/s':>7} {'CPU/cmd web':>12} {'workers':>8}")
             for clients in args.clients:
-                r = run_level(server, fake, senders, clients, args.requests)
+                r = run_level(server, fake, senders, clients, args.requests, burst=args.burst)
                 print(f"{clients:>7} {r['ack_p50']:>7.1f}ms {r['ack_p99']:>7.1f}ms {r['ack_max']:>7.1f}ms "
                       f"{r['posted_p50']:>9.1f}ms {r['posted_p95']:>9.1f}ms {r['posted_max']:>9.1f}ms "
                       f"{r['throughput']:>7.1f} {r['cpu_web']:>10.1f}ms {r['cpu_workers']:>6.1f}ms"
