@@ -176,7 +176,9 @@ class DigestRollup(Base):
     """Tracking events counted per local day (of one time zone) and dimension, so the digest reads no raw events.
 
     `kind` says which dimension `key` holds: total (key ''), hour (hours since local midnight), sender, domain,
-    ip, recipient (invalid-recipient rejections), remote_domain (outbound failures). Unknown cause/reason is ''.
+    ip, recipient (invalid-recipient rejections), remote_domain (outbound failures); sender_n, domain_n and ip_n
+    are compact twins without cause and reason (one row per key, direction, disposition). Unknown cause/reason
+    is ''.
     """
 
     __tablename__ = "digest_rollup"

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from bot.digest import rollup
@@ -27,6 +27,8 @@ TREND_DAYS = 14
 LOOKBACK_DAYS = 14        # "had mail accepted in the previous weeks", and "newly": not blocked in them
 UNUSUAL_RATIO = 1.5       # a total above 1.5 x its average (and by more than UNUSUAL_MIN) is worth a word
 UNUSUAL_MIN = 20
+WORK_MEM = "64MB"         # PostgreSQL, for the digest's transaction only
+CHUNK = 5000              # keys per IN (...) list: under SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ class _Q:
 
     def top(self, kind: str, dispositions: tuple[str, ...], limit: int, *extra: Any) -> list[tuple[str, int]]:
         total = func.sum(R.count).label("n")
-        stmt = (select(R.key, total).where(self.where(kind, dispositions), *extra)
+        stmt = (select(R.key, total).where(self.where(rollup.COMPACT.get(kind, kind), dispositions), *extra)
                 .group_by(R.key).order_by(total.desc(), R.key).limit(limit))
         return [(key, int(n)) for key, n in self.session.execute(stmt)]
 
@@ -197,36 +199,68 @@ def _breakdown(q: _Q) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     return order(causes), order(reasons)
 
 
-def _false_positives(q: _Q, kind: str, target_kind: str) -> list[TopItem]:
-    """Keys blocked in the period, not blocked in the look-back, with mail accepted in the look-back.
-
-    The period's blocked keys are summed first, then each distinct key is probed twice in the covering index
-    (zone, kind, key, day, disposition, direction): about two index seeks per blocked sender, whatever the
-    size of the look-back.
-    """
+def _seen_before(q: _Q, kind: str, key: Any, dispositions: tuple[str, ...], inbound_only: bool) -> Any:
+    """EXISTS a rollup row of `kind` for `key` in the look-back with one of `dispositions`."""
     look_first = (q.period.first - timedelta(days=LOOKBACK_DAYS)).isoformat()
     look_last = (q.period.first - timedelta(days=1)).isoformat()
     before = aliased(R)
-    blocked = (select(R.key.label("key"), func.sum(R.count).label("n"))
-               .where(q.where(kind, rollup.BLOCKED), R.key != "<>").group_by(R.key).subquery("blocked"))
+    cond = [before.zone == q.zone, before.kind == kind, before.key == key, before.day >= look_first,
+            before.day <= look_last, before.disposition.in_(dispositions)]
+    if inbound_only:
+        cond.append(before.direction == "inbound")
+    return exists(select(before.key).where(*cond))
 
-    def seen(dispositions: tuple[str, ...], inbound_only: bool) -> Any:
-        cond = [before.zone == q.zone, before.kind == kind, before.key == blocked.c.key,
-                before.day >= look_first, before.day <= look_last, before.disposition.in_(dispositions)]
-        if inbound_only:
-            cond.append(before.direction == "inbound")
-        return exists(select(before.key).where(*cond))
 
+def _blocked_keys(q: _Q, kind: str, keys: list[str] | None = None) -> Any:
+    """The period's blocked keys of (compact) `kind` with their sums (optionally only `keys`), as a subquery."""
+    cond = [q.where(kind, rollup.BLOCKED), R.key != "<>"]
+    if keys is not None:
+        cond.append(R.key.in_(keys))
+    return select(R.key.label("key"), func.sum(R.count).label("n")).where(*cond).group_by(R.key).subquery("b")
+
+
+def _newly_blocked(q: _Q, kind: str, keys: list[str] | None = None) -> list[tuple[str, int]]:
+    """Keys blocked in the period, not blocked in the look-back, with mail accepted in the look-back: each
+    distinct key costs two seeks in the covering index (zone, kind, key, day, disposition, direction)."""
+    blocked = _blocked_keys(q, kind, keys)
     stmt = (select(blocked.c.key, blocked.c.n)
-            .where(~seen(rollup.BLOCKED, False), seen(rollup.ACCEPTED, True))
+            .where(~_seen_before(q, kind, blocked.c.key, rollup.BLOCKED, False),
+                   _seen_before(q, kind, blocked.c.key, rollup.ACCEPTED, True))
             .order_by(blocked.c.n.desc(), blocked.c.key).limit(LIST_N))
-    rows = [(key, int(n)) for key, n in q.session.execute(stmt)]
+    return [(key, int(n)) for key, n in q.session.execute(stmt)]
+
+
+def _sender_candidates(q: _Q) -> list[str]:
+    """Blocked senders whose domain had mail accepted in the look-back: only these can have had mail accepted
+    themselves, and random spam senders (the bulk of a big day) are dropped before any per-sender probe."""
+    blocked = _blocked_keys(q, "domain_n")
+    domains = {key for (key,) in q.session.execute(
+        select(blocked.c.key).where(_seen_before(q, "domain_n", blocked.c.key, rollup.ACCEPTED, True)))}
+    if not domains:
+        return []
+    senders = q.session.scalars(select(R.key).where(q.where("sender_n", rollup.BLOCKED)).distinct())
+    return [s for s in senders if s.rpartition("@")[2] in domains]
+
+
+def _false_positives(q: _Q, kind: str, target_kind: str) -> list[TopItem]:
+    """Likely false positives of `kind` (sender or domain), largest first, with what was accepted before."""
+    compact = rollup.COMPACT[kind]
+    if kind == "sender":
+        candidates = _sender_candidates(q)
+        rows: list[tuple[str, int]] = []
+        for i in range(0, len(candidates), CHUNK):
+            rows += _newly_blocked(q, compact, candidates[i:i + CHUNK])
+        rows = sorted(rows, key=lambda kv: (-kv[1], kv[0]))[:LIST_N]
+    else:
+        rows = _newly_blocked(q, compact)
     if not rows:
         return []
+    look_first = (q.period.first - timedelta(days=LOOKBACK_DAYS)).isoformat()
+    look_last = (q.period.first - timedelta(days=1)).isoformat()
     keys = [k for k, _ in rows]
     accepted = dict(q.session.execute(
         select(R.key, func.sum(R.count))
-        .where(R.zone == q.zone, R.kind == kind, R.key.in_(keys), R.day >= look_first, R.day <= look_last,
+        .where(R.zone == q.zone, R.kind == compact, R.key.in_(keys), R.day >= look_first, R.day <= look_last,
                R.disposition.in_(rollup.ACCEPTED), R.direction == "inbound").group_by(R.key)).all())
     reasons = q.main_reasons(kind, rollup.BLOCKED, keys)
     return [TopItem(target_kind, key, n, *reasons.get(key, ("undefined", "unknown")),
@@ -276,6 +310,10 @@ def compute_digest(
     days = needed_days(period)
     rollup.refresh(store.engine, zone, days, now=now)
     with store.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # a big day's per-sender rows need more than the default 4 MB to aggregate without spilling to disk
+            session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+            session.execute(text("SET LOCAL jit = off"))  # compiling costs more than these short queries
         q = _Q(session, zone.key, period)
         by_day = _totals_by_day(q, days[0], days[-1])
         by_cause, by_reason = _breakdown(q)
