@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from storage.models import Event
+
+#: Event times outside this range are not mail events but damaged input (and would not fit a day partition).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def plausible_time(value: datetime) -> bool:
+    """Whether a parsed time can be a real event's (parsers skip the record otherwise, counted)."""
+    return EARLIEST <= value < LATEST
 
 
 def split_domain(address: str | None) -> str | None:
@@ -67,8 +78,37 @@ class TrackingEvent:
         row["sender_domain"] = self.sender_domain
         row["sender_domain_rev"] = reverse_domain(self.sender_domain)
         row["recipient_domain"] = self.recipient_domain
-        return row
+        return storable(row)
+
+
+def _clean_text(value: str, limit: int | None) -> str:
+    """Text any database holds: no NUL (PostgreSQL refuses it), no lone surrogates, within the column."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value
+
+
+def storable(row: dict[str, Any]) -> dict[str, Any]:
+    """Make a row storable whatever a log line said: a hostile HELO, binary junk or a 2**70 size must cost
+    that field, never the batch it arrived in."""
+    for name, value in row.items():
+        if isinstance(value, str):
+            row[name] = _clean_text(value, _TEXT_LIMITS.get(name))
+        elif isinstance(value, int) and name in _INT_LIMITS and not 0 <= value < _INT_LIMITS[name]:
+            row[name] = None
+    return row
 
 
 #: The dataclass fields that are columns (everything but `extra`).
 _ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TrackingEvent) if f.name != "extra")
+#: Column widths of the event table (PostgreSQL enforces them) and the ranges of its integer columns.
+_TEXT_LIMITS: dict[str, int] = {c.name: c.type.length for c in Event.__table__.columns
+                                if getattr(c.type, "length", None)}
+_INT_LIMITS: dict[str, int] = {"size": 2**63, "nrcpt": 2**31, "smtp_code": 1000}

@@ -171,7 +171,7 @@ def purge_older_than(session: Session, cutoff: datetime, batch: int = 50_000) ->
 
 # --- Diagnosis: one aggregate pass over the target, one bounded pass over its newest failures -------------
 
-FAILED = ("rejected", "bounced", "expired", "deferred")
+FAILED = ("rejected", "bounced", "expired", "deferred", "quarantined", "deleted")
 
 
 def target_profile(

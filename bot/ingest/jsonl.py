@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.events import TrackingEvent
+from bot.events import TrackingEvent, plausible_time
 from bot.ingest.base import NO_EVENTS, KeyMaker, ParseStats
 from bot.reasons import classify, dnsbl_zone_in
 from bot.vocab import REASONS, Cause, Direction, Disposition, Side
@@ -43,7 +43,7 @@ def parse_time(value: Any) -> datetime:
     if isinstance(value, int | float):
         seconds = value / 1000 if value > _MILLIS else value
         try:
-            return datetime.fromtimestamp(seconds, UTC)
+            return _plausible(datetime.fromtimestamp(seconds, UTC), value)
         except (OverflowError, OSError, ValueError) as exc:
             raise BadRecord(f"time {value!r} is out of range") from exc
     if not isinstance(value, str) or not value.strip():
@@ -52,7 +52,13 @@ def parse_time(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError as exc:
         raise BadRecord(f"time {value!r} is not RFC 3339") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return _plausible(parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC), value)
+
+
+def _plausible(when: datetime, given: Any) -> datetime:
+    if not plausible_time(when):
+        raise BadRecord(f"time {given!r} is out of range")
+    return when
 
 
 def _choice(record: dict[str, Any], name: str, allowed: frozenset[str], default: str | None) -> str | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
+from bot.events import plausible_time
+
 MONTHS = {name: number for number, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 
@@ -82,6 +84,8 @@ class SyslogClock:
         if value.tzinfo is None:
             value = value.astimezone(UTC) if self.tz is None else value.replace(tzinfo=self.tz)
         result = (raw, value.astimezone(UTC))
+        if not plausible_time(result[1]):
+            raise StampError(f"{raw} is out of range")
         self._last_raw, self._last_value = raw, result
         return result
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.config import Settings
-from bot.events import TrackingEvent
+from bot.events import TrackingEvent, plausible_time
 from bot.ingest.tmems_tables import (
     ACTIONS,
     BLOCKED_RULES,
@@ -81,16 +81,18 @@ def parse_time(value: Any) -> datetime | None:
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10_000_000_000 else value
         try:
-            return datetime.fromtimestamp(seconds, UTC)
+            parsed = datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    if not isinstance(value, str):
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
         return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed if plausible_time(parsed) else None
 
 
 @lru_cache(maxsize=4096)
