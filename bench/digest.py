@@ -249,12 +249,13 @@ def add_late(store: Store, count: int, zone: ZoneInfo, seed: int) -> None:
     """Late events for D (a shipper catching up) and for today, inserted as ingestion would."""
     from storage.queries import insert_events
     rng = random.Random(seed + 1)
+    run = time.time_ns()  # new source keys on every run, so a re-run with --reuse really adds events
     start, end = day_bounds(D, zone)
     rows = []
     for i in range(count):
         when = start + (end - start) * rng.random() if i % 2 else datetime.combine(D + timedelta(days=1),
                                                                                       datetime.min.time(), UTC)
-        rows.append({"time": when, "source": "bench", "source_key": f"late{seed}-{i}", "direction": "inbound",
+        rows.append({"time": when, "source": "bench", "source_key": f"late{seed}-{run}-{i}", "direction": "inbound",
                      "disposition": "rejected", "sender": f"late{i % 300}@bulk{i % 50}.example",
                      "sender_domain": f"bulk{i % 50}.example", "sender_domain_rev": _rev(f"bulk{i % 50}.example"),
                      "recipient": "user1@our.example", "recipient_domain": "our.example",

@@ -211,18 +211,26 @@ def _seen_before(q: _Q, kind: str, key: Any, dispositions: tuple[str, ...], inbo
     return exists(select(before.key).where(*cond))
 
 
-def _blocked_keys(q: _Q, kind: str, keys: list[str] | None = None) -> Any:
-    """The period's blocked keys of (compact) `kind` with their sums (optionally only `keys`), as a subquery."""
+def _domain_of(q: _Q, key: Any) -> Any:
+    """The domain part of an address key, in SQL."""
+    if q.session.get_bind().dialect.name == "postgresql":
+        return func.split_part(key, "@", 2)
+    return func.substr(key, func.instr(key, "@") + 1)
+
+
+def _blocked_keys(q: _Q, kind: str, domains: list[str] | None = None) -> Any:
+    """The period's blocked keys of (compact) `kind` with their sums, as a subquery; with `domains`, only
+    addresses in those domains."""
     cond = [q.where(kind, rollup.BLOCKED), R.key != "<>"]
-    if keys is not None:
-        cond.append(R.key.in_(keys))
+    if domains is not None:
+        cond.append(_domain_of(q, R.key).in_(domains))
     return select(R.key.label("key"), func.sum(R.count).label("n")).where(*cond).group_by(R.key).subquery("b")
 
 
-def _newly_blocked(q: _Q, kind: str, keys: list[str] | None = None) -> list[tuple[str, int]]:
+def _newly_blocked(q: _Q, kind: str, domains: list[str] | None = None) -> list[tuple[str, int]]:
     """Keys blocked in the period, not blocked in the look-back, with mail accepted in the look-back: each
     distinct key costs two seeks in the covering index (zone, kind, key, day, disposition, direction)."""
-    blocked = _blocked_keys(q, kind, keys)
+    blocked = _blocked_keys(q, kind, domains)
     stmt = (select(blocked.c.key, blocked.c.n)
             .where(~_seen_before(q, kind, blocked.c.key, rollup.BLOCKED, False),
                    _seen_before(q, kind, blocked.c.key, rollup.ACCEPTED, True))
@@ -230,26 +238,22 @@ def _newly_blocked(q: _Q, kind: str, keys: list[str] | None = None) -> list[tupl
     return [(key, int(n)) for key, n in q.session.execute(stmt)]
 
 
-def _sender_candidates(q: _Q) -> list[str]:
-    """Blocked senders whose domain had mail accepted in the look-back: only these can have had mail accepted
-    themselves, and random spam senders (the bulk of a big day) are dropped before any per-sender probe."""
+def _accepted_domains(q: _Q) -> list[str]:
+    """Domains blocked in the period that had mail accepted in the look-back. Only their senders can have had
+    mail accepted themselves, so random spam senders (the bulk of a big day) are never probed one by one."""
     blocked = _blocked_keys(q, "domain_n")
-    domains = {key for (key,) in q.session.execute(
-        select(blocked.c.key).where(_seen_before(q, "domain_n", blocked.c.key, rollup.ACCEPTED, True)))}
-    if not domains:
-        return []
-    senders = q.session.scalars(select(R.key).where(q.where("sender_n", rollup.BLOCKED)).distinct())
-    return [s for s in senders if s.rpartition("@")[2] in domains]
+    return sorted(q.session.scalars(
+        select(blocked.c.key).where(_seen_before(q, "domain_n", blocked.c.key, rollup.ACCEPTED, True))))
 
 
 def _false_positives(q: _Q, kind: str, target_kind: str) -> list[TopItem]:
     """Likely false positives of `kind` (sender or domain), largest first, with what was accepted before."""
     compact = rollup.COMPACT[kind]
     if kind == "sender":
-        candidates = _sender_candidates(q)
+        domains = _accepted_domains(q)
         rows: list[tuple[str, int]] = []
-        for i in range(0, len(candidates), CHUNK):
-            rows += _newly_blocked(q, compact, candidates[i:i + CHUNK])
+        for i in range(0, len(domains), CHUNK):
+            rows += _newly_blocked(q, compact, domains[i:i + CHUNK])
         rows = sorted(rows, key=lambda kv: (-kv[1], kv[0]))[:LIST_N]
     else:
         rows = _newly_blocked(q, compact)
