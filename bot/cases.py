@@ -157,6 +157,20 @@ def reopen_case(session: Session, *, case_id: int, actor: str, channel: str | No
                    now=now)
 
 
+def may_change(case: SupportCase, actor: str, *, is_approver: bool) -> bool:
+    """Closing or reopening a case is for the person who opened it and for approvers; opening one is for
+    every member (reporting a problem is the support team's job)."""
+    return is_approver or actor == case.opened_by
+
+
+def refuse_change(session: Session, *, case_id: int, actor: str, close: bool, channel: str | None = None,
+                  message_ts: str | None = None) -> None:
+    """Audit a refused close or reopen. Commits."""
+    audit.record(session, actor=actor, action=audit.CASE_CLOSE if close else audit.CASE_REOPEN,
+                 target=f"case #{case_id}", outcome=audit.REFUSED, channel=channel, message_ts=message_ts)
+    session.commit()
+
+
 def set_case_message(session: Session, *, case_id: int, message_ts: str) -> SupportCase:
     """Remember the case's own message in the cases channel (so its buttons can update it). Commits."""
     session.execute(update(SupportCase).where(SupportCase.id == case_id).values(case_message_ts=message_ts)

@@ -158,6 +158,11 @@ def case_already(case_id: int, status: str, by: str | None) -> str:
     return f":information_source: Support case #{case_id} is already {status}{who}."
 
 
+def case_change_refused(case_id: int, opened_by: str, user_ids: Sequence[str], group: str | None) -> str:
+    return (f":no_entry: Only approvers ({approvers_text(user_ids, group)}) and <@{opened_by}>, who opened it, "
+            f"may close or reopen support case #{case_id}. Your attempt was recorded.")
+
+
 def case_unknown() -> str:
     return ":information_source: That support case no longer exists."
 

@@ -158,6 +158,12 @@ def _case_change(body: dict[str, Any], action: dict[str, Any], context: Any, clo
     try:
         case_id = int(origin.value) if origin else 0
         with services.session() as session:
+            case = cases.get_case(session, case_id)
+        if case is None:
+            raise cases.UnknownCase(case_id)
+        if not _may_change_case(services, user, case, origin, close):
+            return None
+        with services.session() as session:
             change = (cases.close_case if close else cases.reopen_case)(
                 session, case_id=case_id, actor=user, channel=channel, message_ts=origin.message_ts)
     except (ValueError, cases.UnknownCase):
@@ -170,6 +176,26 @@ def _case_change(body: dict[str, Any], action: dict[str, Any], context: Any, clo
     if change.case.channel and change.case.thread_ts:
         services.chat.post_message(change.case.channel, text=text, thread_ts=change.case.thread_ts)
     return None
+
+
+def _may_change_case(services: Services, user: str, case: Any, origin: Any, close: bool) -> bool:
+    """The opener and approvers may close or reopen; anyone else is refused (ephemeral, audited)."""
+    try:
+        approver = services.is_approver(user)
+    except ChatError:
+        log.exception("the approver group could not be read")
+        tell(services, user, messages.approver_check_failed(), channel=origin.channel, thread_ts=origin.thread_ts)
+        return False
+    if cases.may_change(case, user, is_approver=approver):
+        return True
+    with services.session() as session:
+        cases.refuse_change(session, case_id=case.id, actor=user, close=close, channel=origin.channel,
+                            message_ts=origin.message_ts)
+    settings = services.settings
+    tell(services, user, messages.case_change_refused(case.id, case.opened_by, settings.approvers,
+                                                      settings.approver_group),
+         channel=origin.channel, thread_ts=origin.thread_ts)
+    return False
 
 
 def close_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:

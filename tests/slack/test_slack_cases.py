@@ -190,23 +190,34 @@ def test_close_and_reopen(forwarding, fake, slack_store) -> None:
     case_ts = case.case_message_ts
     assert case_ts
     fake.clear()
-    server.send(block_action(ids.ACTION_CLOSE_CASE, value, user="UBOB", channel=CASES_CHANNEL, message_ts=case_ts))
+    # the opener closes it
+    server.send(block_action(ids.ACTION_CLOSE_CASE, value, user="UALICE", channel=CASES_CHANNEL,
+                             message_ts=case_ts))
     (update,) = fake.wait_for("chat.update")
     assert update.params["ts"] == case_ts and ids.ACTION_REOPEN_CASE in json.dumps(update.json("blocks"))
     fake.wait_for("chat.postMessage", where=lambda c: "closed support case" in c.params.get("text", ""))
     with slack_store.session() as session:
         assert cases.get_case(session, case.id).status == "closed"
-    server.send(block_action(ids.ACTION_CLOSE_CASE, value, user="UCAROL", channel=CASES_CHANNEL,
+    # a second click learns who already closed it
+    server.send(block_action(ids.ACTION_CLOSE_CASE, value, user="UALICE", channel=CASES_CHANNEL,
                              message_ts=case_ts))
     (note,) = fake.wait_for("chat.postEphemeral")
-    assert "already closed by <@UBOB>" in note.params["text"]
+    assert "already closed by <@UALICE>" in note.params["text"]
+    # someone who is neither the opener nor an approver is refused, told and audited
+    fake.clear()
     server.send(block_action(ids.ACTION_REOPEN_CASE, value, user="UCAROL", channel=CASES_CHANNEL,
                              message_ts=case_ts))
-    updates = fake.wait_for("chat.update", 2)
-    assert ids.ACTION_CLOSE_CASE in json.dumps(updates[-1].json("blocks"))
+    (refusal,) = fake.wait_for("chat.postEphemeral")
+    assert "Only approvers" in refusal.params["text"] and "<@UALICE>" in refusal.params["text"]
+    # the opener reopens it (approvers may too: tests/faults/test_fault_authz.py)
+    server.send(block_action(ids.ACTION_REOPEN_CASE, value, user="UALICE", channel=CASES_CHANNEL,
+                             message_ts=case_ts))
+    (update,) = fake.wait_for("chat.update")
+    assert ids.ACTION_CLOSE_CASE in json.dumps(update.json("blocks"))
     with slack_store.session() as session:
         reopened = cases.get_case(session, case.id)
         outcomes = [(e.action, e.outcome) for e in audit.list_entries(session) if e.action.startswith("case.")]
-    assert reopened.status == "open" and reopened.reopened_by == "UCAROL"
+    assert reopened.status == "open" and reopened.reopened_by == "UALICE"
     assert (audit.CASE_CLOSE, audit.DUPLICATE) in outcomes and (audit.CASE_REOPEN, audit.DONE) in outcomes
+    assert (audit.CASE_REOPEN, audit.REFUSED) in outcomes
     assert case_post.params["channel"] == CASES_CHANNEL
