@@ -99,7 +99,8 @@ def _secondary_indexes(engine: Engine) -> list[tuple[str, str]]:
         else:
             found = conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename='events' "
                                       "AND indexname LIKE 'ix_%' AND schemaname = current_schema()"))
-        return [(name, sql) for name, sql in found]
+        # pg_indexes shows a partitioned table's index as "ON ONLY events", which would index no partition.
+        return [(name, sql.replace(" ON ONLY ", " ON ")) for name, sql in found]
 
 
 def load(url: str, n: int, *, domains: int = 50_000, end: datetime | None = None, batch: int = 50_000) -> float:
