@@ -206,3 +206,20 @@ def test_group_lookup_failure_refuses_and_says_so(world: World) -> None:
     assert _state(world) == before and not world.fake.calls_to("views.open")
     notes = [str(c.params.get("text", "")) for c in world.fake.calls_to("chat.postEphemeral")]
     assert any("approver group" in n for n in notes), notes
+
+
+def test_by_design_any_member_opens_a_case_and_its_opener_closes_it(world: World) -> None:
+    """The other side of the matrix: opening a case is every member's right, and so is closing one's own."""
+    member = "UBOB"
+    assert world.server.send(ACTIONS["open case modal"](world, member)).status == 200
+    _answered(world)
+    with world.store.session() as session:
+        mine = [c for c in cases.list_cases(session) if c.opened_by == member]
+    assert len(mine) == 1 and not _refusals(world, member)
+    world.fake.clear()
+    assert world.server.send(block_action(ids.ACTION_CLOSE_CASE, _case_value(mine[0].id), user=member,
+                                          channel=CASES_CHANNEL, message_ts=MESSAGE_TS)).status == 200
+    _answered(world)
+    with world.store.session() as session:
+        assert cases.get_case(session, mine[0].id).status == "closed"
+    assert not _refusals(world, member)
