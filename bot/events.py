@@ -75,9 +75,9 @@ class TrackingEvent:
         row = {name: getattr(self, name) for name in _ROW_FIELDS}
         row["sender"] = (self.sender or "").lower() or None
         row["recipient"] = (self.recipient or "").lower() or None
-        row["sender_domain"] = self.sender_domain
-        row["sender_domain_rev"] = reverse_domain(self.sender_domain)
-        row["recipient_domain"] = self.recipient_domain
+        sender_domain = row["sender_domain"] = split_domain(self.sender)
+        row["sender_domain_rev"] = reverse_domain(sender_domain)
+        row["recipient_domain"] = split_domain(self.recipient)
         return storable(row)
 
 

@@ -75,7 +75,14 @@ class PostfixParser:
         stats = self.stats
         stats.lines += 1
         try:
-            stamp, when, host, tag, message = split_header(line, self.clock)
+            if line[:1].isalpha():  # the common case, inline: classic stamp, host, tag
+                stamp, when = self.clock.classic(line[:15])
+                host, _, rest = line[16:].partition(" ")
+                tag, sep, message = rest.partition(": ")
+                if not sep or not tag:
+                    raise ValueError("no program tag")
+            else:
+                stamp, when, host, tag, message = split_header(line, self.clock)
         except ValueError:
             stats.skip("malformed", line)
             return NO_EVENTS
