@@ -224,9 +224,10 @@ def refresh(engine: Engine, zone: ZoneInfo, days: Iterable[date], *, now: dateti
         else:
             stats.added[day] = counted
     if stats.built and engine.dialect.name == "postgresql":
-        # fresh statistics, or the planner turns the false-positive probes into scans of the whole rollup
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE digest_rollup"))
+        # fresh statistics and visibility map (index-only scans), or the planner turns the false-positive
+        # probes into scans of the whole rollup; autovacuum would get there too, later
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM (ANALYZE) digest_rollup"))
     if clean:
         # nothing new in these days up to hi: move their watermark so the next dirty scan starts from hi
         with engine.begin() as conn:
