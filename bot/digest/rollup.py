@@ -240,9 +240,17 @@ def refresh(engine: Engine, zone: ZoneInfo, days: Iterable[date], *, now: dateti
 
 
 def purge_before(engine: Engine, before: date) -> int:
-    """Drop rollup rows of days before `before` (all zones): the retention job calls this."""
+    """Drop the rollup of days before `before` (all zones); the scheduler's rollup job calls this.
+
+    Old days are found in the small state table, then removed through the rollup's (zone, kind, day) index.
+    """
     cutoff = before.isoformat()
+    removed = 0
     with engine.begin() as conn:
-        removed = conn.execute(delete(DigestRollup).where(DigestRollup.day < cutoff)).rowcount or 0
+        old = conn.execute(select(DigestRollupDay.zone, DigestRollupDay.day).where(DigestRollupDay.day < cutoff))
+        for zone, day in old.all():
+            removed += conn.execute(delete(DigestRollup).where(
+                DigestRollup.zone == zone, DigestRollup.kind.in_(list(DIMENSIONS)), DigestRollup.day == day,
+            )).rowcount or 0
         conn.execute(delete(DigestRollupDay).where(DigestRollupDay.day < cutoff))
     return removed

@@ -181,3 +181,18 @@ def test_weekly_period_sums_seven_days(store: Store) -> None:
     assert digest.blocked.baseline_periods == 4
     assert len(digest.chart_buckets) == 7
     assert digest.chart_buckets[-1][1] == {"gateway_reputation": 40, "gateway_policy": 15, "invalid_recipient": 11}
+
+
+def test_old_rollup_days_are_purged(store: Store) -> None:
+    insert(store, known_rows())
+    days = [D - timedelta(days=i) for i in range(15)]
+    rollup.refresh(store.engine, UTC_ZONE, days, now=NOW)
+    with store.session() as session:
+        before = session.scalar(select(func.count()).select_from(DigestRollup))
+        kept = session.scalar(select(func.count()).select_from(DigestRollup)
+                              .where(DigestRollup.day >= (D - timedelta(days=2)).isoformat()))
+    removed = rollup.purge_before(store.engine, D - timedelta(days=2))
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(DigestRollup)) == kept == before - removed
+        assert session.scalar(select(func.min(DigestRollupDay.day))) == (D - timedelta(days=2)).isoformat()
+    assert removed > 0
