@@ -82,3 +82,14 @@ def test_bad_time_zone_is_one_line(loaded: str, monkeypatch: pytest.MonkeyPatch,
     assert main(["--database", loaded, "digest"]) == 1
     err = capsys.readouterr().err.strip()
     assert "unknown time zone 'Mars/Olympus'" in err and len(err.splitlines()) == 1
+
+
+def test_the_digest_does_not_import_the_slack_sdk() -> None:
+    """bot/ talks to Slack only through bot.ports.Chat: importing the digest must not load slack_sdk."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+    code = ("import sys, bot.digest, bot.scheduler, bot.cli.digest; "
+            "sys.exit(1 if {'slack_sdk', 'slack_bolt'} & set(sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0
