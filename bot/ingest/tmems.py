@@ -19,7 +19,6 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
@@ -29,7 +28,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.events import TrackingEvent, reverse_domain, split_domain
 from bot.ingest.tmems_client import (
     MAIL_TRACKING_PATH,
     PAGE_LIMIT,
@@ -128,20 +126,6 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
         stop = min(start + size, end)
         yield start, stop
         start = stop
-
-
-def event_row(event: TrackingEvent) -> dict[str, Any]:
-    """TrackingEvent.as_row() without dataclasses.asdict's copying: 3.8 instead of 6.1 µs of CPU a record."""
-    row = dict(zip(_ROW_FIELDS, _row_values(event), strict=True))
-    sender_domain = split_domain(event.sender)
-    row.update(sender=(event.sender or "").lower() or None, recipient=(event.recipient or "").lower() or None,
-               sender_domain=sender_domain, sender_domain_rev=reverse_domain(sender_domain),
-               recipient_domain=split_domain(event.recipient))
-    return row
-
-
-_ROW_FIELDS = tuple(name for name in TrackingEvent.__slots__ if name != "extra")  # type: ignore[attr-defined]
-_row_values = attrgetter(*_ROW_FIELDS)
 
 
 # --- cursor ----------------------------------------------------------------------------------------------------
@@ -304,7 +288,7 @@ def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: 
                     log.debug("TMEMS %s: skipped a malformed record: %s", stream.name, exc)
                     continue
                 for event in events:
-                    sink.add(event_row(event))
+                    sink.add(event.as_row())
             if sink.full:
                 sink.submit()  # stored by the writer thread while the next page is mapped
     except TmemsError:

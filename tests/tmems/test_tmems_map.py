@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import PolicyLimits, Settings
-from bot.ingest.tmems import event_row
 from bot.ingest.tmems_map import ACCEPTED, BLOCKED, POLICY, BadRecord, Mapper, parse_time, reply_code, source_key
 from bot.reasons import classify
 from tests.tmems.records import ANY, MB, accepted, blocked, policy_event, samples
@@ -120,12 +119,6 @@ def test_the_mail_id_fits_the_queue_id_column() -> None:
                       mail_id="7ea8f636-c26e-4b78-a341-9b5becb83db7")
     [event] = Mapper(Settings()).map(ACCEPTED, record)
     assert event.queue_id == "7ea8f636c26e4b78a3419b5becb83db7"
-
-
-def test_event_row_is_as_row() -> None:
-    for expect in SAMPLES:
-        for event in Mapper(Settings()).map(expect.kind, expect.record):
-            assert event_row(event) == event.as_row()
 
 
 @pytest.mark.parametrize("record", [

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import String, select, type_coerce
 
 from bot.config import Settings
-from bot.ingest.tmems import event_row
 from bot.ingest.tmems_map import Mapper
 from bot.ingest.tmems_store import EventSink, insert_rows
 from bot.store import Store
@@ -21,7 +20,7 @@ NOW = datetime(2026, 11, 30, 8, 0, 0, 123456, tzinfo=UTC)
 
 def _rows() -> list[dict]:
     mapper = Mapper(Settings())
-    return [event_row(e) for s in samples(NOW) for e in mapper.map(s.kind, s.record)]
+    return [e.as_row() for s in samples(NOW) for e in mapper.map(s.kind, s.record)]
 
 
 def _stored(store: Store) -> list[tuple]:
