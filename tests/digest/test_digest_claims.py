@@ -60,7 +60,7 @@ def _results(procs: list[subprocess.Popen[str]]) -> list[dict]:
 def test_processes_race_and_exactly_one_posts(db_url: str, slack: FakeSlack) -> None:
     store = Store.open(db_url)
     insert(store, known_rows())
-    start_at = time.time() + 12     # every process is up and waiting before the start (checked below)
+    start_at = time.time() + 20     # every process is up and waiting before the start (checked below)
     procs = [_worker(db_url, slack, "--now", "2026-11-30T09:00:00.5+00:00", "--start-at", str(start_at))
              for _ in range(PROCESSES)]
     results = _results(procs)
