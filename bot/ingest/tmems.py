@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -157,26 +156,6 @@ def save_cursor(conn: Connection | Session, stream: str, end: datetime, *, gaps:
 
 
 # --- polling ---------------------------------------------------------------------------------------------------
-def is_configured(settings: Settings) -> bool:
-    """Whether TMEMS polling is set up at all (the scheduler skips the job otherwise)."""
-    return bool(settings.tmems_url and settings.tmems_user and settings.tmems_api_key)
-
-
-def scheduler_job(store: Store, settings: Settings) -> dict[str, Any] | None:
-    """The `add_job` arguments for bot.scheduler.start_scheduler(extra_jobs=[...]): poll now, then every
-    tmems_poll_minutes; None when TMEMS is not configured. APScheduler's coalescing and max_instances=1 keep
-    polls from piling up behind a slow one."""
-    if not is_configured(settings):
-        return None
-
-    def poll() -> None:
-        poll_once(store, settings)
-
-    return {"func": poll, "trigger": IntervalTrigger(minutes=max(1, settings.tmems_poll_minutes)),
-            "id": "tmems-poll", "name": "poll Trend Micro Email Security", "next_run_time": utcnow(),
-            "max_instances": 1, "coalesce": True}
-
-
 def poll_once(
     store: Store,
     settings: Settings,

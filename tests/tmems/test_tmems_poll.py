@@ -204,31 +204,6 @@ def _streams(*names: str):
     return tuple(s for s in STREAMS if s.name in names)
 
 
-def test_the_scheduler_job_polls_right_away(fake, store, tmems_settings) -> None:
-    import time
-
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from bot.ingest.tmems import scheduler_job
-
-    assert scheduler_job(store, Settings()) is None  # not configured: nothing to schedule
-    now = datetime.now(UTC)
-    fake.add("blocked_traffic", [blocked(now - timedelta(minutes=1), reason="Sender IP found in ETL",
-                                         sender="a@x.example", recipient="b@ourcorp.example")])
-    job = scheduler_job(store, tmems_settings)
-    assert job is not None and job["trigger"].interval == timedelta(minutes=5)
-    scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(**job)
-    scheduler.start()
-    try:
-        deadline = time.monotonic() + 60
-        while _count(store) == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        scheduler.shutdown(wait=True)
-    assert _count(store) == 1
-
-
 def test_unstorable_text_and_impossible_times_do_not_block_a_window(fake, store, tmems_settings) -> None:
     """NUL and lone surrogates (valid JSON escapes no database stores) are cleaned; a year-9999 time is
     malformed. Either, stored as is, would fail its window on every run."""
