@@ -25,6 +25,7 @@ from bot.config import ConfigError, Settings
 from bot.diagnosis.contacts import soa_lookup_from_settings
 from bot.diagnosis.live import checker_from_settings
 from bot.diagnosis_pool import DiagnosisPool
+from bot.ports import Chat
 from bot.store import Store
 from handlers import actions, commands, events, home, views
 from handlers.context import Services, dedupe_events, inject, replay_guard
@@ -53,6 +54,12 @@ class Background:
     name: str
     start: Callable[[], None]
     stop: Callable[[], None]
+
+
+def make_chat(settings: Settings) -> Chat:
+    """The bot's outbound Slack port on its own (for `bouncebot digest --post`, outside the server)."""
+    settings.require("slack_bot_token")
+    return SlackChat(make_client(settings.slack_bot_token, settings.slack_api_url))
 
 
 def default_checker_factory(settings: Settings) -> Callable[[], Any]:

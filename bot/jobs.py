@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import approvals
 from bot.config import Settings
+from bot.ingest.tmems import poll_once
 from bot.maintenance import prepare_partitions, purge_expired
 from bot.store import Store
 
@@ -46,10 +47,8 @@ def expire_approvals(store: Store, settings: Settings) -> int:
 
 
 def poll_tmems(store: Store, settings: Settings) -> None:
-    from bot.ingest.tmems import poll_once
-
-    summary = poll_once(store, settings)
-    log.info("%s", summary.line())
+    """One TMEMS poll (it logs its own summary, and errors and lost-data gaps as errors)."""
+    poll_once(store, settings)
 
 
 def housekeeping_jobs(store: Store, settings: Settings) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from bot import __version__
+from bot import __version__, logsafe
 from bot.cli.context import CliContext, UsageError
 from bot.config import ConfigError
 from storage.db import StoreError
@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = None
     try:
         ctx = CliContext.from_args(args)
+        # Second line of defence: no log line may carry a token, signing secret or API key.
+        logsafe.install(ctx.settings.secrets(), basic_user=ctx.settings.tmems_user)
         return int(args.func(args, ctx) or 0)
     except UsageError as exc:
         print(f"bouncebot {args.command}: {exc}", file=sys.stderr)

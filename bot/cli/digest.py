@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.context import CliContext, UsageError
-from bot.config import ConfigError
 from bot.digest.chart import render_chart
 from bot.digest.period import Period, default_period, resolve_zone
 from bot.digest.post import build_digest, publish
@@ -32,13 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _chat(ctx: CliContext) -> Chat:
-    """The Slack client from the wiring (bot/ itself never imports the Slack SDK)."""
-    ctx.settings.require("slack_bot_token")
-    try:
-        from handlers.outbound import SlackChat, make_client  # the composition root's job, done here for the CLI
-    except ImportError as exc:
-        raise ConfigError(f"posting needs the Slack app package (handlers): {exc}") from exc
-    return SlackChat(make_client(ctx.settings.slack_bot_token, ctx.settings.slack_api_url))
+    """The Slack client, from the composition root (bot/app.py): bot/ itself never imports the Slack SDK."""
+    from bot.app import make_chat  # imported here: the other digest modes never load slack_bolt
+
+    return make_chat(ctx.settings)
 
 
 def cmd_digest(args: argparse.Namespace, ctx: CliContext) -> int:
