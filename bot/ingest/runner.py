@@ -250,30 +250,3 @@ def _find_by_inode(stream: str, inode: int | None) -> str | None:
         if entry.name != name and entry.name.startswith(name) and entry.inode() == inode and entry.is_file():
             return entry.path
     return None
-
-
-@dataclass
-class IngestSummary:
-    """The results of ingesting several files of one source."""
-
-    source: str
-    results: list[IngestResult]
-
-    def line(self) -> str:
-        """One line: totals over the files."""
-        lines = sum(r.stats.lines for r in self.results)
-        events = sum(r.stats.events for r in self.results)
-        new = sum(r.new_events for r in self.results)
-        skipped = sum(r.stats.skipped for r in self.results)
-        seconds = sum(r.seconds for r in self.results)
-        rate = lines / seconds if seconds > 0 else 0.0
-        files = f"{len(self.results)} file{'s' if len(self.results) != 1 else ''}"
-        return (f"{self.source}: {files}, {lines:,} lines, {events:,} events ({new:,} new), {skipped:,} skipped "
-                f"in {seconds:.1f}s ({rate:,.0f} lines/s)")
-
-
-def ingest_files(store: Store, paths: list[str | Path] | list[Path] | list[str], *, source_name: str = "postfix",
-                 parser_options: dict[str, Any] | None = None, progress: Progress | None = None) -> IngestSummary:
-    """Ingest each file to its end (one cursor each): the library form of `bouncebot ingest SOURCE FILE...`."""
-    ingestor = Ingestor(store, source_name, parser_options=parser_options)
-    return IngestSummary(source_name, [ingestor.ingest(path, progress=progress) for path in paths])
