@@ -168,3 +168,17 @@ def test_a_file_truncated_between_runs_is_read_again_from_its_start(store: Store
     with store.engine.connect() as conn:
         reference = datetime.fromisoformat(conn.scalar(select(IngestCursor.state))["reference"])
     assert stored(store) == expected_rows(lines, reference)
+
+
+def test_the_year_of_classic_stamps_comes_from_the_file_time_across_new_year(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "maillog"
+    reject = ("{stamp} mx postfix/smtpd[7]: NOQUEUE: reject: RCPT from x[192.0.2.9]: 550 5.1.1 <u@our.example>: "
+              "Recipient address rejected: User unknown; from=<s@far.example> to=<u@our.example> proto=ESMTP "
+              "helo=<x>\n")
+    log.write_text(reject.format(stamp="Dec 31 23:59:59") + reject.format(stamp="Jan  1 00:00:01"))
+    new_year = datetime(2027, 1, 1, 0, 5, tzinfo=UTC).timestamp()
+    os.utime(log, (new_year, new_year))
+    Ingestor(store, "postfix", parser_options={"tz": UTC}).ingest(log)
+    with store.engine.connect() as conn:
+        times = sorted(conn.scalars(select(Event.time)))
+    assert times == [datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC)]
