@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 from bot.digest.content import Digest
 
 #: One stable colour per cause, so the charts of successive days read alike.
@@ -30,6 +26,11 @@ CAUSE_COLOURS = {
 
 def render_chart(digest: Digest, path: Path) -> Path:
     """Write the PNG to `path` and return it."""
+    # Imported here: matplotlib costs ~50 MB and a second at import, and only the digest's chart needs it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(10, 6.5), dpi=100)
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
