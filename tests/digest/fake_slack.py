@@ -15,13 +15,10 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
-
-from bot.ports import ChatError
+from bot.ports import Chat
+from handlers.outbound import SlackChat, make_client
 
 TEST_TOKEN = "xoxb-digest-test"
 
@@ -140,28 +137,7 @@ class FakeSlack:
         request.wfile.write(body)
 
 
-class WebClientChat:
-    """bot.ports.Chat over slack_sdk's WebClient, for the tests (bot/ itself never imports slack_sdk)."""
+def slack_chat(base_url: str, token: str | None = None) -> Chat:
+    """The bot's real Slack port (handlers.outbound.SlackChat) pointed at a fake Web API."""
+    return SlackChat(make_client(token or TEST_TOKEN, base_url, timeout=60))
 
-    def __init__(self, base_url: str, token: str | None = None) -> None:
-        self.client = WebClient(token=token or TEST_TOKEN, base_url=base_url, timeout=60)
-
-    def post_message(self, channel: str, *, text: str, blocks: list[dict[str, Any]] | None = None,
-                     thread_ts: str | None = None) -> str:
-        try:
-            return str(self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                    thread_ts=thread_ts)["ts"])
-        except SlackClientError as exc:
-            raise ChatError(f"chat.postMessage failed: {exc}") from exc
-
-    def update_message(self, channel: str, ts: str, *, text: str,
-                       blocks: list[dict[str, Any]] | None = None) -> None:
-        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-
-    def upload_file(self, channel: str, path: Path, *, title: str, thread_ts: str | None = None,
-                    initial_comment: str | None = None) -> None:
-        try:
-            self.client.files_upload_v2(channel=channel, file=str(path), filename=path.name, title=title,
-                                        thread_ts=thread_ts, initial_comment=initial_comment)
-        except SlackClientError as exc:
-            raise ChatError(f"files upload failed: {exc}") from exc

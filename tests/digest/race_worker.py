@@ -18,7 +18,7 @@ from bot.digest.period import DigestSpec, Period
 from bot.digest.post import DigestRunner
 from bot.digest.rollup import refresh
 from bot.store import Store
-from tests.digest.fake_slack import WebClientChat
+from tests.digest.fake_slack import slack_chat
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
                         digest_timezone=args.zone)
     store = Store.open(args.url)
     fixed = datetime.fromisoformat(args.now) if args.now and "T" in args.now else None
-    runner = DigestRunner(store, settings, WebClientChat(args.slack), lease=timedelta(seconds=args.lease),
+    runner = DigestRunner(store, settings, slack_chat(args.slack), lease=timedelta(seconds=args.lease),
                           clock=(lambda: fixed) if fixed else (lambda: datetime.now(UTC)))
     late = time.time() > args.start_at
     while time.time() < args.start_at:

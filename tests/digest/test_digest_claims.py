@@ -28,7 +28,7 @@ from bot.scheduler import start_scheduler
 from bot.store import Store
 from storage.models import DigestRollup, DigestRun
 from tests.digest.dataset import D, insert, known_rows
-from tests.digest.fake_slack import FakeSlack, WebClientChat
+from tests.digest.fake_slack import FakeSlack, slack_chat
 from tests.support import ROOT
 
 PROCESSES = 6
@@ -98,7 +98,7 @@ def test_restart_after_the_scheduled_time_posts_once_late(store: Store, slack: F
     insert(store, known_rows())
     settings = Settings(digest_channels=("C1", "C2:weekly"), digest_time="09:00", digest_timezone="UTC",
                         digest_late_cutoff_hours=6)
-    chat = WebClientChat(slack.base_url)
+    chat = slack_chat(slack.base_url)
     monday_late = datetime(2026, 11, 30, 10, 30, tzinfo=UTC)     # the process was down at 09:00
     first = DigestRunner(store, settings, chat, clock=lambda: monday_late).catch_up()
     assert sorted((p.channel, p.digest.period.first.isoformat(), p.digest.period.last.isoformat())
@@ -115,9 +115,9 @@ def test_missed_beyond_the_cutoff_is_not_posted(store: Store, slack: FakeSlack) 
     settings = Settings(digest_channels=("C1",), digest_time="09:00", digest_timezone="UTC",
                         digest_late_cutoff_hours=6)
     too_late = datetime(2026, 11, 30, 15, 1, tzinfo=UTC)
-    assert DigestRunner(store, settings, WebClientChat(slack.base_url), clock=lambda: too_late).catch_up() == []
+    assert DigestRunner(store, settings, slack_chat(slack.base_url), clock=lambda: too_late).catch_up() == []
     in_time = datetime(2026, 11, 30, 14, 59, tzinfo=UTC)
-    assert len(DigestRunner(store, settings, WebClientChat(slack.base_url), clock=lambda: in_time).catch_up()) == 1
+    assert len(DigestRunner(store, settings, slack_chat(slack.base_url), clock=lambda: in_time).catch_up()) == 1
 
 
 def _scheduler_run(settings: Settings, store: Store, slack: FakeSlack) -> list[JobExecutionEvent]:
@@ -130,7 +130,7 @@ def _scheduler_run(settings: Settings, store: Store, slack: FakeSlack) -> list[J
             events.append(event)
             done.set()
 
-    scheduler = start_scheduler(settings, store, WebClientChat(slack.base_url), start=False)
+    scheduler = start_scheduler(settings, store, slack_chat(slack.base_url), start=False)
     scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.start()
     try:
@@ -160,7 +160,7 @@ def test_scheduler_start_posts_a_missed_digest_once(store: Store, slack: FakeSla
 def test_scheduler_has_the_cron_job_at_the_configured_time_and_zone(store: Store, slack: FakeSlack) -> None:
     settings = Settings(digest_channels=("C1", "C2:weekly"), digest_time="07:45", digest_timezone="Europe/Berlin")
     marker = {"func": print, "trigger": "interval", "minutes": 5, "id": "retention-purge", "args": ["x"]}
-    scheduler = start_scheduler(settings, store, WebClientChat(slack.base_url), extra_jobs=[marker], start=False)
+    scheduler = start_scheduler(settings, store, slack_chat(slack.base_url), extra_jobs=[marker], start=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"digest:daily:C1", "digest:weekly:C2", "digest:catch-up", "digest:rollup",
                          "retention-purge"}
@@ -185,7 +185,7 @@ def test_a_crashed_claim_is_taken_over_after_its_lease(db_url: str, slack: FakeS
         proc.wait(timeout=10)
     slack.hang_posts = False
     settings = Settings(digest_channels=("C0CRASH",), digest_time=clock, digest_timezone="UTC")
-    survivor = DigestRunner(store, settings, WebClientChat(slack.base_url))
+    survivor = DigestRunner(store, settings, slack_chat(slack.base_url))
     with store.session() as session:
         run = session.scalars(select(DigestRun)).one()
     assert run.posted_at is None and run.claimed_by != survivor.owner

@@ -23,7 +23,7 @@ from bot.render.ids import ACTION_DIGEST_WHY
 from bot.store import Store
 from tests.blacklists.rbldnsd import CLEAN_IP, HEALTHY, LISTED_IP, Rbldnsd, find_rbldnsd, ip4set, settings_for
 from tests.digest.dataset import OUR_DOMAIN, D, insert, known_rows
-from tests.digest.fake_slack import FakeSlack, WebClientChat
+from tests.digest.fake_slack import FakeSlack, slack_chat
 from tests.support import unavailable
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -56,7 +56,7 @@ def test_post_then_chart_in_thread_with_the_three_upload_steps(store: Store, sla
     insert(store, known_rows())
     settings = Settings(database_url="unused", local_domains=(OUR_DOMAIN,), digest_timezone="UTC")
     digest = compute_digest(store, Period(D), ZoneInfo("UTC"), local_domains=(OUR_DOMAIN,), now=NOW)
-    posted = publish(WebClientChat(slack.base_url), "C0DIGEST", digest)
+    posted = publish(slack_chat(slack.base_url), "C0DIGEST", digest)
     assert posted.chart_uploaded
     methods = slack.methods()
     assert methods[:4] == ["chat.postMessage", "files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
@@ -77,7 +77,7 @@ def test_post_then_chart_in_thread_with_the_three_upload_steps(store: Store, sla
 def test_on_demand_digest_is_not_counted(store: Store, slack: FakeSlack) -> None:
     insert(store, known_rows())
     settings = Settings(database_url="unused", digest_timezone="UTC")
-    chat = WebClientChat(slack.base_url)
+    chat = slack_chat(slack.base_url)
     first = post_digest(store, settings, chat, "C1", D, now=NOW)
     second = post_digest(store, settings, chat, "C1", D, now=NOW)
     assert first is not None and second is not None and first.ts != second.ts
@@ -90,7 +90,7 @@ def test_on_demand_digest_is_not_counted(store: Store, slack: FakeSlack) -> None
 
 def test_quiet_digest_posts_no_chart(store: Store, slack: FakeSlack) -> None:
     digest = compute_digest(store, Period(D), ZoneInfo("UTC"), now=NOW)
-    posted = publish(WebClientChat(slack.base_url), "C1", digest)
+    posted = publish(slack_chat(slack.base_url), "C1", digest)
     assert digest.quiet and not posted.chart_uploaded
     assert slack.methods() == ["chat.postMessage"]
 

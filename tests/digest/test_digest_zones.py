@@ -13,7 +13,7 @@ from bot.digest.render import render_text
 from bot.scheduler import start_scheduler
 from bot.store import Store
 from tests.digest.dataset import event, insert
-from tests.digest.fake_slack import WebClientChat
+from tests.digest.fake_slack import slack_chat
 
 BERLIN = ZoneInfo("Europe/Berlin")
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -108,7 +108,7 @@ def test_half_hour_zone_and_late_event_in_a_straddling_hour(store: Store) -> Non
 
 def test_cron_in_another_zone(store: Store) -> None:
     settings = Settings(digest_channels=("C1",), digest_time="09:00", digest_timezone="America/New_York")
-    scheduler = start_scheduler(settings, store, WebClientChat("http://127.0.0.1:9/api/"), start=False)
+    scheduler = start_scheduler(settings, store, slack_chat("http://127.0.0.1:9/api/"), start=False)
     trigger = scheduler.get_job("digest:daily:C1").trigger
     assert trigger.get_next_fire_time(None, utc(2026, 11, 30, 12)) == utc(2026, 11, 30, 14)   # 09:00 EST
     assert trigger.get_next_fire_time(None, utc(2026, 7, 1, 12)) == utc(2026, 7, 1, 13)       # 09:00 EDT
