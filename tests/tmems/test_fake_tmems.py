@@ -15,10 +15,16 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def published(fake: FakeTmems) -> FakeTmems:
+def now() -> datetime:
+    """Taken when the test starts (NOW is taken at collection, minutes earlier in a long run)."""
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def published(fake: FakeTmems, now: datetime) -> FakeTmems:
     """One record 2 minutes ago, one 20 minutes ago."""
     fake.add("accepted_traffic", [
-        accepted(NOW - timedelta(minutes=m), action="Delivered", sender=f"m{m}@x.example", recipient="r@o.example")
+        accepted(now - timedelta(minutes=m), action="Delivered", sender=f"m{m}@x.example", recipient="r@o.example")
         for m in (2, 20)])
     return fake
 
@@ -28,17 +34,17 @@ def _senders(client: TmemsClient, **params: str) -> list[str]:
     return sorted(r["sender"] for r in page.logs) if page else []
 
 
-def test_default_windows_are_five_minutes(published: FakeTmems, client: TmemsClient) -> None:
+def test_default_windows_are_five_minutes(published: FakeTmems, client: TmemsClient, now: datetime) -> None:
     assert _senders(client) == ["m2@x.example"]  # neither start nor end: the last five minutes
-    assert _senders(client, start=iso(NOW - timedelta(minutes=22))) == ["m20@x.example"]
-    assert _senders(client, end=iso(NOW - timedelta(minutes=18))) == ["m20@x.example"]
-    assert _senders(client, start=iso(NOW - timedelta(minutes=30)), end=iso(NOW)) == sorted(["m2@x.example",
+    assert _senders(client, start=iso(now - timedelta(minutes=22))) == ["m20@x.example"]
+    assert _senders(client, end=iso(now - timedelta(minutes=18))) == ["m20@x.example"]
+    assert _senders(client, start=iso(now - timedelta(minutes=30)), end=iso(now)) == sorted(["m2@x.example",
                                                                                               "m20@x.example"])
 
 
-def test_direction_and_domain_filters(published: FakeTmems, client: TmemsClient) -> None:
-    assert _senders(client, start=iso(NOW - timedelta(hours=1)), direction="out") == []
-    assert len(_senders(client, start=iso(NOW - timedelta(hours=1)), end=iso(NOW), domain="o.example")) == 2
+def test_direction_and_domain_filters(published: FakeTmems, client: TmemsClient, now: datetime) -> None:
+    assert _senders(client, start=iso(now - timedelta(hours=1)), direction="out") == []
+    assert len(_senders(client, start=iso(now - timedelta(hours=1)), end=iso(now), domain="o.example")) == 2
 
 
 @pytest.mark.parametrize("params", [
