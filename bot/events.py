@@ -99,9 +99,12 @@ def storable(row: dict[str, Any]) -> dict[str, Any]:
     """Make a row storable whatever a log line said: a hostile HELO, binary junk or a 2**70 size must cost
     that field, never the batch it arrived in."""
     for name, value in row.items():
-        if isinstance(value, str):
+        if value.__class__ is str:
+            # the common case costs three cheap checks: ASCII, no NUL, within the column
+            if value.isascii() and "\x00" not in value and len(value) <= _TEXT_LIMITS.get(name, _NO_LIMIT):
+                continue
             row[name] = _clean_text(value, _TEXT_LIMITS.get(name))
-        elif isinstance(value, int) and name in _INT_LIMITS and not 0 <= value < _INT_LIMITS[name]:
+        elif value.__class__ is int and name in _INT_LIMITS and not 0 <= value < _INT_LIMITS[name]:
             row[name] = None
     return row
 
@@ -112,3 +115,4 @@ _ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TrackingEvent) if f.
 _TEXT_LIMITS: dict[str, int] = {c.name: c.type.length for c in Event.__table__.columns
                                 if getattr(c.type, "length", None)}
 _INT_LIMITS: dict[str, int] = {"size": 2**63, "nrcpt": 2**31, "smtp_code": 1000}
+_NO_LIMIT = 1 << 30
