@@ -131,7 +131,7 @@ def _findings(
     sample = queries.recent_failures(session, kind, value, since=since, until=until, limit=SAMPLE_FAILURES)
     recipients: dict[tuple[Any, ...], Counter[str]] = {key: Counter() for key in groups}
     client_ips: dict[tuple[Any, ...], Counter[str]] = {key: Counter() for key in groups}
-    newest: dict[tuple[Any, ...], list[int]] = {key: [] for key in groups}
+    newest: dict[tuple[Any, ...], list[tuple[int, datetime]]] = {key: [] for key in groups}
     sampled: Counter[tuple[Any, ...]] = Counter()
     for row in sample:
         key = (row["direction"], row["cause"], row["reason"], row["dnsbl_zone"])
@@ -143,12 +143,12 @@ def _findings(
         if row["client_ip"]:
             client_ips[key][row["client_ip"]] += 1
         if len(newest[key]) < EVIDENCE_PER_FINDING:
-            newest[key].append(row["id"])
-    events = queries.events_by_id(session, [i for ids in newest.values() for i in ids])
+            newest[key].append((row["id"], row["time"]))
+    events = queries.events_by_id(session, [k for keys in newest.values() for k in keys])
     findings = []
     for key, group in groups.items():
         direction, cause, reason, zone = key
-        evidence = [events[i] for i in newest[key] if i in events]
+        evidence = [events[i] for i, _ in newest[key] if i in events]
         finding = Finding(
             cause=cause or "unknown", reason=reason or "undefined", direction=direction or "unknown",
             count=group["count"], first_seen=group["first"], last_seen=group["last"],
