@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 
 from bot.app import build_app, serve_socket_mode
 from tests.slack.fake_socket import FakeSocketMode
-from tests.slack.fakes import APP_TOKEN
+from tests.slack.fakes import APP_TOKEN, fake_slack
 from tests.slack.seed import BLOCKED, seed
 
 
@@ -39,3 +40,45 @@ def test_slash_command_over_socket_mode(settings, slack_store, fake) -> None:
         runner.join(timeout=15)
         socket_server.stop()
     assert not runner.is_alive()
+
+
+def test_event_redelivered_to_another_socket_mode_instance_is_answered_once(settings, slack_store, fake) -> None:
+    """Several Socket Mode connections on one store: Slack may redeliver an event to another connection; the
+    event_id row in the shared store decides, so one answer in all."""
+    seed(slack_store)
+    event = {"type": "app_mention", "user": "UALICE", "text": f"<@UBOT0001> why {BLOCKED}", "ts": "9.1",
+             "channel": "CSOCK2"}
+    envelope = {"token": "legacy-verification-token", "team_id": "T0TEST", "api_app_id": "A0TEST", "event": event,
+                "type": "event_callback", "event_id": "EvSOCKET0001", "event_time": 1700000000}
+    with fake_slack() as other_fake:
+        instances = []
+        for api in (fake, other_fake):
+            server = FakeSocketMode()
+            api.socket_url = server.url
+            conf = dataclasses.replace(settings, slack_signing_secret=None, slack_app_token=APP_TOKEN,
+                                       slack_api_url=api.base_url)
+            app = build_app(conf, store=slack_store, checker_factory=lambda: None, socket_mode=True)
+            stop = threading.Event()
+            runner = threading.Thread(target=serve_socket_mode, args=(app, conf), kwargs={"stop": stop},
+                                      daemon=True)
+            runner.start()
+            instances.append((server, stop, runner))
+        try:
+            for n, (server, _, _) in enumerate(instances):
+                server.wait_connected()
+                server.push("events_api", envelope, envelope_id=f"env-ev-{n}")
+                server.wait_ack(f"env-ev-{n}")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not (fake.calls_to("chat.postMessage")
+                                                        or other_fake.calls_to("chat.postMessage")):
+                time.sleep(0.1)
+            posts = []
+            for api in (fake, other_fake):
+                api.settle(1.5)
+                posts += api.calls_to("chat.postMessage")
+        finally:
+            for server, stop, runner in instances:
+                stop.set()
+                runner.join(timeout=15)
+                server.stop()
+    assert len(posts) == 1 and posts[0].params["channel"] == "CSOCK2"
