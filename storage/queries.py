@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage import partitions
-from storage.models import ApprovedSender, Event
+from storage.models import Event
 
 TargetKind = Literal["address", "domain", "ip", "message_id", "queue_id", "recipient", "recipient_domain"]
 TARGET_KINDS: tuple[str, ...] = (
@@ -247,26 +247,3 @@ def other_senders_in_domain(session: Session, domain: str, *, exclude: str, sinc
         since, None,
     ).group_by(Event.sender).order_by(func.count().desc()).limit(limit)
     return [row[0] for row in session.execute(stmt)]
-
-
-
-def active_approval_for(
-    session: Session, address: str | None, domain: str | None, now: datetime
-) -> ApprovedSender | None:
-    """The active approved-sender entry covering an address or its domain (or a parent domain), if any."""
-    candidates: list[str] = []
-    if address:
-        candidates.append(address.lower())
-    if domain:
-        labels = domain.lower().rstrip(".").split(".")
-        candidates += [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    if not candidates:
-        return None
-    stmt = (
-        select(ApprovedSender)
-        .where(ApprovedSender.pattern.in_(candidates), ApprovedSender.removed_at.is_(None))
-        .where((ApprovedSender.expires_at.is_(None)) | (ApprovedSender.expires_at > now))
-        .order_by(ApprovedSender.created_at.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()

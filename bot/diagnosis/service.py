@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import approvals
 from bot.config import Settings
 from bot.diagnosis.contacts import SoaLookup, contacts_for
 from bot.diagnosis.live import Checker, run_live_checks, targets_without_events
@@ -252,9 +253,9 @@ def _verdict(d: Diagnosis, kind: str, value: str) -> Verdict:
 
 
 def _approval(session: Session, d: Diagnosis, now: datetime) -> None:
-    address = d.target_value if d.target_kind == "address" else None
-    domain = split_domain(address) if address else (d.target_value if d.target_kind == "domain" else None)
-    approval = queries.active_approval_for(session, address, domain, now)
+    if d.target_kind not in ("address", "domain"):
+        return
+    approval = approvals.is_approved(session, d.target_value, now)  # an address, or a bare domain
     if approval is not None:
         d.approved_sender = True
         d.approval = {
