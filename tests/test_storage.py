@@ -107,3 +107,19 @@ def test_unreachable_database_is_a_clear_error() -> None:
         open_store("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="folder"):
         make_engine("sqlite:////no/such/folder/x.db")
+
+
+def test_bulk_insert_stores_times_exactly_as_the_orm_does(sqlite_url: str) -> None:
+    """Times are compared as text on SQLite: the bulk path must write the ORM's format to the digit."""
+    from sqlalchemy import text
+
+    from storage.models import Event
+
+    store = Store.open(sqlite_url)
+    with store.session() as s:
+        queries.insert_events(s, [_event("bulk", time=T0)])
+        s.add(Event(**_event("orm", time=T0)))
+        s.commit()
+        stored = dict(s.execute(text("SELECT source_key, time FROM events")).all())
+    store.dispose()
+    assert stored["bulk"] == stored["orm"] == "2026-11-20 12:00:00.000000"

@@ -1,12 +1,7 @@
-"""Writing polled events in few, large transactions, with a lean insert on SQLite.
+"""Writing polled events in few, large transactions (storage.queries.insert_events does the inserting).
 
-Why not simply storage.queries.insert_events per page: on SQLite a commit costs tens of milliseconds on a busy
-disk, and SQLAlchemy's executemany-with-RETURNING spends more time per row in Python than SQLite spends
-inserting it. Here rows are buffered to `flush_rows` and, on SQLite, sent through the same INSERT ... ON
-CONFLICT (source_key, time) DO NOTHING that insert_events compiles, executed by the driver's executemany, with
-the columns' own bind processors (so times are stored exactly as the ORM stores them); the new rows are
-counted from the connection's change counter. PostgreSQL goes through insert_events (it creates the day
-partitions the rows need).
+Why not simply insert_events per page: on SQLite a commit costs tens of milliseconds on a busy disk. Here rows are
+buffered to `flush_rows` and written by a writer thread while the poller maps the next pages.
 """
 
 from __future__ import annotations
@@ -17,11 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import DBAPIError
 
 from bot.store import Store
-from storage.models import Event
 from storage.queries import insert_events
 
 #: Rows per transaction: big enough that commits are rare (25,000 rows a transaction cost half the system
@@ -33,56 +25,14 @@ FLUSH_ROWS = 20000
 SQLITE_CACHE_KIB = 65536
 
 
-class _SqliteInsert:
-    """The compiled statement, its column order and the bind processors, built once per dialect."""
-
-    def __init__(self, connection: Connection, columns: Sequence[str]) -> None:
-        stmt = sqlite.insert(Event).on_conflict_do_nothing(index_elements=["source_key", "time"])
-        compiled = stmt.compile(dialect=connection.dialect, column_keys=list(columns))
-        self.sql = str(compiled)
-        self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
-        table = Event.__table__
-        processors = [table.c[name].type.bind_processor(connection.dialect) for name in self.order]
-        self.convert: list[tuple[int, Callable[[Any], Any]]] = [(i, p) for i, p in enumerate(processors) if p]
-        self.columns = frozenset(columns)
-
-    def params(self, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
-        order, convert = self.order, self.convert
-        out = []
-        for row in rows:
-            values = [row[name] for name in order]
-            for index, process in convert:
-                values[index] = process(values[index])
-            out.append(values)
-        return out
-
-
-def insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]],
-                cache: dict[str, _SqliteInsert] | None = None) -> int:
-    """Insert rows (all with the same keys) skipping stored (source_key, time); returns how many were new."""
-    if not rows:
-        return 0
-    if connection.dialect.name != "sqlite":
-        return insert_events(connection, rows)
-    cache = {} if cache is None else cache
-    statement = cache.get("sqlite")
-    if statement is None or statement.columns != frozenset(rows[0]):
-        statement = cache["sqlite"] = _SqliteInsert(connection, list(rows[0]))
-    dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None
-    if not connection.connection.info.get("tmems_cache"):  # once per pooled connection
-        dbapi.execute(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
+def insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+    """storage.queries.insert_events, with a larger SQLite page cache on the writing connection."""
+    if connection.dialect.name == "sqlite" and not connection.connection.info.get("tmems_cache"):
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.execute(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")  # once per pooled connection
         connection.connection.info["tmems_cache"] = True
-    before = dbapi.total_changes
-    cursor = dbapi.cursor()
-    driver_error = connection.dialect.loaded_dbapi.Error
-    try:
-        cursor.executemany(statement.sql, statement.params(rows))
-    except driver_error as exc:  # raised as SQLAlchemy raises it on its own paths
-        raise DBAPIError.instance(statement.sql, None, exc, driver_error) from exc
-    finally:
-        cursor.close()
-    return dbapi.total_changes - before
+    return insert_events(connection, rows)
 
 
 class EventSink:
@@ -99,7 +49,6 @@ class EventSink:
         self.flush_rows = flush_rows
         self.in_flight = in_flight
         self.rows: dict[tuple[str, Any], dict[str, Any]] = {}
-        self._cache: dict[str, _SqliteInsert] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tmems-writer")
         self._pending: deque[Future[int]] = deque()
         self._failed = False
@@ -145,7 +94,7 @@ class EventSink:
             raise _Skipped("an earlier write of this poll failed")
         try:
             with self.store.engine.begin() as connection:
-                new = insert_rows(connection, rows, self._cache)
+                new = insert_rows(connection, rows)
                 if extra is not None:
                     extra(connection)
         except BaseException:
