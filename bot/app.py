@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackClientError
 from bot.config import ConfigError, Settings
 from bot.diagnosis.contacts import soa_lookup_from_settings
 from bot.diagnosis.live import checker_from_settings
-from bot.diagnosis_pool import DiagnosisPool
+from bot.diagnosis_pool import DEFAULT_NICE, DiagnosisPool
 from bot.ports import Chat
 from bot.store import Store
 from handlers import actions, commands, events, home, views
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 LAZY_WORKERS = 16
 #: Worker processes for diagnoses in `bouncebot serve` (the CPU work leaves the acknowledging process).
 DIAGNOSIS_PROCESSES = 2
+#: Their niceness: lower CPU priority than the acknowledging process, which gets the CPU when it needs it.
+DIAGNOSIS_NICE = DEFAULT_NICE
 #: waitress threads: each only verifies, records the signature and acknowledges, so a few serve many clients.
 HTTP_THREADS = 16
 
@@ -69,13 +71,18 @@ def default_checker_factory(settings: Settings) -> Callable[[], Any]:
 
 
 def build_services(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,
-                   checker_factory: Callable[[], Any] | None = None, diagnosis_processes: int = 0) -> Services:
+                   checker_factory: Callable[[], Any] | None = None, diagnosis_processes: int = 0,
+                   diagnosis_nice: int = DIAGNOSIS_NICE) -> Services:
     """The services the listeners share. Without a checker_factory: live DNS checks and SOA contacts as
-    configured (BOUNCEBOT_DNS_*, BOUNCEBOT_DNSBL_ZONES); with one (tests), exactly what it returns."""
+    configured (BOUNCEBOT_DNS_*, BOUNCEBOT_DNSBL_ZONES); with one (tests), exactly what it returns.
+
+    With diagnosis_processes, the workers post /bounce answers with their own WebClient built from the
+    settings (token and SLACK_API_URL), not with `client`."""
     client = ensure_retries(client) if client is not None else make_client(settings.slack_bot_token,
                                                                            settings.slack_api_url)
     live = checker_factory is None
-    pool = DiagnosisPool(settings, processes=diagnosis_processes, live=live) if diagnosis_processes else None
+    pool = (DiagnosisPool(settings, processes=diagnosis_processes, live=live, nice=diagnosis_nice)
+            if diagnosis_processes else None)
     return Services(settings=settings, store=store or Store.open(settings), chat=SlackChat(client),
                     checker_factory=checker_factory or default_checker_factory(settings),
                     soa_lookup=soa_lookup_from_settings(settings) if live else None, pool=pool)
@@ -83,16 +90,17 @@ def build_services(settings: Settings, *, client: WebClient | None = None, store
 
 def build_app(settings: Settings, *, client: WebClient | None = None, store: Store | None = None,
               checker_factory: Callable[[], Any] | None = None, services: Services | None = None,
-              socket_mode: bool = False, diagnosis_processes: int = 0) -> App:
+              socket_mode: bool = False, diagnosis_processes: int = 0, diagnosis_nice: int = DIAGNOSIS_NICE) -> App:
     """The Bolt app. Needs SLACK_BOT_TOKEN (unless a client is given) and, in HTTP mode, SLACK_SIGNING_SECRET.
 
-    diagnosis_processes > 0 runs diagnoses in that many worker processes (what `bouncebot serve` does)."""
+    diagnosis_processes > 0 runs diagnoses in that many worker processes (what `bouncebot serve` does),
+    at `diagnosis_nice` (added to their niceness; 0 keeps the web process's priority)."""
     if client is None and services is None:
         settings.require("slack_bot_token")
     if not socket_mode:
         settings.require("slack_signing_secret")
     services = services or build_services(settings, client=client, store=store, checker_factory=checker_factory,
-                                          diagnosis_processes=diagnosis_processes)
+                                          diagnosis_processes=diagnosis_processes, diagnosis_nice=diagnosis_nice)
     try:
         app = _bolt_app(settings, services, socket_mode)
     except BoltError as exc:  # auth.test refused the token: say so in one line (never the token itself)

@@ -12,7 +12,7 @@ from bot.ports import ChatError
 from bot.slash import BounceCommand, parse_bounce
 from handlers import digest_command
 from handlers.context import STORE_ERRORS, services_of
-from handlers.replies import post_answer
+from handlers.replies import post_diagnosis
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ def answer_bounce(command: dict[str, Any], context: Any, respond: Respond) -> No
 def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respond: Respond) -> None:
     user = command.get("user_id", "")
     if parsed.kind == "diagnose" and parsed.target is not None:
-        answer = services.diagnosis(parsed.target, since=parsed.since)
-        post_answer(services, command["channel_id"], answer, respond=respond)
+        post_diagnosis(services, command["channel_id"], parsed.target, since=parsed.since, respond=respond)
     elif parsed.kind == "approved":
         try:
             can_remove = services.is_approver(user)

@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="HTTP worker threads (default 16)")
     p.add_argument("--diagnosis-processes", type=int, default=None, metavar="N",
                    help="worker processes for diagnoses (default 2; 0 runs them in the serving process)")
+    p.add_argument("--diagnosis-nice", type=int, default=None, metavar="N",
+                   help="niceness added to the diagnosis processes, so acknowledgements get the CPU first "
+                        "(default 10; 0 to run them at the server's priority)")
     p.add_argument("--socket-mode", action="store_true",
                    help="connect to Slack over a WebSocket with SLACK_APP_TOKEN instead of serving HTTP")
     p.set_defaults(func=cmd_serve)
@@ -51,14 +54,17 @@ def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
     if args.diagnosis_processes is not None and not 0 <= args.diagnosis_processes <= 64:
         raise UsageError(f"--diagnosis-processes must be between 0 and 64, got {args.diagnosis_processes}")
+    if args.diagnosis_nice is not None and not 0 <= args.diagnosis_nice <= 19:
+        raise UsageError(f"--diagnosis-nice must be between 0 and 19, got {args.diagnosis_nice}")
     settings = ctx.settings
     settings.require("slack_bot_token")
     settings.require("slack_app_token" if args.socket_mode else "slack_signing_secret")
     from bot import app as slack_app  # imported here: the other commands never load slack_bolt
 
     processes = slack_app.DIAGNOSIS_PROCESSES if args.diagnosis_processes is None else args.diagnosis_processes
+    nice = slack_app.DIAGNOSIS_NICE if args.diagnosis_nice is None else args.diagnosis_nice
     app = slack_app.build_app(settings, store=ctx.store, socket_mode=args.socket_mode,
-                              diagnosis_processes=processes)
+                              diagnosis_processes=processes, diagnosis_nice=nice)
     if not ctx.verbose:
         logging.getLogger().setLevel(logging.INFO)  # a server logs what it does; start-up stays quiet
     background = background_jobs(ctx, app.services.chat)

@@ -23,6 +23,12 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
                           text=True, timeout=60)
 
 
+def _spawned_children(pid: int) -> list[int]:
+    """The multiprocessing workers among a process's children (not its resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
 def base_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BOUNCEBOT_"))}
     env.update(BOUNCEBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
@@ -49,7 +55,8 @@ def test_socket_mode_needs_the_app_token(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("args,named", [(["--port", "70000"], "--port"),
-                                        (["--diagnosis-processes", "-1"], "--diagnosis-processes")])
+                                        (["--diagnosis-processes", "-1"], "--diagnosis-processes"),
+                                        (["--diagnosis-nice", "20"], "--diagnosis-nice")])
 def test_bad_numbers_are_usage_errors(tmp_path, args, named) -> None:
     env = {**base_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
     result = run_cli("serve", *args, env=env)
@@ -86,6 +93,11 @@ def test_serve_answers_over_http_and_stops_on_sigterm(tmp_path) -> None:
             send(url, slash_command("nobody@nowhere.example", channel="CPOOL"))
             (post,) = fake.wait_for("chat.postMessage", timeout=30)
             assert post.params["channel"] == "CPOOL" and "No mail" in str(post.params["blocks"])
+            # the workers run at a lower CPU priority than the acknowledging process (+10 by default)
+            workers = _spawned_children(process.pid)
+            assert len(workers) == 2
+            assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers} == {
+                min(19, os.getpriority(os.PRIO_PROCESS, process.pid) + 10)}
         finally:
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=20)
