@@ -7,6 +7,7 @@ to bot/ (the domain). `serve_http` and `serve_socket_mode` run it; `background` 
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -166,6 +167,15 @@ def _stop_background(started: Sequence[Background]) -> None:
             log.exception("stopping %s failed", job.name)
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything built so far (modules, the app, SQLAlchemy's mappers, the pool) out of the collector's
+    sight. A full collection then scans only what requests create: measured under 50 concurrent clients, a
+    gen-2 collection over the start-up objects held the GIL for ~75 ms, stalling every acknowledgement in
+    flight (CPython's own advice for long-running servers, see gc.freeze). Undone when serving ends."""
+    gc.collect()
+    gc.freeze()
+
+
 def _interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
@@ -180,6 +190,7 @@ def serve_http(app: App, *, host: str, port: int, background: Sequence[Backgroun
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     server = http_server(app, services.store, host=host, port=port, threads=threads)
     started = _run_background([*pool_job(services), *background])
+    _freeze_startup_objects()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -191,6 +202,7 @@ def serve_http(app: App, *, host: str, port: int, background: Sequence[Backgroun
     finally:
         server.close()
         _stop_background(started)
+        gc.unfreeze()
         sys.setswitchinterval(previous_interval)
 
 
@@ -210,6 +222,7 @@ def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Back
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = _run_background([*pool_job(services), *background])
+    _freeze_startup_objects()
     try:
         handler.connect()
         log.info("connected to Slack in Socket Mode")
@@ -219,4 +232,5 @@ def serve_socket_mode(app: App, settings: Settings, *, background: Sequence[Back
     finally:
         handler.close()
         _stop_background(started)
+        gc.unfreeze()
         sys.setswitchinterval(previous_interval)
