@@ -123,3 +123,27 @@ def test_bulk_insert_stores_times_exactly_as_the_orm_does(sqlite_url: str) -> No
         stored = dict(s.execute(text("SELECT source_key, time FROM events")).all())
     store.dispose()
     assert stored["bulk"] == stored["orm"] == "2026-11-20 12:00:00.000000"
+
+
+def test_upgrading_a_store_of_the_previous_schema_keeps_its_events_and_their_dedup(db_url: str) -> None:
+    """0005 swaps the unique key to (time, source_key) and drops the time index; what was stored stays, stored
+    events are still recognised on re-ingest, and the store ends with exactly the model's indexes."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+    engine = make_engine(db_url)
+    command.upgrade(alembic_config(engine), "0002")
+    command.upgrade(alembic_config(engine), "0004")
+    with engine.begin() as conn:
+        assert queries.insert_events(conn, [_event("a"), _event("b", time=T0 + timedelta(days=1))]) == 2
+    command.upgrade(alembic_config(engine), "heads")
+    assert current_revisions(engine) == head_revisions()
+    with engine.begin() as conn:
+        assert queries.insert_events(conn, [_event("a"), _event("b", time=T0 + timedelta(days=1)), _event("c")]) == 1
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar() == 3
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("events")}
+    uniques = {tuple(u["column_names"]) for u in inspect(engine).get_unique_constraints("events")}
+    assert "ix_events_time" not in indexes and "ix_events_sender_time" in indexes
+    assert uniques == {("time", "source_key")}
+    engine.dispose()
