@@ -182,3 +182,35 @@ def test_the_year_of_classic_stamps_comes_from_the_file_time_across_new_year(sto
     with store.engine.connect() as conn:
         times = sorted(conn.scalars(select(Event.time)))
     assert times == [datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC)]
+
+
+def test_a_transaction_ends_after_batch_events_events_whatever_the_line_count(store: Store, tmp_path: Path) -> None:
+    """Batches are bounded by events as well as lines: a log dense in events never holds a huge batch in memory."""
+    log = tmp_path / "maillog"
+    log.write_text("".join(line + "\n" for line in generate(200, seed=3)))
+    commits: list[int] = []
+    ingestor = Ingestor(store, "postfix", batch_lines=10**9, batch_events=25)
+    original = ingestor._commit
+
+    def counting_commit(parser, s):  # type: ignore[no-untyped-def]
+        commits.append(len(s.rows))
+        return original(parser, s)
+
+    ingestor._commit = counting_commit  # type: ignore[method-assign]
+    result = ingestor.ingest(log)
+    assert result.new_events == count(store) > 100
+    assert len(commits) >= result.new_events // 25 and max(commits) <= 25 + 10  # one line makes at most a few
+
+
+def test_the_connection_that_inserts_events_gets_the_writer_page_cache(sqlite_url: str) -> None:
+    from sqlalchemy import text
+
+    from storage import queries
+    store = Store.open(sqlite_url)
+    with store.engine.begin() as conn:
+        queries.insert_events(conn, [PostfixParser().feed(
+            "Nov 30 06:26:26 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x.example[192.0.2.1]: 550 5.1.1 "
+            "<a@b.example>: Recipient address rejected: User unknown; from=<s@x.example> to=<a@b.example> "
+            "proto=ESMTP helo=<x.example>")[0].as_row()])
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -queries.SQLITE_WRITER_CACHE_KIB
+    store.dispose()
