@@ -259,15 +259,13 @@ def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: 
             summary.pages += 1
             fetched += len(logs)
             summary.records += len(logs)
+            rows = mapper.rows
             for record in logs:
                 try:
-                    events = mapper.map(stream.name, record)
+                    sink.add_all(rows(stream.name, record))  # what map() + TrackingEvent.as_row() give, made directly
                 except (BadRecord, TypeError, ValueError) as exc:
                     summary.skipped += 1
                     log.debug("TMEMS %s: skipped a malformed record: %s", stream.name, exc)
-                    continue
-                for event in events:
-                    sink.add(event.as_row())
             if sink.full:
                 sink.submit()  # stored by the writer thread while the next page is mapped
     except TmemsError:

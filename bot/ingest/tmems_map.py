@@ -11,19 +11,19 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.config import Settings
-from bot.events import TrackingEvent, plausible_time
+from bot.events import EARLIEST, LATEST, TrackingEvent, plausible_time, reverse_domain, split_domain, storable
 from bot.ingest.tmems_tables import (
     ACTIONS,
     BLOCKED_RULES,
     POLICY_ACTIONS,
     POLICY_RULES,
     UNKNOWN_ACTION,
+    ActionRule,
     Rule,
 )
 from bot.reasons import Classification, classify, dnsbl_zone_in
@@ -54,8 +54,7 @@ class BadRecord(ValueError):
     """A record that cannot become an event (no time, no recipient...): counted and skipped."""
 
 
-@dataclass(frozen=True)
-class Mapped:
+class Mapped(NamedTuple):  # a tuple: made for every record, where a frozen dataclass costs a microsecond
     disposition: str
     reason: str | None
     cause: str | None
@@ -76,6 +75,24 @@ def match_rules(rules: tuple[Rule, ...], text: str | None) -> tuple[Rule, str] |
 
 def parse_time(value: Any) -> datetime | None:
     """ISO 8601 ('2026-11-30T08:00:00Z', with or without milliseconds) or epoch seconds/milliseconds -> UTC."""
+    if value.__class__ is str:
+        # The API's own form ('...T08:00:00.123Z') in one C call: a 'Z' or '+00:00' time is already UTC, so the
+        # general path below would only normalise what is normal. Anything else (spaces, other offsets, no
+        # zone, not a time at all) takes the general path, which decides exactly as it always did.
+        try:
+            parsed = _fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is UTC:
+                return parsed if EARLIEST <= parsed < LATEST else None
+    return _parse_time_general(value)
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _parse_time_general(value: Any) -> datetime | None:
     if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -118,12 +135,18 @@ def _classify_cached(code: int | None, enhanced: str | None, text: str | None, s
 def remote_host(details: str | None, delivered_to: Any) -> str | None:
     """The next hop's host name, for the classifier's provider tables: 'host mx.x.example[...] said' or
     deliveredTo when that is a name rather than an address."""
-    match = _HOST.search(details) if details else None
-    if match:
-        return match.group(1).lower()
+    host = _host_in(details) if details else None
+    if host:
+        return host
     if not isinstance(delivered_to, str) or "." not in delivered_to or _IP_LIKE.match(delivered_to):
         return None  # an IPv4 address (IPv6 has no dots unless mapped, and then it has colons)
     return delivered_to.lower()
+
+
+@lru_cache(maxsize=4096)
+def _host_in(details: str) -> str | None:
+    match = _HOST.search(details)
+    return match.group(1).lower() if match else None
 
 
 #: Replies repeat (one remote refusing many messages, one reason for a whole spam wave): look each up once.
@@ -137,6 +160,8 @@ def _zone(reply: str | None) -> str | None:
 
 def _text(value: Any) -> str | None:
     """details may be a string, or a JSON object/list: always a bounded string for reply_text."""
+    if value.__class__ is str:
+        return value[:_TEXT_MAX] or None
     if value is None or value == "" or value == [] or value == {}:
         return None
     if not isinstance(value, str):
@@ -147,6 +172,10 @@ def _text(value: Any) -> str | None:
 def direction_of(record: Mapping[str, Any], local_domains: tuple[str, ...]) -> str:
     """The record's own direction; failing that, which side is one of our domains."""
     value = record.get("direction")
+    if value.__class__ is str:
+        known = _DIRECTIONS.get(value)  # the API's own 'in' / 'out', as sent
+        if known is not None:
+            return known
     if isinstance(value, str) and value.strip().lower() in _DIRECTIONS:
         return _DIRECTIONS[value.strip().lower()]
     if local_domains:
@@ -178,12 +207,14 @@ def _address(value: Any, what: str) -> str | None:
     if not value:
         return None
     address = str(value).strip()
-    if len(address) > 320 or len(address.rpartition("@")[2]) > 253:
+    if len(address) > 253 and (len(address) > 320 or len(address.rpartition("@")[2]) > 253):
         raise BadRecord(f"{what} address longer than an address can be")
     return address or None
 
 
 def _size(value: Any) -> int | None:
+    if value.__class__ is int:
+        return value if 0 <= value < 2**62 else None
     try:
         size = int(value) if value not in (None, "") else None
     except (TypeError, ValueError, OverflowError):
@@ -191,62 +222,98 @@ def _size(value: Any) -> int | None:
     return size if size is not None and 0 <= size < 2**62 else None  # the column is a 64-bit integer
 
 
+#: Distinct domains a Mapper remembers (see Mapper._domain).
+_DOMAINS_KEPT = 65536
+#: Each vocabulary word (an enum member, or the string it equals) -> the plain string. Events and rows hold the
+#: plain string (equal to the member, stored the same): a dict of nothing but strings, numbers, times and None is
+#: one the garbage collector never tracks, and a poll keeps tens of thousands of rows waiting for the writer;
+#: with enum members in them, every full collection walked all of those rows (~8 us a record in GC).
+_PLAIN: dict[Any, str] = {member: member.value for vocab in (Cause, Direction, Disposition, Side) for member in vocab}
+
+
 class Mapper:
-    """Maps one poll's records; keeps the policy limits and counts what it could not map."""
+    """Maps one poll's records; keeps the policy limits and counts what it could not map.
+
+    `rows` gives exactly what `map` followed by TrackingEvent.as_row gives (the poller stores rows; `map` is
+    for everything that wants events), without making the event first: the columns are built once, the domain
+    columns come from a per-poll cache (a gateway sees the same few hundred domains all day), and the row is
+    made storable by bot.events.storable as every event row is."""
 
     def __init__(self, settings: Settings) -> None:
         self.local_domains = settings.local_domains
         self.max_bytes = int(settings.policy.max_message_mb * 1024 * 1024)
         self.unmapped = 0
         self.latest = datetime.now(UTC) + timedelta(days=2)  # the API serves the last 72 hours, nothing ahead
-        self.by_kind: dict[str, Callable[[Mapping[str, Any]], list[TrackingEvent]]] = {
+        self.by_kind: dict[str, Callable[..., list[Any]]] = {
             ACCEPTED: self.accepted, BLOCKED: self.blocked, POLICY: self.policy_event,
         }
+        self._actions: dict[str, tuple[str, ActionRule, Mapped, bool, str | None]] = {}
+        self._domains: dict[str, tuple[str | None, str | None]] = {}
 
     def map(self, kind: str, record: Mapping[str, Any]) -> list[TrackingEvent]:
         """Events for one record of `kind`; raises BadRecord for a record that names no time."""
         if not isinstance(record, Mapping):
             raise BadRecord("not a JSON object")
-        return self.by_kind[kind](record)
+        return self.by_kind[kind](record, self._event)
+
+    def rows(self, kind: str, record: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """[event.as_row() for event in self.map(kind, record)], made directly."""
+        if record.__class__ is not dict and not isinstance(record, Mapping):
+            raise BadRecord("not a JSON object")
+        return self.by_kind[kind](record, self._row)
 
     # -- accepted traffic ----------------------------------------------------------------------------------------
-    def accepted(self, record: Mapping[str, Any]) -> list[TrackingEvent]:
-        action_text = str(record.get("action") or "").strip()
+    def _action(self, value: Any) -> tuple[str, ActionRule, Mapped, bool, str | None]:
+        """What an `action` value means, worked out once per distinct value: (the action's text, its rule, the
+        mapping unless a reply decides, whether a table knows it, who refused the mail)."""
+        found = self._actions.get(value) if value.__class__ is str else None
+        if found is not None:
+            return found
+        action_text = str(value or "").strip()
         rule = ACTIONS.get(action_text.lower())
-        if rule is None:
-            self.unmapped += 1
-            rule = UNKNOWN_ACTION
-        details = _text(record.get("details"))
-        code, enhanced = reply_code(details)
+        known = rule is not None
+        rule = rule or UNKNOWN_ACTION
         mapped = Mapped(rule.disposition, rule.reason, rule.cause, f"tmems-action:{action_text.lower()}")
-        rejected_by = None
         if rule.downstream:
-            rejected_by = Side.REMOTE
-            if details:
-                host = remote_host(details, record.get("deliveredTo"))
-                found = _classify_cached(code, enhanced, details, Side.REMOTE, rule.disposition, host)
-                # Expired keeps its reason (the queue gave up) and takes the cause from the last reply; a
-                # deferral is transient whatever the reply says, the reply only makes the reason precise.
-                reason = "expired" if rule.disposition == Disposition.EXPIRED else found.reason
-                cause = Cause.TRANSIENT if rule.disposition == Disposition.DEFERRED else found.cause
-                mapped = Mapped(rule.disposition, reason, cause, f"classify:{found.rule}")
+            rejected_by: str | None = Side.REMOTE
         elif rule.disposition in (Disposition.DELETED, Disposition.QUARANTINED):
             rejected_by = Side.GATEWAY
+        else:
+            rejected_by = None
+        found = (action_text, rule, mapped, known, rejected_by)
+        if value.__class__ is str and len(self._actions) < 1024:
+            self._actions[value] = found
+        return found
+
+    def accepted(self, record: Mapping[str, Any], build: Callable[..., Any]) -> list[Any]:
+        action_text, rule, mapped, known, rejected_by = self._action(record.get("action"))
+        if not known:
+            self.unmapped += 1
+        details = _text(record.get("details"))
+        code, enhanced = reply_code(details)
+        if rule.downstream and details:
+            host = remote_host(details, record.get("deliveredTo"))
+            found = _classify_cached(code, enhanced, details, Side.REMOTE, rule.disposition, host)
+            # Expired keeps its reason (the queue gave up) and takes the cause from the last reply; a
+            # deferral is transient whatever the reply says, the reply only makes the reason precise.
+            reason = "expired" if rule.disposition == Disposition.EXPIRED else found.reason
+            cause = Cause.TRANSIENT if rule.disposition == Disposition.DEFERRED else found.cause
+            mapped = Mapped(rule.disposition, reason, cause, f"classify:{found.rule}")
         when = record.get("deliveryTime") if rule.disposition == Disposition.DELIVERED else None
-        return [self._event(ACCEPTED, record, mapped, action_text, details or action_text or None,
-                            code, enhanced, rejected_by, prefer=when)]
+        return [build(ACCEPTED, record, mapped, action_text, details or action_text or None,
+                      code, enhanced, rejected_by, when)]
 
     # -- blocked traffic -----------------------------------------------------------------------------------------
-    def blocked(self, record: Mapping[str, Any]) -> list[TrackingEvent]:
+    def blocked(self, record: Mapping[str, Any], build: Callable[..., Any]) -> list[Any]:
         reason_text = _text(record.get("reason")) or ""
         details = _text(record.get("details"))
         code, enhanced = reply_code(details)
         if code is None and enhanced is None:
             code, enhanced = reply_code(reason_text)
         size = _size(record.get("size"))
-        found_rule = match_rules(BLOCKED_RULES, reason_text)
+        found_rule = _match_blocked(reason_text)
         # A DNSBL named in the reply is the classifier's business (and "spamcop" is no spam verdict).
-        in_details = None if dnsbl_zone_in(details) else match_rules(BLOCKED_RULES, details)
+        in_details = None if _zone_in(details) else _match_blocked(details)
         if found_rule is not None:
             rule, phrase = found_rule
             mapped = Mapped(Disposition.REJECTED, rule.reason, rule.cause, f"tmems-reason:{phrase}")
@@ -260,11 +327,11 @@ class Mapper:
             text = " ".join(t for t in (reason_text, details) if t) or None
             found = _classify_cached(code, enhanced, text, Side.GATEWAY, Disposition.REJECTED, None)
             mapped = Mapped(Disposition.REJECTED, found.reason, found.cause, f"classify:{found.rule}")
-        reply = ": ".join(t for t in (reason_text, details) if t) or None
-        return [self._event(BLOCKED, record, mapped, reason_text, reply, code, enhanced, Side.GATEWAY)]
+        reply = (f"{reason_text}: {details}" if details else reason_text) if reason_text else details
+        return [build(BLOCKED, record, mapped, reason_text, reply, code, enhanced, Side.GATEWAY, None)]
 
     # -- policy events -------------------------------------------------------------------------------------------
-    def policy_event(self, record: Mapping[str, Any]) -> list[TrackingEvent]:
+    def policy_event(self, record: Mapping[str, Any], build: Callable[..., Any]) -> list[Any]:
         event_type = str(record.get("eventType") or "")
         policy_name = str(record.get("policyName") or "")
         action = str(record.get("policyAction") or record.get("action") or "")
@@ -287,15 +354,17 @@ class Mapper:
         if not isinstance(recipients, list) or not recipients:
             recipients = [record.get("recipient")]
         what = f"{policy_name}\x1e{event_type}\x1e{action}"
-        return [self._event(POLICY, record, mapped, what, reply, None, None, Side.GATEWAY, recipient=rcpt)
+        return [build(POLICY, record, mapped, what, reply, None, None, Side.GATEWAY, None, rcpt)
                 for rcpt in recipients]
 
     # -- common ------------------------------------------------------------------------------------------------
-    def _event(self, kind: str, record: Mapping[str, Any], mapped: Mapped, what: str, reply: str | None,
-               code: int | None, enhanced: str | None, rejected_by: str | None, *,
-               prefer: Any = None, recipient: Any = ...) -> TrackingEvent:
+    def _columns(self, kind: str, record: Mapping[str, Any], mapped: Mapped, what: str, reply: str | None,
+                 code: int | None, enhanced: str | None, rejected_by: str | None, prefer: Any = None,
+                 recipient: Any = ...) -> dict[str, Any]:
+        """Every TrackingEvent field but `extra`, as the event holds it; raises BadRecord."""
         gen_raw = record.get("genTime") or record.get("timestamp")
-        time = parse_time(prefer) or parse_time(record.get("timestamp")) or parse_time(gen_raw)
+        time = parse_time(prefer) if prefer else None
+        time = time or parse_time(record.get("timestamp")) or parse_time(gen_raw)
         if time is None:
             raise BadRecord("no genTime/timestamp")
         if not _EARLIEST <= time <= self.latest:  # a year 9999 would fail the store (day partitions)
@@ -307,25 +376,73 @@ class Mapper:
             raise BadRecord("neither mailID, messageID nor recipient")
         key = source_key(kind, mail_id or str(message_id or ""), (rcpt or "").lower(), what, str(gen_raw))
         client_ip = str(record.get("senderIP") or "").strip()
-        return TrackingEvent(
-            time=time,
-            source=SOURCE,
-            source_key=key,
-            direction=direction_of(record, self.local_domains),
-            disposition=mapped.disposition,
-            sender=_address(record.get("sender"), "sender"),
-            recipient=rcpt,
-            client_ip=client_ip if 0 < len(client_ip) <= 45 else None,
-            relay=str(record.get("deliveredTo") or "")[:255] or None,
-            message_id=str(message_id)[:998] if message_id else None,
-            queue_id=_queue_id(mail_id),
-            size=_size(record.get("size")),
-            smtp_code=code,
-            enhanced_status=enhanced,
-            reply_text=reply,
-            rejected_by=rejected_by,
-            reason=mapped.reason,
-            cause=mapped.cause,
-            dnsbl_zone=_zone(reply),
-            extra={"kind": kind, "rule": mapped.rule, "mail_id": mail_id or None},
-        )
+        direction = direction_of(record, self.local_domains)
+        disposition, reason, cause = mapped.disposition, mapped.reason, mapped.cause
+        # Vocabulary words as the plain strings the enum members equal (see _PLAIN), in the dict's first form.
+        return {
+            "time": time,
+            "source": SOURCE,
+            "source_key": key,
+            "direction": _PLAIN.get(direction, direction),
+            "disposition": _PLAIN.get(disposition, disposition),
+            "sender": _address(record.get("sender"), "sender"),
+            "recipient": rcpt,
+            "client_ip": client_ip if 0 < len(client_ip) <= 45 else None,
+            "client_host": None,
+            "helo": None,
+            "relay": str(record.get("deliveredTo") or "")[:255] or None,
+            "message_id": str(message_id)[:998] if message_id else None,
+            "queue_id": _queue_id(mail_id),
+            "size": _size(record.get("size")),
+            "nrcpt": None,
+            "smtp_code": code,
+            "enhanced_status": enhanced,
+            "reply_text": reply,
+            "stage": None,
+            "rejected_by": _PLAIN.get(rejected_by, rejected_by),
+            "reason": _PLAIN.get(reason, reason),
+            "cause": _PLAIN.get(cause, cause),
+            "dnsbl_zone": _zone(reply),
+        }
+
+    def _event(self, kind: str, record: Mapping[str, Any], mapped: Mapped, *args: Any) -> TrackingEvent:
+        columns = self._columns(kind, record, mapped, *args)
+        mail_id = str(record.get("mailID") or "") or None
+        return TrackingEvent(**columns, extra={"kind": kind, "rule": mapped.rule, "mail_id": mail_id})
+
+    def _row(self, kind: str, record: Mapping[str, Any], mapped: Mapped, *args: Any) -> dict[str, Any]:
+        row = self._columns(kind, record, mapped, *args)
+        # What TrackingEvent.as_row derives: lowercase addresses and the domain columns.
+        sender, recipient = row["sender"], row["recipient"]
+        if sender:
+            row["sender"] = sender.lower()
+            row["sender_domain"], row["sender_domain_rev"] = self._domain(sender)
+        else:
+            row["sender_domain"] = row["sender_domain_rev"] = None
+        if recipient:
+            row["recipient"] = recipient.lower()
+            row["recipient_domain"] = self._domain(recipient)[0]
+        else:
+            row["recipient_domain"] = None
+        return storable(row)
+
+    def _domain(self, address: str) -> tuple[str | None, str | None]:
+        """(split_domain(address), reverse_domain of that), looked up by the text after the last '@'."""
+        at = address.rfind("@")
+        if at < 0:
+            return None, None
+        tail = address[at + 1:]
+        found = self._domains.get(tail)
+        if found is None:
+            domain = split_domain(address)
+            found = (domain, reverse_domain(domain))
+            if len(self._domains) >= _DOMAINS_KEPT:
+                self._domains.clear()
+            self._domains[tail] = found
+        return found
+
+
+@lru_cache(maxsize=4096)
+def _match_blocked(text: str | None) -> tuple[Rule, str] | None:
+    # Blocking reasons are a handful of phrases repeated all day: scan the table once per distinct text.
+    return match_rules(BLOCKED_RULES, text)

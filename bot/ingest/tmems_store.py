@@ -57,6 +57,11 @@ class EventSink:
     def add(self, row: dict[str, Any]) -> None:
         self.rows[(row["source_key"], row["time"])] = row
 
+    def add_all(self, rows: list[dict[str, Any]]) -> None:
+        buffered = self.rows
+        for row in rows:
+            buffered[(row["source_key"], row["time"])] = row
+
     @property
     def full(self) -> bool:
         return len(self.rows) >= self.flush_rows
