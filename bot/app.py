@@ -13,7 +13,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,14 +28,14 @@ from bot.diagnosis_pool import DEFAULT_NICE, DiagnosisPool
 from bot.ports import Chat
 from bot.store import Store
 from handlers import actions, commands, events, home, views
-from handlers.context import Services, dedupe_events, inject, replay_guard
+from handlers.context import BACKGROUND_THREADS, Services, dedupe_events, inject, replay_guard
 from handlers.outbound import SlackChat, ensure_retries, make_client
 from handlers.serving import http_server
 
 log = logging.getLogger(__name__)
 
 #: Threads for the lazy listeners (modals, posts, updates, waiting for a diagnosis); acks never wait for them.
-LAZY_WORKERS = 16
+LAZY_WORKERS = BACKGROUND_THREADS
 #: Worker processes for diagnoses in `bouncebot serve` (the CPU work leaves the acknowledging process).
 DIAGNOSIS_PROCESSES = 2
 #: Their niceness: lower CPU priority than the acknowledging process, which gets the CPU when it needs it.
@@ -133,9 +132,9 @@ def _bolt_app(settings: Settings, services: Services, socket_mode: bool) -> App:
     return App(
         client=services.chat.client,
         signing_secret=settings.slack_signing_secret or "",
-        # Ack in the request thread, the work on LAZY_WORKERS: an ack never queues behind a diagnosis.
+        # Ack in the request thread, the work on the background threads: an ack never queues behind a diagnosis.
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="bouncebot-lazy"),
+        listener_executor=services.background,
         before_authorize=replay_guard(services),
         request_verification_enabled=not socket_mode,
         name="bouncebot",
