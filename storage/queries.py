@@ -160,14 +160,22 @@ class _SqliteInsert:
     def params(self, rows: Sequence[Mapping[str, Any]]) -> Iterator[list[Any]]:
         """Each row's values in statement order, made as the driver asks for them (a batch is never copied)."""
         order, convert = self.order, self.convert
+        # Converted once per distinct value: events share their second by the dozen, and the time's conversion
+        # (to UTC, then to SQLite's text) cost more than everything else done per row here.
+        memos: list[dict[Any, Any]] = [{} for _ in convert]
         for row in rows:
             values = [row.get(name) for name in order]
-            for index, process in convert:
-                values[index] = process(values[index])
+            for (index, process), memo in zip(convert, memos, strict=True):
+                value = values[index]
+                converted = memo.get(value, _MISSING)
+                if converted is _MISSING:
+                    converted = memo[value] = process(value)
+                values[index] = converted
             yield values
 
 
 _SQLITE_INSERTS: dict[frozenset[str], _SqliteInsert] = {}
+_MISSING = object()
 
 
 #: SQLite page cache (KiB) of a connection that inserts events. The event table's indexes are keyed by hashes,
