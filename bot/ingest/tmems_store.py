@@ -19,19 +19,9 @@ from storage.queries import insert_events
 #: Rows per transaction: big enough that commits are rare (25,000 rows a transaction cost half the system
 #: time of 5,000 here), small enough to hold SQLite's write lock for a second or so, not for a whole window.
 FLUSH_ROWS = 20000
-#: SQLite page cache of the writing connection (KiB, as PRAGMA cache_size wants it negative): the event table's
-#: random-keyed indexes (source key, message-id, mail ID) outgrow the 2 MiB default within ~20,000 rows, and
-#: every insert then reads pages back; 64 MiB made a 100,000-record poll ~30% faster here.
-SQLITE_CACHE_KIB = 65536
-
-
 def insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    """storage.queries.insert_events, with a larger SQLite page cache on the writing connection."""
-    if connection.dialect.name == "sqlite" and not connection.connection.info.get("tmems_cache"):
-        dbapi = connection.connection.dbapi_connection
-        assert dbapi is not None
-        dbapi.execute(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")  # once per pooled connection
-        connection.connection.info["tmems_cache"] = True
+    """storage.queries.insert_events, which also gives the writing connection its larger SQLite page cache (the
+    64 MiB this module set before the shared path existed was overridden there by 32 MiB on the same connection)."""
     return insert_events(connection, rows)
 
 

@@ -256,3 +256,52 @@ def test_a_store_failure_is_an_error_in_the_summary_and_the_window_is_kept(fake,
         assert retried.ok and _count(store) == 2
     finally:
         store.dispose()
+
+
+def test_a_store_failure_in_an_early_window_stops_every_later_window(fake, sqlite_url) -> None:
+    """A failed write of the first window keeps the cursor where it was and stores nothing of the later windows."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.sender = 'boom@x.example' "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
+    engine.dispose()
+    settings = Settings(database_url=sqlite_url, tmems_url=fake.url, tmems_user=fake.user,
+                        tmems_api_key=fake.api_key)
+    store = Store.open(sqlite_url)
+    now = datetime.now(UTC)
+    total = _spread(fake, now, hours=4, per_hour=3)
+    fake.add("accepted_traffic", [accepted(now - timedelta(hours=3, minutes=30), action="Delivered",
+                                           sender="boom@x.example", recipient="r@ourcorp.example")])
+    try:
+        failed = poll_once(store, settings, now=now, since=now - timedelta(hours=4),
+                           streams=_streams("accepted_traffic"))
+        assert not failed.ok and "refused a write" in failed.errors[0]
+        assert failed.windows == 0 and failed.new == 0 and "accepted_traffic" not in failed.cursors
+        with store.session() as session:
+            assert load_cursor(session, "accepted_traffic") == (None, {})
+        assert _count(store) == 0
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER boom"))
+        retried = poll_once(store, settings, now=now + timedelta(minutes=1), since=now - timedelta(hours=4),
+                            streams=_streams("accepted_traffic"))
+        assert retried.ok and retried.windows == 5 and _count(store) == total + 1
+        assert retried.cursors["accepted_traffic"] == now + timedelta(minutes=1)
+    finally:
+        store.dispose()
+
+
+def test_every_window_is_counted_once_its_cursor_is_committed(fake, store, tmems_settings) -> None:
+    now = datetime.now(UTC)
+    total = _spread(fake, now, hours=5, per_hour=4)
+    summary = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=5),
+                        streams=_streams("accepted_traffic"))
+    assert summary.ok and summary.windows == 5 and summary.new == total == _count(store)
+    assert summary.cursors == {"accepted_traffic": now}
+    with store.session() as session:
+        end, state = load_cursor(session, "accepted_traffic")
+    assert end == now and state["records"] == total
