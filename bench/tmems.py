@@ -7,12 +7,17 @@ records (80% accepted traffic with every action, 20% blocked) spread over the la
 - server only: every page fetched and JSON-decoded, nothing mapped or stored (the ceiling the server sets);
 - poll_once: the full path (fetch, map, classify, insert with dedup keys, cursor), records/s;
 - a re-poll of the same window: everything fetched again, nothing new (the dedup path).
+
+The polls run in the process as `bouncebot serve` runs them (bot.app): start-up objects frozen out of the
+garbage collector's sight and the GIL switch interval at bot.app.GIL_SWITCH_INTERVAL. `--plain-process` keeps
+Python's defaults (what `bouncebot ingest tmems` from a shell gets).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -26,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.app import GIL_SWITCH_INTERVAL  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.ingest.tmems import STREAMS, poll_once  # noqa: E402
 from bot.ingest.tmems_client import PAGE_LIMIT, TmemsClient, iso  # noqa: E402
@@ -69,6 +75,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000, help="records (default 100000)")
     parser.add_argument("--profile", action="store_true", help="profile the poll and print the top functions")
+    parser.add_argument("--plain-process", action="store_true",
+                        help="Python's default GC and GIL settings instead of those `bouncebot serve` runs with")
     args = parser.parse_args()
     proc, url = start_server(args.n)
     try:
@@ -79,6 +87,13 @@ def main() -> int:
             now = datetime.now(UTC)
             fetched, fetch_s = server_only(url, now)
             print(f"server only: {fetched:,} records in {fetch_s:.2f}s = {fetched / fetch_s:,.0f} records/s")
+            if not args.plain_process:  # what bot.app.serve_* do once started
+                gc.collect()
+                gc.freeze()
+                sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+            print(f"process:     {'Python defaults' if args.plain_process else 'as bouncebot serve runs'} "
+                  f"(GIL switch interval {sys.getswitchinterval() * 1000:g} ms, "
+                  f"{gc.get_freeze_count():,} start-up objects frozen)")
             profiler = cProfile.Profile() if args.profile else None
             started, cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(proc.pid)
             if profiler:
