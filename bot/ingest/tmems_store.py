@@ -19,6 +19,8 @@ from storage.queries import insert_events
 #: Rows per transaction: big enough that commits are rare (25,000 rows a transaction cost half the system
 #: time of 5,000 here), small enough to hold SQLite's write lock for a second or so, not for a whole window.
 FLUSH_ROWS = 20000
+
+
 def insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     """storage.queries.insert_events, which also gives the writing connection its larger SQLite page cache (the
     64 MiB this module set before the shared path existed was overridden there by 32 MiB on the same connection)."""
