@@ -14,12 +14,14 @@ next command is served, and the callers whose work was lost get the exception (t
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -99,8 +101,56 @@ def _niceness() -> int:
     return os.nice(0)
 
 
+class _Worker:
+    """One worker process and the parent's end of its pipe; `ready` once its start-up message was read."""
+
+    def __init__(self, context: Any, args: tuple[Any, ...]) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, *args), name="bouncebot-diagnosis", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def stop(self, *, now: bool = False) -> None:
+        if not now:
+            with contextlib.suppress(OSError, ValueError):
+                self.conn.send(None)
+            self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.conn.close()
+
+
+def _serve(conn: Any, settings: Settings, live: bool, nice: int) -> None:
+    """A worker process: set up, say so, then run (fn, args) jobs from the pipe until None or EOF."""
+    _start_worker(settings, live, nice)
+    conn.send(os.getpid())
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the web process is gone (or stopped this worker)
+            return
+        if job is None:
+            return
+        fn, args = job
+        try:
+            reply: tuple[str, Any] = ("ok", fn(*args))
+        except Exception as exc:
+            reply = ("error", exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # a result or exception that does not pickle: its text does
+            conn.send(("error", RuntimeError(f"{type(exc).__name__} sending the result: {exc}")))
+
+
 class DiagnosisPool:
-    """`processes` workers started with spawn (never fork: the web process runs threads), at `nice`."""
+    """`processes` workers started with spawn (never fork: the web process runs threads), at `nice`.
+
+    Each worker has its own pipe; the thread that runs a job writes it there and reads the answer itself.
+    (concurrent.futures' ProcessPoolExecutor moves every job and result through two threads of its own in
+    the web process, ~0.4 ms of CPU per job competing with the acknowledgements, and cannot stop a job.)
+    A job past its timeout gets its worker killed and replaced; a worker that died is replaced."""
 
     def __init__(self, settings: Settings, *, processes: int, live: bool = True, nice: int = DEFAULT_NICE,
                  timeout: float = TIMEOUT_SECONDS) -> None:
@@ -108,61 +158,112 @@ class DiagnosisPool:
             raise ValueError("a diagnosis pool needs at least one process")
         self.processes = processes
         self.timeout = timeout
+        self._context = multiprocessing.get_context("spawn")
         self._args = (settings, live, nice)
         self._lock = threading.Lock()
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=self._args)
+        self._closed = False
+        self._workers = [_Worker(self._context, self._args) for _ in range(processes)]
+        self._free: list[_Worker] = list(self._workers)
+        # Callers waiting for a free worker, served in order (a plain queue wakes them in any order, and under
+        # load some waited seconds while others went through at once).
+        self._waiting: collections.deque[tuple[threading.Event, list[_Worker]]] = collections.deque()
 
     def warm_up(self) -> None:
-        """Start every worker now (imports, store, checker) instead of on the first commands."""
-        for _, future in [self._submit(_ready) for _ in range(self.processes * 2)]:
-            future.result(timeout=STARTUP_SECONDS)
-
-    def _submit(self, fn: Callable[..., T], *args: Any) -> tuple[ProcessPoolExecutor, Future[T]]:
-        with self._lock:
-            pool = self._pool
+        """Wait until every worker is up (imports, store, checker), instead of on the first commands."""
+        taken = [self._acquire(STARTUP_SECONDS) for _ in range(self.processes)]
         try:
-            return pool, pool.submit(fn, *args)
-        except BrokenProcessPool:  # broken before we got here: replace it and submit once more
-            pool = self._replace(pool)
-            return pool, pool.submit(fn, *args)
+            for worker in taken:
+                self._wait_ready(worker, time.monotonic() + STARTUP_SECONDS)
+        finally:
+            for worker in taken:
+                self._release(worker)
 
-    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        """A fresh pool instead of `broken` (once, however many callers saw it break)."""
+    def _wait_ready(self, worker: _Worker, deadline: float) -> None:
+        if worker.ready:
+            return
+        if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+            raise TimeoutError("a diagnosis worker did not start in time")
+        worker.conn.recv()  # its pid: it is set up
+        worker.ready = True
+
+    def _acquire(self, timeout: float) -> _Worker:
+        """A free worker, first come first served; TimeoutError if none is free within `timeout`."""
         with self._lock:
-            if self._pool is broken:
-                log.error("a diagnosis worker died: starting a new pool of %d", self.processes)
-                broken.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
-            return self._pool
+            if self._free and not self._waiting:
+                return self._free.pop()
+            turn: tuple[threading.Event, list[_Worker]] = (threading.Event(), [])
+            self._waiting.append(turn)
+        if not turn[0].wait(timeout):
+            with self._lock:
+                if not turn[1]:
+                    self._waiting.remove(turn)
+                    raise TimeoutError("no diagnosis worker was free in time")
+        return turn[1][0]
+
+    def _release(self, worker: _Worker) -> None:
+        """To the longest-waiting caller, else back to the free workers."""
+        with self._lock:
+            if self._waiting:
+                event, slot = self._waiting.popleft()
+                slot.append(worker)
+                event.set()
+            else:
+                self._free.append(worker)
+
+    def _replace(self, worker: _Worker, why: str) -> None:
+        log.error("diagnosis worker %s %s: starting another", worker.process.pid, why)
+        worker.stop(now=True)
+        with self._lock:
+            if self._closed:
+                return
+            fresh = _Worker(self._context, self._args)
+            self._workers[self._workers.index(worker)] = fresh
+        self._release(fresh)
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """fn(*args) in a worker (a module-level function: it is pickled by name); its result or its exception.
 
-        TimeoutError after `timeout` seconds (the job is cancelled if it has not started); BrokenProcessPool
-        when the worker died under it (the pool is replaced for the next caller)."""
-        pool, future = self._submit(fn, *args)
+        TimeoutError after `timeout` seconds (waiting for a free worker included; a job that is running by
+        then has its worker killed and replaced); BrokenProcessPool when the worker died under it."""
+        deadline = time.monotonic() + self.timeout
+        worker = self._acquire(self.timeout)
         try:
-            return future.result(timeout=self.timeout)
+            self._wait_ready(worker, max(deadline, time.monotonic() + STARTUP_SECONDS))
+        except TimeoutError:  # still starting (a replacement, or a slow start): it stays in the pool
+            self._release(worker)
+            raise
+        except (EOFError, OSError) as exc:
+            self._replace(worker, "died starting")
+            raise BrokenProcessPool(f"a diagnosis worker died starting ({type(exc).__name__})") from None
+        try:
+            worker.conn.send((fn, args))
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                self._replace(worker, "took too long")
+                raise TimeoutError(f"the job took longer than {self.timeout:g} s")
+            kind, value = worker.conn.recv()
+        except (EOFError, OSError) as exc:
+            self._replace(worker, "died")
+            raise BrokenProcessPool(f"a diagnosis worker died ({type(exc).__name__})") from None
         except TimeoutError:
-            future.cancel()
             raise
-        except BrokenProcessPool:
-            self._replace(pool)
+        except BaseException:
+            self._replace(worker, "was interrupted")
             raise
+        self._release(worker)
+        if kind == "error":
+            raise value
+        return value
 
     def diagnose(self, target: Target, *, since: datetime | None = None, live: bool = True) -> Answer:
         return self.run(diagnose_here, target, since, live)
 
     def worker_pids(self) -> list[int]:
         with self._lock:
-            processes = getattr(self._pool, "_processes", None) or {}
-            return list(processes)
+            return [worker.process.pid for worker in self._workers if worker.process.pid is not None]
 
     def close(self) -> None:
         with self._lock:
-            pool = self._pool
-        pool.shutdown(wait=True, cancel_futures=True)
+            self._closed = True
+            workers = list(self._workers)
+        for worker in workers:
+            worker.stop()

@@ -122,15 +122,22 @@ def _slow_then_post(channel, target, since, response_url, deadline) -> None:
 
 
 def test_a_diagnosis_that_takes_too_long_is_told_once_and_never_posted_late(pooled, fake, monkeypatch) -> None:
+    real = replies._post_diagnosis_in_worker
     monkeypatch.setattr(replies, "_post_diagnosis_in_worker", _slow_then_post)
     started = time.monotonic()
     pooled.send(_cmd(BLOCKED, fake))
     (note,) = fake.wait_for("response_url", timeout=20)
     assert TIMEOUT - 0.5 < time.monotonic() - started < TIMEOUT + 3
     assert "could not finish the diagnosis" in note.params["text"]
-    time.sleep(2.0)  # the worker is done sleeping by now and has seen its deadline pass
+    time.sleep(2.0)  # the worker would be done sleeping by now (it was stopped: it never posts)
     assert fake.calls_to("chat.postMessage") == []
     assert len(fake.calls_to("response_url")) == 1
+    # the slow worker was replaced: the next command is answered
+    monkeypatch.setattr(replies, "_post_diagnosis_in_worker", real)
+    pooled.services.pool.warm_up()
+    pooled.send(_cmd(BLOCKED, fake))
+    (post,) = fake.wait_for("chat.postMessage", timeout=30)
+    assert BLOCKED in json.dumps(post.json("blocks"))
 
 
 def _niceness_of(pid: int) -> int:
