@@ -7,18 +7,24 @@ import json
 import threading
 import time
 
+import pytest
+
 from bot.app import build_app, serve_socket_mode
 from tests.slack.fake_socket import FakeSocketMode
 from tests.slack.fakes import APP_TOKEN, fake_slack
 from tests.slack.seed import BLOCKED, seed
 
 
-def test_slash_command_over_socket_mode(settings, slack_store, fake) -> None:
+@pytest.mark.parametrize("processes", [0, 1], ids=["in-process", "worker-posts"])
+def test_slash_command_over_socket_mode(settings, slack_store, fake, processes) -> None:
+    """Acked over the socket; the diagnosis posted from this process or (as `serve --socket-mode` runs it)
+    from a diagnosis worker process."""
     seed(slack_store)
     socket_server = FakeSocketMode()
     fake.socket_url = socket_server.url
     socket_settings = dataclasses.replace(settings, slack_signing_secret=None, slack_app_token=APP_TOKEN)
-    app = build_app(socket_settings, store=slack_store, checker_factory=lambda: None, socket_mode=True)
+    app = build_app(socket_settings, store=slack_store, checker_factory=lambda: None, socket_mode=True,
+                    diagnosis_processes=processes)
     stop = threading.Event()
     runner = threading.Thread(target=serve_socket_mode, args=(app, socket_settings), kwargs={"stop": stop},
                               daemon=True)
@@ -33,7 +39,7 @@ def test_slash_command_over_socket_mode(settings, slack_store, fake) -> None:
         socket_server.push("slash_commands", command, envelope_id="env-1", accepts_response_payload=True)
         ack = socket_server.wait_ack("env-1")
         assert "Looking into" in json.dumps(ack.get("payload"))
-        (post,) = fake.wait_for("chat.postMessage")
+        (post,) = fake.wait_for("chat.postMessage", timeout=30)
         assert post.params["channel"] == "CSOCKET" and "gateway_reputation" in json.dumps(post.json("blocks"))
     finally:
         stop.set()
