@@ -213,11 +213,14 @@ class DiagnosisPool:
     def _replace(self, worker: _Worker, why: str) -> None:
         log.error("diagnosis worker %s %s: starting another", worker.process.pid, why)
         worker.stop(now=True)
+        fresh = _Worker(self._context, self._args)  # started outside the lock: a spawn takes a while
         with self._lock:
-            if self._closed:
-                return
-            fresh = _Worker(self._context, self._args)
-            self._workers[self._workers.index(worker)] = fresh
+            closed = self._closed
+            if not closed:
+                self._workers[self._workers.index(worker)] = fresh
+        if closed:
+            fresh.stop(now=True)
+            return
         self._release(fresh)
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
