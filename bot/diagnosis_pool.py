@@ -8,8 +8,8 @@ back. Workers run at a lower CPU priority (`nice`, default +10): when the web pr
 send it gets the CPU first, and the workers use whatever is left. Each worker opens its own store and checker
 from the settings (SQLite in WAL mode and PostgreSQL both serve several processes).
 
-A worker that dies (OOM killer, segfault) breaks a ProcessPoolExecutor for good; the pool replaces it so the
-next command is served, and the callers whose work was lost get the exception (the user is told it failed).
+A worker that dies (OOM killer, segfault), or whose job runs past the timeout, is replaced so the next command
+is served; the caller whose work was lost gets BrokenProcessPool or TimeoutError (the user is told it failed).
 """
 
 from __future__ import annotations
