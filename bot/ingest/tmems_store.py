@@ -7,7 +7,7 @@ buffered to `flush_rows` and written by a writer thread while the poller maps th
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -19,12 +19,6 @@ from storage.queries import insert_events
 #: Rows per transaction: big enough that commits are rare (25,000 rows a transaction cost half the system
 #: time of 5,000 here), small enough to hold SQLite's write lock for a second or so, not for a whole window.
 FLUSH_ROWS = 20000
-
-
-def insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    """storage.queries.insert_events, which also gives the writing connection its larger SQLite page cache (the
-    64 MiB this module set before the shared path existed was overridden there by 32 MiB on the same connection)."""
-    return insert_events(connection, rows)
 
 
 class EventSink:
@@ -91,7 +85,7 @@ class EventSink:
             raise _Skipped("an earlier write of this poll failed")
         try:
             with self.store.engine.begin() as connection:
-                new = insert_rows(connection, rows)
+                new = insert_events(connection, rows, threaded=True)  # beside the busy poller
                 if extra is not None:
                     extra(connection)
         except BaseException:
