@@ -54,9 +54,7 @@ def test_times_are_stored_as_the_orm_stores_them_and_purged(store) -> None:
     assert seen.first_sighting(store.engine, "sig:old") is True  # forgotten after KEEP
 
 
-def test_a_broken_store_raises_sqlalchemys_error(store, db_url) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the SQLite path talks to the driver directly; PostgreSQL's goes through Core")
+def test_a_broken_store_raises_sqlalchemys_error(store) -> None:
     with store.engine.begin() as conn:
         conn.execute(text("DROP TABLE slack_events_seen"))
     with pytest.raises(DBAPIError):
