@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from itertools import chain, islice
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -122,25 +121,19 @@ def counts_by_source(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Event.source, func.count()).group_by(Event.source)).all())
 
 
-def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]], *, threaded: bool = False) -> int:
+def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows, skipping any whose (source_key, time) is already stored; returns how many were new.
 
     On PostgreSQL the day partitions the rows need are created first, in the same transaction. On SQLite the
     statement goes to the driver's executemany and the new rows are counted from the connection's change
     counter: SQLAlchemy's executemany-with-RETURNING spent more time per row in Python than SQLite spent
     inserting it.
-
-    `threaded`: the caller is a writer thread beside busy Python threads (the TMEMS poller's). sqlite3's
-    executemany gives the GIL up around every row and must win it back for the next one, which beside a busy
-    thread costs up to a switch interval per row (20,000 rows: 0.7 s alone, 2-7 s beside one busy thread).
-    Multi-row statements win it back once per few hundred rows, for somewhat more CPU in SQLite (so a single
-    thread keeps executemany).
     """
     if not rows:
         return 0
     connection = conn.connection() if isinstance(conn, Session) else conn
     if connection.dialect.name == "sqlite":
-        return _insert_sqlite(connection, rows, threaded=threaded)
+        return _insert_sqlite(connection, rows)
     keys = ["source_key", "time"]
     partitions.ensure_partitions(connection, partitions.days_of(rows))
     stmt = postgresql.insert(Event).on_conflict_do_nothing(index_elements=keys).returning(Event.id)
@@ -163,18 +156,6 @@ class _SqliteInsert:
         dialect = connection.dialect
         processors = [Event.__table__.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.order]
         self.convert = [(i, p) for i, p in enumerate(processors) if p]
-        self._group = " VALUES (" + ", ".join("?" * len(self.order)) + ")"
-        if self.sql.count(self._group) != 1:
-            raise RuntimeError(f"unexpected form of the compiled INSERT: {self.sql[:200]}")
-        self._multi: dict[int, str] = {1: self.sql}
-
-    def sql_for(self, rows: int) -> str:
-        """The statement inserting `rows` rows at once (one VALUES group per row)."""
-        sql = self._multi.get(rows)
-        if sql is None:
-            groups = " VALUES " + ", ".join([self._group.removeprefix(" VALUES ")] * rows)
-            sql = self._multi[rows] = self.sql.replace(self._group, groups)
-        return sql
 
     def params(self, rows: Sequence[Mapping[str, Any]]) -> Iterator[list[Any]]:
         """Each row's values in statement order, made as the driver asks for them (a batch is never copied)."""
@@ -204,11 +185,7 @@ _MISSING = object()
 SQLITE_WRITER_CACHE_KIB = 32768
 
 
-#: Rows per statement of a threaded SQLite insert: 26 columns x 500 = 13,000 parameters, within SQLite's 32,766.
-_SQLITE_CHUNK_SIZES = (500, 100, 20, 5, 1)
-
-
-def _insert_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]], *, threaded: bool) -> int:
+def _insert_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     columns = frozenset(rows[0])
     statement = _SQLITE_INSERTS.get(columns)
     if statement is None:
@@ -222,17 +199,10 @@ def _insert_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]], *,
     before = dbapi.total_changes
     cursor = dbapi.cursor()
     driver_error = connection.dialect.loaded_dbapi.Error
-    sql = statement.sql
     try:
-        if not threaded:
-            cursor.executemany(sql, statement.params(rows))
-        else:
-            values = statement.params(rows)
-            for start, end in _chunk_bounds(len(rows), _SQLITE_CHUNK_SIZES):
-                sql = statement.sql_for(end - start)
-                cursor.execute(sql, list(chain.from_iterable(islice(values, end - start))))
+        cursor.executemany(statement.sql, statement.params(rows))
     except driver_error as exc:  # raised as SQLAlchemy raises it on its own paths
-        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
+        raise DBAPIError.instance(statement.sql, None, exc, driver_error) from exc
     finally:
         cursor.close()
     return dbapi.total_changes - before
@@ -244,10 +214,10 @@ def _insert_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]], *,
 _CHUNK_SIZES = (1000, 256, 64, 16, 4, 1)
 
 
-def _chunk_bounds(total: int, sizes: Sequence[int] = _CHUNK_SIZES) -> list[tuple[int, int]]:
-    """[start, end) slices of `total` rows, each of one of the `sizes` (the last must be 1), largest first."""
+def _chunk_bounds(total: int) -> list[tuple[int, int]]:
+    """[start, end) slices of `total` rows, each of one of the _CHUNK_SIZES, largest first."""
     bounds, start = [], 0
-    for size in sizes:
+    for size in _CHUNK_SIZES:
         while total - start >= size:
             bounds.append((start, start + size))
             start += size

@@ -85,7 +85,7 @@ class EventSink:
             raise _Skipped("an earlier write of this poll failed")
         try:
             with self.store.engine.begin() as connection:
-                new = insert_events(connection, rows, threaded=True)  # beside the busy poller
+                new = insert_events(connection, rows)
                 if extra is not None:
                     extra(connection)
         except BaseException:

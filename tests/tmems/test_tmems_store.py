@@ -13,7 +13,7 @@ from bot.ingest.tmems_store import EventSink
 from bot.store import Store
 from storage import queries
 from storage.models import Event
-from tests.tmems.records import samples, synthetic
+from tests.tmems.records import samples
 
 NOW = datetime(2026, 11, 30, 8, 0, 0, 123456, tzinfo=UTC)
 
@@ -32,46 +32,28 @@ def _stored(store: Store) -> list[tuple]:
     return [tuple(r) for r in raw] + [tuple(r) for r in typed]
 
 
-def _many_rows(n: int) -> list[dict]:
-    """`n` rows of every kind the poller makes (synthetic traffic plus the samples)."""
-    mapper = Mapper(Settings())
-    rows = [row for kind, records in synthetic(n, NOW.replace(hour=6), NOW).items()
-            for record in records for row in mapper.rows(kind, record)]
-    return (_rows() + rows)[:n]
-
-
-def test_threaded_multirow_insert_stores_what_executemany_stores(db_url: str, tmp_path) -> None:
-    """insert_events(threaded=True) (multi-row statements of 500/100/20/5/1 rows on SQLite) stores byte for byte
-    what the executemany path stores, counts new rows the same, and skips what is already there."""
-    rows = _many_rows(623)  # 500 + 100 + 20 + 1 + 1 + 1: every statement size
-    threaded, reference = Store.open(db_url), Store.open(f"sqlite:///{tmp_path / 'ref.db'}")
+def test_the_sinks_insert_stores_what_the_orm_path_stores(db_url: str, tmp_path) -> None:
+    """The rows the sink writes (storage.queries.insert_events) are stored byte for byte as a session stores
+    them, repeats are skipped, and the stored times are found again by a time-window query."""
+    rows = _rows()
+    lean, reference = Store.open(db_url), Store.open(f"sqlite:///{tmp_path / 'ref.db'}")
     try:
-        with threaded.engine.begin() as conn:
-            groups: list[int] = []
-            if conn.dialect.name == "sqlite":  # the statements the driver runs: one per chunk, not one per row
-                dbapi = conn.connection.dbapi_connection
-                dbapi.set_trace_callback(lambda sql: groups.append(sql.count("), (") + 1)
-                                         if sql.startswith("INSERT INTO events") else None)
-            assert queries.insert_events(conn, rows, threaded=True) == len(rows) == 623
-            if conn.dialect.name == "sqlite":
-                dbapi.set_trace_callback(None)
-                assert groups == [500, 100, 20, 1, 1, 1]
-        with threaded.engine.begin() as conn:
-            assert queries.insert_events(conn, rows[::-1], threaded=True) == 0  # every (time, source_key) there
-        one_more = [*rows, dict(rows[0], source_key="tmems:test:new")]
-        with threaded.engine.begin() as conn:
-            assert queries.insert_events(conn, one_more, threaded=True) == 1
-        with reference.engine.begin() as conn:
-            queries.insert_events(conn, one_more)
-        if threaded.engine.dialect.name == "sqlite":
-            assert _stored(threaded) == _stored(reference)  # byte for byte, times included
+        with lean.engine.begin() as conn:
+            assert queries.insert_events(conn, rows) == len(rows)
+        with lean.engine.begin() as conn:
+            assert queries.insert_events(conn, rows[::-1]) == 0  # every (time, source_key) already there
+        with reference.session() as session:
+            queries.insert_events(session, rows)
+            session.commit()
+        if lean.engine.dialect.name == "sqlite":
+            assert _stored(lean) == _stored(reference)  # byte for byte, times included
         else:
-            assert _stored(threaded)[len(one_more):] == _stored(reference)[len(one_more):]  # the typed values
-        with threaded.session() as session:
+            assert _stored(lean)[len(rows):] == _stored(reference)[len(rows):]  # the typed values
+        with lean.session() as session:
             found = queries.events_for(session, "recipient", "rita@ourcorp.example", since=NOW.replace(hour=0))
         assert [e.time for e in found] == [next(r["time"] for r in rows if r["recipient"] == "rita@ourcorp.example")]
     finally:
-        threaded.dispose()
+        lean.dispose()
         reference.dispose()
 
 
