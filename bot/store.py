@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import seen
 from bot.config import Settings
 from storage.db import open_store, session_factory
 
@@ -30,4 +31,5 @@ class Store:
             yield session
 
     def dispose(self) -> None:
+        seen.release(self.engine)  # the replay guard's own connections (PostgreSQL)
         self.engine.dispose()

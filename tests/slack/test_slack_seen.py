@@ -59,3 +59,46 @@ def test_a_broken_store_raises_sqlalchemys_error(store) -> None:
         conn.execute(text("DROP TABLE slack_events_seen"))
     with pytest.raises(DBAPIError):
         seen.first_sighting(store.engine, "sig:x")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_bursts_reuse_the_guards_own_autocommit_connections(pg_url: str) -> None:
+    """The store's pool keeps 5 connections and closes the rest on return, so each burst of acks paid a
+    PostgreSQL backend per request beyond the fifth; the guard's own pool keeps what a burst opened."""
+    from sqlalchemy import event
+
+    from bot.store import Store
+    from storage.db import make_engine, upgrade
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    engine.dispose()
+    store = Store.open(pg_url)
+    try:
+        guard = seen._guard_engine(store.engine)
+        connects: list[int] = []
+        event.listen(guard, "connect", lambda *_: connects.append(1))
+        burst = 12
+
+        def sightings(prefix: str) -> None:
+            barrier = threading.Barrier(burst)
+
+            def one(i: int) -> None:
+                barrier.wait()
+                assert seen.first_sighting(store.engine, seen.event_key(f"ev:{prefix}{i}")) is True
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(burst)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+        sightings("a")
+        opened = len(connects)
+        assert 1 <= opened <= burst and guard.pool.checkedin() == opened  # all kept, none closed on return
+        sightings("b")
+        assert len(connects) - opened <= burst - opened  # the second burst reuses them (opens only what it lacks)
+        with guard.connect() as conn:  # autocommit: no transaction left open by a sighting
+            assert conn.connection.dbapi_connection.autocommit is True
+    finally:
+        store.dispose()
+    assert store.engine not in seen._guards  # disposing the store closed the guard's connections
