@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,3 +52,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def store_refusing_sender(sqlite_url: str, sender: str = "boom@x.example") -> Any:
+    """A migrated SQLite store whose database refuses every event from `sender` (a trigger: a real write
+    failure, not a mock), opened as bot.store.Store. DROP TRIGGER boom lets it write again."""
+    from sqlalchemy import text
+
+    from bot.store import Store
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.sender = '{sender}' "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
+    engine.dispose()
+    return Store.open(sqlite_url)

@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.config import Settings
 from bot.ingest.tmems import API_RETENTION, load_cursor, poll_once, save_cursor
@@ -15,6 +15,7 @@ from bot.ingest.tmems_client import TmemsClient
 from bot.store import Store
 from storage import queries
 from storage.models import Event
+from tests.support import store_refusing_sender
 from tests.tmems.fake_tmems import FakeTmems
 from tests.tmems.records import ANY, accepted, blocked, samples
 
@@ -228,19 +229,9 @@ def test_unstorable_text_and_impossible_times_do_not_block_a_window(fake, store,
 
 
 def test_a_store_failure_is_an_error_in_the_summary_and_the_window_is_kept(fake, sqlite_url) -> None:
-    from sqlalchemy import text
-
-    from storage.db import make_engine, upgrade
-
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    with engine.begin() as conn:  # a real failure of the database, not a mock: a trigger refusing one sender
-        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.sender = 'boom@x.example' "
-                          "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
-    engine.dispose()
+    store = store_refusing_sender(sqlite_url)  # a real failure of the database, not a mock
     settings = Settings(database_url=sqlite_url, tmems_url=fake.url, tmems_user=fake.user,
                         tmems_api_key=fake.api_key)
-    store = Store.open(sqlite_url)
     now = datetime.now(UTC)
     fake.add("accepted_traffic", [accepted(now - timedelta(minutes=5), action="Delivered", sender=s,
                                            recipient="r@ourcorp.example") for s in ("ok@x.example", "boom@x.example")])
@@ -260,19 +251,9 @@ def test_a_store_failure_is_an_error_in_the_summary_and_the_window_is_kept(fake,
 
 def test_a_store_failure_in_an_early_window_stops_every_later_window(fake, sqlite_url) -> None:
     """A failed write of the first window keeps the cursor where it was and stores nothing of the later windows."""
-    from sqlalchemy import text
-
-    from storage.db import make_engine, upgrade
-
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.sender = 'boom@x.example' "
-                          "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
-    engine.dispose()
+    store = store_refusing_sender(sqlite_url)
     settings = Settings(database_url=sqlite_url, tmems_url=fake.url, tmems_user=fake.user,
                         tmems_api_key=fake.api_key)
-    store = Store.open(sqlite_url)
     now = datetime.now(UTC)
     total = _spread(fake, now, hours=4, per_hour=3)
     fake.add("accepted_traffic", [accepted(now - timedelta(hours=3, minutes=30), action="Delivered",

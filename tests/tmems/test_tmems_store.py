@@ -13,6 +13,7 @@ from bot.ingest.tmems_store import EventSink
 from bot.store import Store
 from storage import queries
 from storage.models import Event
+from tests.support import store_refusing_sender
 from tests.tmems.records import samples
 
 NOW = datetime(2026, 11, 30, 8, 0, 0, 123456, tzinfo=UTC)
@@ -73,17 +74,7 @@ def test_the_sink_flushes_when_full_and_drops_repeats(store: Store) -> None:
 
 def test_after_a_failed_write_nothing_later_runs(sqlite_url: str) -> None:
     """A write that fails (here: a trigger refusing one sender) stops every later write, the cursor's too."""
-    from sqlalchemy import text
-
-    from storage.db import make_engine, upgrade
-
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.sender = 'boom@x.example' "
-                          "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
-    engine.dispose()
-    store = Store.open(sqlite_url)
+    store = store_refusing_sender(sqlite_url)
     rows = _rows()
     bad = dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
     cursor_moved = []
