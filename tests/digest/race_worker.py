@@ -18,7 +18,7 @@ from bot.digest.period import DigestSpec, Period
 from bot.digest.post import DigestRunner
 from bot.digest.rollup import refresh
 from bot.store import Store
-from tests.digest.fake_slack import slack_chat
+from tests.slack.fakes import slack_chat
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,20 +28,20 @@ from bot.scheduler import start_scheduler
 from bot.store import Store
 from storage.models import DigestRollup, DigestRun
 from tests.digest.dataset import D, insert, known_rows
-from tests.digest.fake_slack import FakeSlack, slack_chat
+from tests.slack.fakes import FakeSlackAPI, slack_chat
 from tests.support import ROOT
 
 PROCESSES = 6
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
+def slack() -> Iterator[FakeSlackAPI]:
+    fake = FakeSlackAPI().start()
     yield fake
     fake.stop()
 
 
-def _worker(url: str, slack: FakeSlack, *args: str) -> subprocess.Popen[str]:
+def _worker(url: str, slack: FakeSlackAPI, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "tests.digest.race_worker", "--url", url,
                              "--slack", slack.base_url, *args],
@@ -57,7 +57,7 @@ def _results(procs: list[subprocess.Popen[str]]) -> list[dict]:
     return out
 
 
-def test_processes_race_and_exactly_one_posts(db_url: str, slack: FakeSlack) -> None:
+def test_processes_race_and_exactly_one_posts(db_url: str, slack: FakeSlackAPI) -> None:
     store = Store.open(db_url)
     insert(store, known_rows())
     start_at = time.time() + 20     # every process is up and waiting before the start (checked below)
@@ -78,7 +78,7 @@ def test_processes_race_and_exactly_one_posts(db_url: str, slack: FakeSlack) -> 
     store.dispose()
 
 
-def test_processes_refreshing_the_rollup_together_count_each_event_once(db_url: str, slack: FakeSlack) -> None:
+def test_processes_refreshing_the_rollup_together_count_each_event_once(db_url: str, slack: FakeSlackAPI) -> None:
     store = Store.open(db_url)
     insert(store, known_rows())
     start_at = time.time() + 12
@@ -94,7 +94,7 @@ def test_processes_refreshing_the_rollup_together_count_each_event_once(db_url: 
     store.dispose()
 
 
-def test_restart_after_the_scheduled_time_posts_once_late(store: Store, slack: FakeSlack) -> None:
+def test_restart_after_the_scheduled_time_posts_once_late(store: Store, slack: FakeSlackAPI) -> None:
     insert(store, known_rows())
     settings = Settings(digest_channels=("C1", "C2:weekly"), digest_time="09:00", digest_timezone="UTC",
                         digest_late_cutoff_hours=6)
@@ -111,7 +111,7 @@ def test_restart_after_the_scheduled_time_posts_once_late(store: Store, slack: F
     assert run is not None and run.message_ts and run.posted_at == monday_late
 
 
-def test_missed_beyond_the_cutoff_is_not_posted(store: Store, slack: FakeSlack) -> None:
+def test_missed_beyond_the_cutoff_is_not_posted(store: Store, slack: FakeSlackAPI) -> None:
     settings = Settings(digest_channels=("C1",), digest_time="09:00", digest_timezone="UTC",
                         digest_late_cutoff_hours=6)
     too_late = datetime(2026, 11, 30, 15, 1, tzinfo=UTC)
@@ -120,7 +120,7 @@ def test_missed_beyond_the_cutoff_is_not_posted(store: Store, slack: FakeSlack) 
     assert len(DigestRunner(store, settings, slack_chat(slack.base_url), clock=lambda: in_time).catch_up()) == 1
 
 
-def _scheduler_run(settings: Settings, store: Store, slack: FakeSlack) -> list[JobExecutionEvent]:
+def _scheduler_run(settings: Settings, store: Store, slack: FakeSlackAPI) -> list[JobExecutionEvent]:
     """Start the real APScheduler, wait for its start-up catch-up job to finish, stop it."""
     done = threading.Event()
     events: list[JobExecutionEvent] = []
@@ -140,7 +140,7 @@ def _scheduler_run(settings: Settings, store: Store, slack: FakeSlack) -> list[J
     return events
 
 
-def test_scheduler_start_posts_a_missed_digest_once(store: Store, slack: FakeSlack) -> None:
+def test_scheduler_start_posts_a_missed_digest_once(store: Store, slack: FakeSlackAPI) -> None:
     now = datetime.now(UTC)
     settings = Settings(digest_channels=("C0SCHED",), digest_time=f"{now - timedelta(minutes=3):%H:%M}",
                         digest_timezone="UTC", digest_late_cutoff_hours=2)
@@ -157,7 +157,7 @@ def test_scheduler_start_posts_a_missed_digest_once(store: Store, slack: FakeSla
     assert run is not None and run.message_ts and run.posted_at is not None
 
 
-def test_scheduler_has_the_cron_job_at_the_configured_time_and_zone(store: Store, slack: FakeSlack) -> None:
+def test_scheduler_has_the_cron_job_at_the_configured_time_and_zone(store: Store, slack: FakeSlackAPI) -> None:
     settings = Settings(digest_channels=("C1", "C2:weekly"), digest_time="07:45", digest_timezone="Europe/Berlin")
     marker = {"func": print, "trigger": "interval", "minutes": 5, "id": "retention-purge", "args": ["x"]}
     scheduler = start_scheduler(settings, store, slack_chat(slack.base_url), extra_jobs=[marker], start=False)
@@ -172,18 +172,18 @@ def test_scheduler_has_the_cron_job_at_the_configured_time_and_zone(store: Store
     assert weekly.astimezone(UTC) == datetime(2026, 3, 30, 5, 45, tzinfo=UTC)   # Monday
 
 
-def test_a_crashed_claim_is_taken_over_after_its_lease(db_url: str, slack: FakeSlack) -> None:
+def test_a_crashed_claim_is_taken_over_after_its_lease(db_url: str, slack: FakeSlackAPI) -> None:
     store = Store.open(db_url)
     now = datetime.now(UTC)
     clock = f"{now - timedelta(minutes=1):%H:%M}"
-    slack.hang_posts = True
+    slack.hang("chat.postMessage")
     proc = _worker(db_url, slack, "--time", clock, "--lease", "4", "--channel", "C0CRASH")
     try:
         slack.wait_for("chat.postMessage(hung)", timeout=60)
     finally:
         proc.kill()                      # the owner dies in the middle of posting
         proc.wait(timeout=10)
-    slack.hang_posts = False
+    slack.release()
     settings = Settings(digest_channels=("C0CRASH",), digest_time=clock, digest_timezone="UTC")
     survivor = DigestRunner(store, settings, slack_chat(slack.base_url))
     with store.session() as session:

@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from bot.store import Store
 from tests.digest.dataset import insert, known_rows
-from tests.digest.fake_slack import FakeSlack
+from tests.slack.fakes import BOT_TOKEN, FakeSlackAPI
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def loaded(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
+def slack() -> Iterator[FakeSlackAPI]:
+    fake = FakeSlackAPI().start()
     yield fake
     fake.stop()
 
@@ -56,9 +56,9 @@ def test_week(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "23 Nov – 29 Nov 2026" in capsys.readouterr().out
 
 
-def test_post_goes_through_the_slack_client(loaded: str, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
+def test_post_goes_through_the_slack_client(loaded: str, slack: FakeSlackAPI, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli-test")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("BOUNCEBOT_SLACK_API_URL", slack.base_url)
     assert main(["--database", loaded, "digest", "--date", "2026-11-29", "--post", "--channel", "C0CLI"]) == 0
     assert "posted to C0CLI" in capsys.readouterr().out

@@ -23,7 +23,7 @@ from bot.render.ids import ACTION_DIGEST_WHY
 from bot.store import Store
 from tests.blacklists.rbldnsd import CLEAN_IP, HEALTHY, LISTED_IP, Rbldnsd, find_rbldnsd, ip4set, settings_for
 from tests.digest.dataset import OUR_DOMAIN, D, insert, known_rows
-from tests.digest.fake_slack import FakeSlack, slack_chat
+from tests.slack.fakes import FakeSlackAPI, slack_chat
 from tests.support import unavailable
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -31,8 +31,8 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
+def slack() -> Iterator[FakeSlackAPI]:
+    fake = FakeSlackAPI().start()
     yield fake
     fake.stop()
 
@@ -52,7 +52,7 @@ def test_chart_is_a_png_of_plausible_size(store: Store, tmp_path: Path) -> None:
     assert data.endswith(b"IEND\xaeB`\x82")
 
 
-def test_post_then_chart_in_thread_with_the_three_upload_steps(store: Store, slack: FakeSlack) -> None:
+def test_post_then_chart_in_thread_with_the_three_upload_steps(store: Store, slack: FakeSlackAPI) -> None:
     insert(store, known_rows())
     settings = Settings(database_url="unused", local_domains=(OUR_DOMAIN,), digest_timezone="UTC")
     digest = compute_digest(store, Period(D), ZoneInfo("UTC"), local_domains=(OUR_DOMAIN,), now=NOW)
@@ -65,7 +65,7 @@ def test_post_then_chart_in_thread_with_the_three_upload_steps(store: Store, sla
     blocks = json.loads(post["blocks"]) if isinstance(post["blocks"], str) else post["blocks"]
     assert any(b.get("accessory", {}).get("action_id") == ACTION_DIGEST_WHY for b in blocks)
     get_url = slack.calls_to("files.getUploadURLExternal")[0].params
-    uploaded = slack.calls_to("upload")[0].body
+    uploaded = slack.uploads[slack.calls_to("upload")[0].params["file_id"]]
     assert int(get_url["length"]) == len(uploaded) and _png_size(uploaded) == (1000, 650)
     complete = slack.calls_to("files.completeUploadExternal")[0].params
     assert complete["channel_id"] == "C0DIGEST" and complete["thread_ts"] == posted.ts
@@ -74,7 +74,7 @@ def test_post_then_chart_in_thread_with_the_three_upload_steps(store: Store, sla
     assert settings.digest_timezone == "UTC"
 
 
-def test_on_demand_digest_is_not_counted(store: Store, slack: FakeSlack) -> None:
+def test_on_demand_digest_is_not_counted(store: Store, slack: FakeSlackAPI) -> None:
     insert(store, known_rows())
     settings = Settings(database_url="unused", digest_timezone="UTC")
     chat = slack_chat(slack.base_url)
@@ -88,7 +88,7 @@ def test_on_demand_digest_is_not_counted(store: Store, slack: FakeSlack) -> None
     assert len(slack.calls_to("chat.postMessage")) == 3
 
 
-def test_quiet_digest_posts_no_chart(store: Store, slack: FakeSlack) -> None:
+def test_quiet_digest_posts_no_chart(store: Store, slack: FakeSlackAPI) -> None:
     digest = compute_digest(store, Period(D), ZoneInfo("UTC"), now=NOW)
     posted = publish(slack_chat(slack.base_url), "C1", digest)
     assert digest.quiet and not posted.chart_uploaded

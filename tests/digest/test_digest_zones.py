@@ -13,7 +13,7 @@ from bot.digest.render import render_text
 from bot.scheduler import start_scheduler
 from bot.store import Store
 from tests.digest.dataset import event, insert
-from tests.digest.fake_slack import slack_chat
+from tests.slack.fakes import slack_chat
 
 BERLIN = ZoneInfo("Europe/Berlin")
 KOLKATA = ZoneInfo("Asia/Kolkata")

@@ -74,6 +74,8 @@ class FakeSlackAPI:
         #: Called with every recorded call (from the server's thread): cheap waiting for benchmarks.
         self.listeners: list[Callable[[Call], None]] = []
         self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._hung: set[str] = set()
+        self._released = threading.Event()
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -104,6 +106,7 @@ class FakeSlackAPI:
         return self
 
     def stop(self) -> None:
+        self._released.set()  # requests held by `hang` end with the server
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -125,6 +128,19 @@ class FakeSlackAPI:
         return f"{self.root}/response/{name}"
 
     # --- test controls ---------------------------------------------------------------------------------
+    def hang(self, method: str) -> None:
+        """Calls of `method` are recorded as "method(hung)" and never answered (until `release` or `stop`): a
+        poster that dies waiting, as the digest's crashed-claim test needs."""
+        with self._cond:
+            self._hung.add(method)
+            self._released.clear()
+
+    def release(self) -> None:
+        """Answer normally again (the requests already held get an error answer)."""
+        with self._cond:
+            self._hung.clear()
+        self._released.set()
+
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` get `status` (429 with a Retry-After header)."""
         with self._cond:
@@ -221,6 +237,11 @@ class FakeSlackAPI:
             body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
             self._send(request, status, body, "application/json", {"Retry-After": str(retry_after)})
             return
+        if method in self._hung:  # recorded as "method(hung)", so counts of answered calls stay exact
+            self._record(Call(f"{method}(hung)", params, headers, path))
+            self._released.wait(3600)
+            self._send_json(request, {"ok": False, "error": "fake_released"})
+            return
         self._record(call)
         token = self.app_token if method == "apps.connections.open" else self.token
         if headers.get("authorization") != f"Bearer {token}":
@@ -313,6 +334,13 @@ class FakeSlackAPI:
         return {"id": stored.id, "name": stored.name, "title": stored.name, "mimetype": stored.mimetype,
                 "size": len(stored.content), "url_private": f"{self.root}/files/{stored.id}",
                 "url_private_download": f"{self.root}/files/{stored.id}"}
+
+
+def slack_chat(base_url: str, token: str = BOT_TOKEN) -> Any:
+    """The bot's real Slack port (handlers.outbound.SlackChat) pointed at a fake Web API."""
+    from handlers.outbound import SlackChat, make_client
+
+    return SlackChat(make_client(token, base_url, timeout=60))
 
 
 def _as_json(value: Any) -> Any:
