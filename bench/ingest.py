@@ -18,14 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pgschema import create_schema, drop_schema  # noqa: E402
 from bench.postfix_synth import write_log  # noqa: E402
 
 LIBRARY = """
@@ -63,29 +62,6 @@ def measure(name: str, argv: list[str]) -> Run:
     return Run(name, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
 
 
-def pg_schema(url: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-
-    from storage.db import normalize_url
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(normalize_url(url))
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return schema, f"{normalize_url(url)}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
-def drop_schema(url: str, schema: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    from storage.db import normalize_url
-    engine = create_engine(normalize_url(url))
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("messages", type=int, help="messages in the generated log")
@@ -119,8 +95,8 @@ def main() -> int:
     targets = [("sqlite", f"sqlite:///{work / 'library.db'}", f"sqlite:///{work / 'cli.db'}")]
     schemas = []
     if args.pg:
-        lib_schema, lib_url = pg_schema(args.pg)
-        cli_schema, cli_url = pg_schema(args.pg)
+        lib_schema, lib_url = create_schema(args.pg)
+        cli_schema, cli_url = create_schema(args.pg)
         schemas = [lib_schema, cli_schema]
         targets.append(("postgresql", lib_url, cli_url))
     try:

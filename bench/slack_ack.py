@@ -30,12 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.pgschema import create_schema, drop_schema
 from bot.events import TrackingEvent
 from bot.store import Store
 from bot.timeutil import utcnow
 from storage import queries
 from tests.slack.fakes import SIGNING_SECRET, FakeSlackAPI, Reply, get, send, slash_command
-from tests.support import free_port
+from tests.support import PG_URL, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,37 +149,14 @@ def fill(store: Store, events: int) -> list[str]:
 
 
 def fresh_pg_schema() -> tuple[str, str]:
-    """A URL whose search_path is a new, empty, migrated schema on the test PostgreSQL."""
-    from urllib.parse import quote
+    """A URL whose search_path is a new, empty, migrated schema on the test PostgreSQL, and the schema."""
+    from storage.db import make_engine, upgrade
 
-    from sqlalchemy import create_engine, text
-
-    from storage.db import make_engine, normalize_url, upgrade
-    from tests.support import PG_URL
-
-    schema = f"bench_slack_{os.getpid()}"
-    admin = create_engine(normalize_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    url = f"{normalize_url(PG_URL)}{sep}options={quote(f'-csearch_path={schema}')}"
+    schema, url = create_schema(PG_URL, prefix="bench_slack")
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
     return url, schema
-
-
-def drop_pg_schema(schema: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    from storage.db import normalize_url
-    from tests.support import PG_URL
-
-    admin = create_engine(normalize_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -339,7 +317,7 @@ def main() -> int:
         dns.stop()
         store.dispose()
         if schema:
-            drop_pg_schema(schema)
+            drop_schema(PG_URL, schema)
     return 0
 
 

@@ -1,0 +1,28 @@
+"""A throw-away PostgreSQL schema for a benchmark run: created empty, dropped afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
+
+from storage.db import normalize_url
+
+
+def create_schema(url: str, prefix: str = "bench") -> tuple[str, str]:
+    """(schema, URL whose search_path is that new, empty schema) on the database at `url`."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return schema, f"{normalize_url(url)}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+def drop_schema(url: str, schema: str) -> None:
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
