@@ -18,7 +18,7 @@ from bot.render import ids, lists, modals
 from bot.targets import Target
 from handlers.context import Services, services_of
 from handlers.home import refresh_home
-from handlers.replies import origin_of, tell, user_of
+from handlers.replies import approver_or_told, origin_of, tell, user_of
 from handlers.views import update_case_messages
 
 log = logging.getLogger(__name__)
@@ -64,15 +64,10 @@ def _refuse(services: Services, user: str, origin: modals.Origin, pattern: str |
 
 def _authorized(services: Services, user: str, origin: modals.Origin, pattern: str | None) -> bool:
     """True for approvers; anyone else is refused (ephemeral, audited). A failed group lookup is said so."""
-    try:
-        allowed = services.is_approver(user)
-    except ChatError:
-        log.exception("the approver group could not be read")
-        tell(services, user, messages.approver_check_failed(), channel=origin.channel, thread_ts=origin.thread_ts)
-        return False
-    if not allowed:
+    allowed = approver_or_told(services, user, channel=origin.channel, thread_ts=origin.thread_ts)
+    if allowed is False:
         _refuse(services, user, origin, pattern)
-    return allowed
+    return bool(allowed)
 
 
 def _open_modal(services: Services, body: dict[str, Any], user: str, origin: modals.Origin,
@@ -180,11 +175,8 @@ def _case_change(body: dict[str, Any], action: dict[str, Any], context: Any, clo
 
 def _may_change_case(services: Services, user: str, case: Any, origin: Any, close: bool) -> bool:
     """The opener and approvers may close or reopen; anyone else is refused (ephemeral, audited)."""
-    try:
-        approver = services.is_approver(user)
-    except ChatError:
-        log.exception("the approver group could not be read")
-        tell(services, user, messages.approver_check_failed(), channel=origin.channel, thread_ts=origin.thread_ts)
+    approver = approver_or_told(services, user, channel=origin.channel, thread_ts=origin.thread_ts)
+    if approver is None:
         return False
     if cases.may_change(case, user, is_approver=approver):
         return True

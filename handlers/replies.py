@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot import diagnosis_pool
+from bot import diagnosis_pool, messages
 from bot.answers import Answer
 from bot.ports import ChatError
 from bot.render.modals import Origin
@@ -67,6 +67,17 @@ def tell(services: Services, user: str, text: str, *, channel: str | None = None
         services.chat.post_ephemeral(channel, user, text=text, thread_ts=thread_ts)
     else:
         services.chat.post_message(user, text=text)
+
+
+def approver_or_told(services: Services, user: str, *, channel: str | None = None,
+                     thread_ts: str | None = None) -> bool | None:
+    """Whether `user` may approve; None when the approver group cannot be read now (logged, and the user told)."""
+    try:
+        return services.is_approver(user)
+    except ChatError:
+        log.exception("the approver group could not be read")
+        tell(services, user, messages.approver_check_failed(), channel=channel, thread_ts=thread_ts)
+        return None
 
 
 def post_diagnosis(services: Services, channel: str, target: Target, *, since: datetime | None = None,

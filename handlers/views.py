@@ -13,12 +13,11 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import approvals, case_forwarding, cases, messages
-from bot.ports import ChatError
 from bot.render import ids, lists, modals
 from bot.targets import Target
 from bot.timeutil import parse_duration, utcnow
 from handlers.context import Services, services_of
-from handlers.replies import tell, user_of
+from handlers.replies import approver_or_told, tell, user_of
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +55,10 @@ def finish_approval(body: dict[str, Any], view: dict[str, Any], context: Any) ->
     reason = (modals.submitted(values, ids.BLOCK_APPROVE_REASON, ids.ACTION_APPROVE_REASON) or "").strip()
     expiry = _expiry(values)
     where = {"channel": origin.channel, "thread_ts": origin.thread_ts}
-    try:
-        allowed = services.is_approver(user)  # the modal only opens for approvers; a forged submission ends here
-    except ChatError:
-        log.exception("the approver group could not be read")
-        return tell(services, user, messages.approver_check_failed(), **where)
+    # The modal only opens for approvers; a forged submission ends here.
+    allowed = approver_or_told(services, user, **where)
+    if allowed is None:
+        return None
     if not allowed:
         with services.session() as session:
             approvals.refuse(session, actor=user, pattern=origin.value, kind=kind, reason=reason,
