@@ -121,8 +121,12 @@ def counts_by_source(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Event.source, func.count()).group_by(Event.source)).all())
 
 
+#: The events' unique key (storage.models: uq_events_time_source_key), the conflict target of every insert.
+_UNIQUE_KEY = ["time", "source_key"]
+
+
 def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert rows, skipping any whose (source_key, time) is already stored; returns how many were new.
+    """Insert rows, skipping any whose (time, source_key) is already stored; returns how many were new.
 
     On PostgreSQL the day partitions the rows need are created first, in the same transaction. On SQLite the
     statement goes to the driver's executemany and the new rows are counted from the connection's change
@@ -134,9 +138,8 @@ def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]])
     connection = conn.connection() if isinstance(conn, Session) else conn
     if connection.dialect.name == "sqlite":
         return _insert_sqlite(connection, rows)
-    keys = ["source_key", "time"]
     partitions.ensure_partitions(connection, partitions.days_of(rows))
-    stmt = postgresql.insert(Event).on_conflict_do_nothing(index_elements=keys).returning(Event.id)
+    stmt = postgresql.insert(Event).on_conflict_do_nothing(index_elements=_UNIQUE_KEY).returning(Event.id)
     rows = list(rows)
     new = 0
     for start, end in _chunk_bounds(len(rows)):
@@ -145,11 +148,11 @@ def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]])
 
 
 class _SqliteInsert:
-    """INSERT ... ON CONFLICT (source_key, time) DO NOTHING compiled once per column set, with the columns' own
+    """INSERT ... ON CONFLICT (time, source_key) DO NOTHING compiled once per column set, with the columns' own
     bind processors (so times are stored exactly as the ORM stores them)."""
 
     def __init__(self, connection: Connection, columns: Sequence[str]) -> None:
-        stmt = sqlite.insert(Event).on_conflict_do_nothing(index_elements=["source_key", "time"])
+        stmt = sqlite.insert(Event).on_conflict_do_nothing(index_elements=_UNIQUE_KEY)
         compiled = stmt.compile(dialect=connection.dialect, column_keys=list(columns))
         self.sql = str(compiled)
         self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
