@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from bot.ingest import make_parser
 from bot.ingest.base import LogParser, ParseStats
+from bot.ingest.writer import WriterProcess, engine_url
 from bot.store import Store
-from storage import queries
+from storage import cursors, queries
 from storage.models import IngestCursor
 
 #: A transaction ends after this many lines or this many events, whichever comes first: large enough that the
@@ -45,6 +46,7 @@ class IngestResult:
     resumed_at: int = 0
     rotations: int = 0
     notes: list[str] = field(default_factory=list)
+    writer_pid: int | None = None  # the writer process that stored full batches (bot.ingest.writer), if any
 
     @property
     def lines_per_second(self) -> float:
@@ -83,6 +85,7 @@ class Ingestor:
         self.batch_events = batch_events
         self.parser_options = dict(parser_options or {})
         self.stop_requested = False
+        self._writer: WriterProcess | None = None
 
     # -- cursor ------------------------------------------------------------------------------------
 
@@ -94,19 +97,24 @@ class Ingestor:
             return None
         return _Cursor(row.inode, int(row.offset or 0), dict(row.state or {}))
 
-    def _save(self, conn: Connection, stream: str, inode: int, offset: int, state: dict[str, Any]) -> None:
-        values = {"inode": inode, "offset": offset, "state": state, "updated_at": datetime.now(UTC)}
-        done = conn.execute(update(IngestCursor).where(
-            IngestCursor.source == self.source, IngestCursor.stream == stream).values(**values))
-        if not done.rowcount:
-            conn.execute(IngestCursor.__table__.insert().values(source=self.source, stream=stream, **values))
+    def _commit(self, parser: LogParser, s: _Stream, *, wait: bool = True) -> int:
+        """One transaction: the events read since the last commit and the cursor just after them. Returns the
+        new events among the commits known to have finished (with `wait`, all of them).
 
-    def _commit(self, parser: LogParser, s: _Stream) -> int:
-        """One transaction: the events read since the last commit and the cursor just after them."""
-        state = {"parser": parser.snapshot(), "reference": parser_reference(parser).isoformat()}
+        Without `wait` (a full batch, mid-file), the batch goes to a writer process, started on the first such
+        batch, which stores it while the next is parsed; its count and any failure come with the next waiting
+        commit. Small reads (a short file, what `--follow` finds each poll) are stored in place."""
+        save = SaveCursor(self.source, s.path, s.inode, s.offset,
+                          {"parser": parser.snapshot(), "reference": parser_reference(parser).isoformat()})
+        if self._writer is None and not wait:
+            self._writer = WriterProcess(engine_url(self.store.engine))
+        if self._writer is not None:
+            self._writer.submit(s.rows, save)
+            s.rows.clear()
+            return self._writer.drain() if wait else 0
         with self.store.engine.begin() as conn:
             new = queries.insert_events(conn, s.rows)
-            self._save(conn, s.path, s.inode, s.offset, state)
+            save(conn)
         s.rows.clear()
         return new
 
@@ -120,6 +128,9 @@ class Ingestor:
             return self._run(_Stream(stream, handle), follow, progress)
         finally:
             handle.close()
+            if self._writer is not None:  # stores what it was sent (each batch with its cursor), then stops
+                self._writer.close()
+                self._writer = None
 
     def _run(self, s: _Stream, follow: bool, progress: Progress | None) -> IngestResult:
         info = os.fstat(s.handle.fileno())
@@ -184,7 +195,8 @@ class Ingestor:
                 rows.append(event.as_row())
             pending += 1
             if pending >= batch_lines or len(rows) >= batch_events:
-                result.new_events += self._commit(parser, s)
+                result.new_events += self._commit(parser, s, wait=False)
+                result.writer_pid = self._writer.pid if self._writer else None
                 pending = 0
                 if progress:
                     progress(result, s.offset, max(s.offset, os.fstat(s.handle.fileno()).st_size))
@@ -207,6 +219,20 @@ class Ingestor:
             if self._read_to_end(parser, previous, result, partial_ok=True, progress=progress):
                 result.new_events += self._commit(parser, previous)
         result.notes.append(f"finished the rotated file {old} first")
+
+
+@dataclass(frozen=True)
+class SaveCursor:
+    """A file's cursor as a value: it commits with the batch read before it, maybe in the writer process."""
+
+    source: str
+    stream: str
+    inode: int
+    offset: int
+    state: dict[str, Any]
+
+    def __call__(self, conn: Connection) -> None:
+        cursors.save(conn, self.source, self.stream, self.state, inode=self.inode, offset=self.offset)
 
 
 def parser_reference(parser: LogParser) -> datetime:

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -37,10 +36,11 @@ from bot.ingest.tmems_client import (
     iso,
 )
 from bot.ingest.tmems_map import ACCEPTED, BLOCKED, POLICY, SOURCE, BadRecord, Mapper
-from bot.ingest.tmems_store import EventSink
+from bot.ingest.tmems_store import FLUSH_ROWS, EventSink
+from bot.ingest.writer import WriterError
 from bot.store import Store
 from bot.timeutil import utcnow
-from storage.models import IngestCursor
+from storage import cursors
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +130,11 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
 # --- cursor ----------------------------------------------------------------------------------------------------
 def load_cursor(conn: Connection | Session, stream: str) -> tuple[datetime | None, dict[str, Any]]:
     """The end of the last window stored for a stream, and the cursor's state."""
-    state = conn.scalar(select(IngestCursor.state).where(IngestCursor.source == SOURCE,
-                                                         IngestCursor.stream == stream))
+    state = cursors.load_state(conn, SOURCE, stream)
     if not state:
         return None, {}
     end = state.get("end")
-    return (datetime.fromisoformat(end) if isinstance(end, str) else None), dict(state)
+    return (datetime.fromisoformat(end) if isinstance(end, str) else None), state
 
 
 def save_cursor(conn: Connection | Session, stream: str, end: datetime, *, gaps: Sequence[Gap] = (),
@@ -147,12 +146,20 @@ def save_cursor(conn: Connection | Session, stream: str, end: datetime, *, gaps:
     lost = list(state.get("lost", []))
     lost.extend({"start": g.start.isoformat(), "end": g.end.isoformat()} for g in gaps)
     state.update(end=end.isoformat(), lost=lost[-_GAPS_KEPT:], records=int(state.get("records", 0)) + records)
-    values = {"source": SOURCE, "stream": stream, "offset": 0, "state": state, "updated_at": utcnow()}
-    dialect = (conn.get_bind() if isinstance(conn, Session) else conn).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(IngestCursor).values(**values).on_conflict_do_update(
-        index_elements=["source", "stream"], set_={"state": state, "updated_at": values["updated_at"]})
-    conn.execute(stmt)
+    cursors.save(conn, SOURCE, stream, state)
+
+
+@dataclass(frozen=True)
+class CursorMove:
+    """save_cursor as a value: it commits with a window's last rows, maybe in the writer process."""
+
+    stream: str
+    end: datetime
+    gaps: tuple[Gap, ...] = ()
+    records: int = 0
+
+    def __call__(self, conn: Connection) -> None:
+        save_cursor(conn, self.stream, self.end, gaps=self.gaps, records=self.records)
 
 
 # --- polling ---------------------------------------------------------------------------------------------------
@@ -166,6 +173,7 @@ def poll_once(
     overlap: timedelta | None = None,
     window: timedelta = DEFAULT_WINDOW,
     streams: Sequence[Stream] = STREAMS,
+    flush_rows: int = FLUSH_ROWS,
 ) -> PollSummary:
     """Fetch every stream from its cursor minus the overlap (or `since`, if that reaches further back) up to now.
 
@@ -179,10 +187,12 @@ def poll_once(
     client = client or TmemsClient.from_settings(settings)
     summary = PollSummary()
     mapper = Mapper(settings)
+    sink = EventSink(store, flush_rows)  # one for every stream: a large poll starts one writer process, not three
     try:
         for stream in streams:
+            sink.label = stream.name
             try:
-                _poll_stream(store, client, mapper, stream, summary, now=now, since=since, overlap=overlap,
+                _poll_stream(store, client, mapper, sink, stream, summary, now=now, since=since, overlap=overlap,
                              window=window)
             except TmemsSetupError as exc:
                 summary.errors.append(str(exc))
@@ -193,13 +203,11 @@ def poll_once(
                 message = f"TMEMS {stream.name}: {exc}; the unfinished window is fetched again on the next run"
                 summary.errors.append(message)
                 log.error("%s", message)
-            except SQLAlchemyError as exc:
-                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
-                message = (f"TMEMS {stream.name}: the tracking store refused a write ({type(exc).__name__}: "
-                           f"{reason}); the unfinished window is fetched again on the next run")
-                summary.errors.append(message)
-                log.error("%s", message)
+            except (SQLAlchemyError, WriterError) as exc:
+                _store_failed(summary, stream.name, exc)
+        _settle(sink, summary)
     finally:
+        sink.close()
         if own_client:
             client.close()
     summary.unmapped = mapper.unmapped
@@ -207,8 +215,34 @@ def poll_once(
     return summary
 
 
-def _poll_stream(store: Store, client: TmemsClient, mapper: Mapper, stream: Stream, summary: PollSummary, *,
-                 now: datetime, since: datetime | None, overlap: timedelta, window: timedelta) -> None:
+def _store_failed(summary: PollSummary, stream: str, exc: BaseException, *, later: str = "") -> None:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+    message = (f"TMEMS {stream}: the tracking store refused a write ({type(exc).__name__}: {reason}); the unfinished "
+               f"window is fetched again on the next run{later}")
+    summary.errors.append(message)
+    log.error("%s", message)
+
+
+def _settle(sink: EventSink, summary: PollSummary) -> None:
+    """Wait for the writer process's last writes and count the windows whose cursor was committed. (Stored in
+    place, a failure was raised by the stream's own write; in the writer process, it is raised here, named after
+    the stream of the batch that failed, and nothing written after it was stored.)"""
+    try:
+        summary.new += sink.flush()
+    except (SQLAlchemyError, WriterError) as exc:
+        _store_failed(summary, sink.failed_label or "?", exc,
+                      later=" (nor was anything this poll wrote after it: fetched again too)")
+    finally:
+        for move in sink.take_committed():
+            if isinstance(move, CursorMove):
+                summary.windows += 1
+                summary.cursors[move.stream] = move.end
+                log.debug("TMEMS %s: window up to %s stored", move.stream, iso(move.end))
+
+
+def _poll_stream(store: Store, client: TmemsClient, mapper: Mapper, sink: EventSink, stream: Stream,
+                 summary: PollSummary, *, now: datetime, since: datetime | None, overlap: timedelta,
+                 window: timedelta) -> None:
     earliest = now - API_RETENTION + RETENTION_MARGIN
     with store.session() as session:
         cursor_end, _state = load_cursor(session, stream.name)
@@ -229,22 +263,12 @@ def _poll_stream(store: Store, client: TmemsClient, mapper: Mapper, stream: Stre
             summary.warnings.append(f"TMEMS {stream.name}: the API keeps 72 hours; fetching from "
                                     f"{earliest:%Y-%m-%d %H:%M} UTC instead of {since:%Y-%m-%d %H:%M} UTC")
         start = earliest
-    sink = EventSink(store)
-    try:
-        for window_start, window_end in windows(start, now, window):
-            fetched = _fetch_window(client, mapper, stream, summary, sink, window_start, window_end)
-
-            def move_cursor(conn: Connection, end: datetime = window_end, lost: list[Gap] = gaps,
-                            records: int = fetched) -> None:
-                save_cursor(conn, stream.name, end, gaps=lost, records=records)
-
-            summary.new += sink.flush(move_cursor)  # the window's last rows and its cursor: one transaction
-            gaps = []
-            summary.windows += 1
-            summary.cursors[stream.name] = window_end
-            log.debug("TMEMS %s: window %s .. %s stored", stream.name, iso(window_start), iso(window_end))
-    finally:
-        sink.close()
+    for window_start, window_end in windows(start, now, window):
+        fetched = _fetch_window(client, mapper, stream, summary, sink, window_start, window_end)
+        # the window's last rows and its cursor: one transaction (in the writer process, if this poll started one,
+        # which stores it while the next window is fetched; poll_once waits for it at the end)
+        summary.new += sink.flush(CursorMove(stream.name, window_end, tuple(gaps), fetched), wait=False)
+        gaps = []
 
 
 def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: PollSummary, sink: EventSink,
@@ -266,10 +290,9 @@ def _fetch_window(client: TmemsClient, mapper: Mapper, stream: Stream, summary: 
                 except (BadRecord, TypeError, ValueError) as exc:
                     summary.skipped += 1
                     log.debug("TMEMS %s: skipped a malformed record: %s", stream.name, exc)
-            if sink.full:
-                sink.submit()  # stored by the writer thread while the next page is mapped
+            sink.page_done()  # a full buffer is stored by the writer process while the next page is mapped
     except TmemsError:
-        summary.new += sink.flush()
+        summary.new += sink.flush(wait=False)  # what was fetched is kept (the window is fetched again anyway)
         raise
     return fetched
 

@@ -1,44 +1,48 @@
 """Writing polled events in few, large transactions (storage.queries.insert_events does the inserting).
 
-Why not simply insert_events per page: on SQLite a commit costs tens of milliseconds on a busy disk. Here rows are
-buffered to `flush_rows` and written by a writer thread while the poller maps the next pages.
+Why not simply insert_events per page: on SQLite a commit costs tens of milliseconds on a busy disk. Rows are
+buffered (deduplicated by key) up to `flush_rows`. A poll that fills the buffer is a large one (a catch-up after
+downtime, a busy gateway): its batches go to a writer process (bot.ingest.writer) that stores one while the
+poller maps the next, on the other core. A poll that never fills it (the usual few minutes of traffic) is stored
+in place, in one transaction with its cursor.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Connection
 
+from bot.ingest.writer import WriterProcess, engine_url
 from bot.store import Store
 from storage.queries import insert_events
 
 #: Rows per transaction: big enough that commits are rare (25,000 rows a transaction cost half the system
 #: time of 5,000 here), small enough to hold SQLite's write lock for a second or so, not for a whole window.
 FLUSH_ROWS = 20000
+#: Rows buffered at which a poll counts as large: the writer process starts then (a spawn takes a few tenths of
+#: a second), so it is ready when the buffer is full.
+START_WRITER_ROWS = FLUSH_ROWS // 4
 
 
 class EventSink:
-    """Buffers event rows (deduplicated by key) and writes them `flush_rows` at a time in a writer thread.
+    """Buffers event rows (deduplicated by key) and stores them `flush_rows` at a time.
 
-    The database drivers release the GIL while the database works, so the writer stores one batch while the
-    poller maps the next: on two cores the insert and the mapping overlap instead of adding up. Writes run in
-    order; after a failed write none of the later ones runs (a cursor must never move past rows that were not
-    stored), and the failure is raised by the next `flush`.
+    Writes run in order, in place or (once a batch filled the buffer) in a writer process; after a failed write
+    none of the later ones runs (a cursor must never move past rows that were not stored), and the failure is
+    raised by the next `flush`. A `then` given to `flush` runs in the transaction of the last rows; it must be
+    picklable (a module-level function or a dataclass with __call__), as it may run in the writer process.
     """
 
-    def __init__(self, store: Store, flush_rows: int = FLUSH_ROWS, in_flight: int = 2) -> None:
+    def __init__(self, store: Store, flush_rows: int = FLUSH_ROWS) -> None:
         self.store = store
         self.flush_rows = flush_rows
-        self.in_flight = in_flight
+        self.start_rows = max(1, min(START_WRITER_ROWS, flush_rows // 4))
         self.rows: dict[tuple[str, Any], dict[str, Any]] = {}
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tmems-writer")
-        self._pending: deque[Future[int]] = deque()
-        self._failed = False
-        self._done = 0  # new rows of writes already waited for
+        self.label: str | None = None  # what the rows being added are (a stream): names a failed write
+        self._writer: WriterProcess | None = None
+        self._committed: list[Callable[[Connection], None]] = []
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows[(row["source_key"], row["time"])] = row
@@ -52,47 +56,62 @@ class EventSink:
     def full(self) -> bool:
         return len(self.rows) >= self.flush_rows
 
-    def submit(self, extra: Callable[[Connection], None] | None = None) -> None:
-        """Hand the buffered rows to the writer (at most `in_flight` writes wait; beyond that, this waits)."""
+    def page_done(self) -> None:
+        """After each page: a poll whose buffer reached `start_rows` is a large one, so the writer process starts
+        (ready by the time the buffer is full); a full buffer is handed to it."""
+        if self._writer is None and len(self.rows) >= self.start_rows:
+            self._writer = WriterProcess(engine_url(self.store.engine))
+        if self.full:
+            self.submit()
+
+    @property
+    def in_process(self) -> bool:
+        """Whether a writer process stores this sink's batches."""
+        return self._writer is not None
+
+    def submit(self) -> None:
+        """Hand the buffered rows to the writer process (started on the first call), which stores them while
+        the caller goes on; failures are raised by the next `flush`."""
+        if self._writer is None:
+            self._writer = WriterProcess(engine_url(self.store.engine))
+        self._writer.submit(list(self.rows.values()), tag=self.label)
+        self.rows.clear()
+
+    def flush(self, then: Callable[[Connection], None] | None = None, *, wait: bool = True) -> int:
+        """Store everything buffered, with `then` in the same transaction, and return how many rows were new
+        among the writes known to have finished. With `wait` (the default) that is every write since the last
+        waiting flush, and the first failure among them is raised; without it, a writer process stores the
+        rows while the caller goes on (the count and any failure come with the next waiting flush)."""
         rows = list(self.rows.values())
         self.rows.clear()
-        while len(self._pending) >= self.in_flight:
-            self._done += self._pending.popleft().result()
-        self._pending.append(self._writer.submit(self._write, rows, extra))
-
-    def flush(self, extra: Callable[[Connection], None] | None = None) -> int:
-        """Write everything buffered (running `extra` in the last transaction), wait for every write, and
-        return how many rows were new since the last flush. Raises the first write's failure."""
-        self.submit(extra)
-        error: BaseException | None = None
-        while self._pending:
-            future = self._pending.popleft()
-            try:
-                self._done += future.result()
-            except BaseException as exc:  # the first failure is raised once every write has ended
-                error = error or exc
-        new, self._done = self._done, 0
-        if error is not None:
-            self._failed = False  # the writes after it were skipped; a later flush may try again
-            raise error
+        if self._writer is not None:
+            self._writer.submit(rows, then, tag=self.label)
+            return self._writer.drain() if wait else 0
+        if not rows and then is None:
+            return 0
+        with self.store.engine.begin() as connection:
+            new = insert_events(connection, rows)
+            if then is not None:
+                then(connection)
+        if then is not None:
+            self._committed.append(then)
         return new
+
+    @property
+    def failed_label(self) -> str | None:
+        """The label of the write whose failure the last `flush` raised."""
+        return self._writer.failed_tag if self._writer is not None else self.label
+
+    def take_committed(self) -> list[Callable[[Connection], None]]:
+        """The `then` of every flush whose transaction committed, in order, since the last call."""
+        done = self._committed
+        if self._writer is not None:
+            done, self._writer.committed = done + self._writer.committed, []
+        self._committed = []
+        return done
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
-
-    def _write(self, rows: list[dict[str, Any]], extra: Callable[[Connection], None] | None) -> int:
-        if self._failed:
-            raise _Skipped("an earlier write of this poll failed")
-        try:
-            with self.store.engine.begin() as connection:
-                new = insert_events(connection, rows)
-                if extra is not None:
-                    extra(connection)
-        except BaseException:
-            self._failed = True
-            raise
-        return new
-
-
-class _Skipped(RuntimeError):
-    """A write not attempted because an earlier one failed."""
+        if self._writer is not None:
+            self._writer.close()
+            self._committed += self._writer.committed
+            self._writer = None

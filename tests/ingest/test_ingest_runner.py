@@ -192,9 +192,9 @@ def test_a_transaction_ends_after_batch_events_events_whatever_the_line_count(st
     ingestor = Ingestor(store, "postfix", batch_lines=10**9, batch_events=25)
     original = ingestor._commit
 
-    def counting_commit(parser, s):  # type: ignore[no-untyped-def]
+    def counting_commit(parser, s, **options):  # type: ignore[no-untyped-def]
         commits.append(len(s.rows))
-        return original(parser, s)
+        return original(parser, s, **options)
 
     ingestor._commit = counting_commit  # type: ignore[method-assign]
     result = ingestor.ingest(log)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from bot.config import Settings
 from bot.ingest.tmems import API_RETENTION, load_cursor, poll_once, save_cursor
 from bot.ingest.tmems_client import TmemsClient
+from bot.ingest.tmems_store import FLUSH_ROWS
 from bot.store import Store
 from storage import queries
 from storage.models import Event
@@ -39,6 +40,10 @@ def _spread(fake: FakeTmems, now: datetime, hours: int, per_hour: int) -> int:
                                     recipient="r@ourcorp.example"))
     fake.add("accepted_traffic", records)
     return len(records)
+
+
+#: Every poll test below runs with rows stored in place and with a writer process (tiny batches, so it starts).
+WRITERS = pytest.mark.parametrize("flush_rows", [FLUSH_ROWS, 7], ids=["in-place", "writer-process"])
 
 
 def test_every_sample_is_stored_and_found_by_events_for(fake, store, tmems_settings) -> None:
@@ -78,35 +83,39 @@ def test_overlap_and_re_polls_add_nothing(fake, store, tmems_settings) -> None:
     assert _count(store) == total
 
 
-def test_a_failed_window_is_fetched_again_on_the_next_run(fake, store, tmems_settings, sleeps) -> None:
+@WRITERS
+def test_a_failed_window_is_fetched_again_on_the_next_run(fake, store, tmems_settings, sleeps, flush_rows) -> None:
     now = datetime.now(UTC)
     total = _spread(fake, now, hours=4, per_hour=3)
     # The third accepted_traffic window fails (every attempt); the others succeed.
     fake.fail(500, times=2, type="accepted_traffic", skip=2)
     with _fast_client(fake, sleeps) as client:
-        failed = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=4), client=client)
+        failed = poll_once(store, tmems_settings, flush_rows=flush_rows, now=now, since=now - timedelta(hours=4),
+                           client=client)
     assert not failed.ok and "accepted_traffic" in failed.errors[0] and "fetched again" in failed.errors[0]
     assert 0 < failed.new < total
     with store.session() as session:
         end, _ = load_cursor(session, "accepted_traffic")
     assert end == now - timedelta(hours=2)  # two windows stored, the cursor stopped before the failed one
     with _fast_client(fake, sleeps) as client:
-        retried = poll_once(store, tmems_settings, now=now + timedelta(minutes=1), client=client)
+        retried = poll_once(store, tmems_settings, flush_rows=flush_rows, now=now + timedelta(minutes=1), client=client)
     assert retried.ok
     assert failed.new + retried.new == total == _count(store)
 
 
-def test_a_failure_in_the_middle_of_a_window_loses_nothing(fake, store, tmems_settings, sleeps) -> None:
+@WRITERS
+def test_a_failure_in_the_middle_of_a_window_loses_nothing(fake, store, tmems_settings, sleeps, flush_rows) -> None:
     now = datetime.now(UTC)
     fake.add("accepted_traffic", [accepted(now - timedelta(minutes=20, seconds=i), action="Delivered",
                                            sender=f"s{i}@x.example", recipient="r@ourcorp.example")
                                   for i in range(1200)])
     fake.fail(503, times=2, type="accepted_traffic", skip=1)  # page 2 of 3 fails
     with _fast_client(fake, sleeps) as client:
-        failed = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=1), client=client)
+        failed = poll_once(store, tmems_settings, flush_rows=flush_rows, now=now, since=now - timedelta(hours=1),
+                           client=client)
     assert failed.new == 500 and failed.errors
     with _fast_client(fake, sleeps) as client:
-        retried = poll_once(store, tmems_settings, now=now + timedelta(minutes=1), client=client)
+        retried = poll_once(store, tmems_settings, flush_rows=flush_rows, now=now + timedelta(minutes=1), client=client)
     assert retried.ok and retried.new == 700 and _count(store) == 1200
 
 
@@ -249,7 +258,8 @@ def test_a_store_failure_is_an_error_in_the_summary_and_the_window_is_kept(fake,
         store.dispose()
 
 
-def test_a_store_failure_in_an_early_window_stops_every_later_window(fake, sqlite_url) -> None:
+@WRITERS
+def test_a_store_failure_in_an_early_window_stops_every_later_window(fake, sqlite_url, flush_rows) -> None:
     """A failed write of the first window keeps the cursor where it was and stores nothing of the later windows."""
     store = store_refusing_sender(sqlite_url)
     settings = Settings(database_url=sqlite_url, tmems_url=fake.url, tmems_user=fake.user,
@@ -259,7 +269,7 @@ def test_a_store_failure_in_an_early_window_stops_every_later_window(fake, sqlit
     fake.add("accepted_traffic", [accepted(now - timedelta(hours=3, minutes=30), action="Delivered",
                                            sender="boom@x.example", recipient="r@ourcorp.example")])
     try:
-        failed = poll_once(store, settings, now=now, since=now - timedelta(hours=4),
+        failed = poll_once(store, settings, flush_rows=flush_rows, now=now, since=now - timedelta(hours=4),
                            streams=_streams("accepted_traffic"))
         assert not failed.ok and "refused a write" in failed.errors[0]
         assert failed.windows == 0 and failed.new == 0 and "accepted_traffic" not in failed.cursors
@@ -268,18 +278,19 @@ def test_a_store_failure_in_an_early_window_stops_every_later_window(fake, sqlit
         assert _count(store) == 0
         with store.engine.begin() as conn:
             conn.execute(text("DROP TRIGGER boom"))
-        retried = poll_once(store, settings, now=now + timedelta(minutes=1), since=now - timedelta(hours=4),
-                            streams=_streams("accepted_traffic"))
+        retried = poll_once(store, settings, flush_rows=flush_rows, now=now + timedelta(minutes=1),
+                            since=now - timedelta(hours=4), streams=_streams("accepted_traffic"))
         assert retried.ok and retried.windows == 5 and _count(store) == total + 1
         assert retried.cursors["accepted_traffic"] == now + timedelta(minutes=1)
     finally:
         store.dispose()
 
 
-def test_every_window_is_counted_once_its_cursor_is_committed(fake, store, tmems_settings) -> None:
+@WRITERS
+def test_every_window_is_counted_once_its_cursor_is_committed(fake, store, tmems_settings, flush_rows) -> None:
     now = datetime.now(UTC)
     total = _spread(fake, now, hours=5, per_hour=4)
-    summary = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=5),
+    summary = poll_once(store, tmems_settings, flush_rows=flush_rows, now=now, since=now - timedelta(hours=5),
                         streams=_streams("accepted_traffic"))
     assert summary.ok and summary.windows == 5 and summary.new == total == _count(store)
     assert summary.cursors == {"accepted_traffic": now}

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import String, select, type_coerce
 
 from bot.config import Settings
+from bot.ingest.tmems import CursorMove, load_cursor
 from bot.ingest.tmems_map import Mapper
 from bot.ingest.tmems_store import EventSink
 from bot.store import Store
@@ -58,40 +59,47 @@ def test_the_sinks_insert_stores_what_the_orm_path_stores(db_url: str, tmp_path)
         reference.dispose()
 
 
-def test_the_sink_flushes_when_full_and_drops_repeats(store: Store) -> None:
+@pytest.mark.parametrize("flush_rows", [5, 10**6], ids=["writer-process", "in-place"])
+def test_the_sink_flushes_when_full_and_drops_repeats(store: Store, flush_rows: int) -> None:
     rows = _rows()
-    sink = EventSink(store, flush_rows=5)
+    sink = EventSink(store, flush_rows=flush_rows)
     new = 0
-    for row in rows + rows[:3]:
-        sink.add(row)
-        if sink.full:
-            new += sink.flush()
-    new += sink.flush()
+    try:
+        for row in rows + rows[:3]:
+            sink.add(row)
+            sink.page_done()
+        new += sink.flush(CursorMove("accepted_traffic", NOW, (), len(rows)))
+        assert sink.in_process == (flush_rows == 5)
+    finally:
+        sink.close()
     assert new == len(rows)
+    assert [move.end for move in sink.take_committed()] == [NOW]
     with store.session() as session:
         assert queries.total_events(session) == len(rows)
+        assert load_cursor(session, "accepted_traffic")[0] == NOW
 
 
-def test_after_a_failed_write_nothing_later_runs(sqlite_url: str) -> None:
+@pytest.mark.parametrize("flush_rows", [4, 10**6], ids=["writer-process", "in-place"])
+def test_after_a_failed_write_nothing_later_runs(sqlite_url: str, flush_rows: int) -> None:
     """A write that fails (here: a trigger refusing one sender) stops every later write, the cursor's too."""
     store = store_refusing_sender(sqlite_url)
     rows = _rows()
     bad = dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
-    cursor_moved = []
-    sink = EventSink(store, flush_rows=4)
+    sink = EventSink(store, flush_rows=flush_rows)
     try:
         for row in rows[1:5]:
             sink.add(row)
-        sink.submit()
+        sink.page_done()  # full: handed to the writer process, or kept when it is stored in place
         sink.add(bad)
-        sink.submit()
-        for row in rows[5:9]:
-            sink.add(row)
         with pytest.raises(Exception, match="refused by the test trigger"):
-            sink.flush(lambda conn: cursor_moved.append(True))
+            for row in rows[5:9]:
+                sink.add(row)
+                sink.page_done()
+            sink.flush(CursorMove("accepted_traffic", NOW, (), 9))
+        assert sink.take_committed() == []
     finally:
         sink.close()
-    assert cursor_moved == []
     with store.session() as session:
-        assert queries.total_events(session) == 4  # the first batch only
+        assert queries.total_events(session) == (4 if flush_rows == 4 else 0)  # the first batch only
+        assert load_cursor(session, "accepted_traffic") == (None, {})
     store.dispose()
