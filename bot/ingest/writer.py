@@ -8,10 +8,12 @@ Here the storing runs in a process of its own. Callers start one for large volum
 tenths of a second); a few rows are cheaper to store in place.
 
 Each batch is one transaction with its `then`: a picklable callable given the connection, for what must commit
-with the rows (the cursor that says they were read). Batches are stored in order. After one fails, the writer
-skips every later batch until the caller has collected the failure (`drain`), so no cursor moves past rows that
-were not stored. If the caller dies, the writer sees its pipe close and exits after the batch in hand (which
-commits whole or not at all); if the writer dies, the caller gets WriterError.
+with the rows (the cursor that says they were read). Batches are stored in order. A batch travels in chunks
+(`send_rows` while it is being made, the rest with `submit`), which the writer inserts as they come inside the
+batch's open transaction: neither process ever holds a whole batch. After one fails, the writer skips every
+later batch until the caller has collected the failure (`drain`), so no cursor moves past rows that were not
+stored. If the caller dies, the writer sees its pipe close, rolls back the batch it was not told to commit, and
+exits; if the writer dies, the caller gets WriterError.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import threading
@@ -34,9 +37,11 @@ from storage.queries import insert_events
 
 log = logging.getLogger(__name__)
 
-#: Batches sent but not yet answered before `submit` waits for the writer (each batch is held by the pipe or
-#: the writer, so this bounds the memory the two processes hold together).
+#: Batches sent but not yet answered before `submit` waits for the writer.
 IN_FLIGHT = 2
+#: Rows per message down the pipe, and how many messages may wait to be sent: what the caller holds pickled.
+CHUNK_ROWS = 2500
+QUEUED_CHUNKS = 4
 #: How long `close` lets the writer finish what it was sent before killing it.
 CLOSE_SECONDS = 60.0
 
@@ -73,7 +78,7 @@ class WriterProcess:
         self._closed = False
         # Batches are pickled by the caller and written to the pipe by this thread, which waits (without the
         # GIL) while the writer is busy or still starting: the caller goes on making the next batch meanwhile.
-        self._outbox: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
+        self._outbox: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=QUEUED_CHUNKS)
         self._sender = threading.Thread(target=self._send_all, name="bouncebot-writer-pipe", daemon=True)
         self._sender.start()
 
@@ -81,15 +86,20 @@ class WriterProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def submit(self, rows: Sequence[Mapping[str, Any]], then: Then | None = None, tag: str | None = None) -> None:
-        """Send a batch (the caller may reuse `rows` at once; `tag` stays here and names the batch if it fails).
-        Waits while `in_flight` batches are unanswered; never raises for a failed batch (that is `drain`'s),
-        only WriterError if the writer is gone."""
+    def send_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Send rows of the batch being made (inserted at once in its open transaction; committed by `submit`)."""
+        for start in range(0, len(rows), CHUNK_ROWS):
+            self._put(("rows", list(rows[start:start + CHUNK_ROWS])))
+
+    def submit(self, rows: Sequence[Mapping[str, Any]] = (), then: Then | None = None, tag: str | None = None) -> None:
+        """Send the batch's last rows and commit it with `then` (the caller may reuse `rows` at once; `tag` stays
+        here and names the batch if it fails). Waits while `in_flight` batches are unanswered; never raises for
+        a failed batch (that is `drain`'s), only WriterError if the writer is gone."""
         while len(self._unanswered) >= self.in_flight or (self._unanswered and self._conn.poll()):
             self._answer()
-        if self._closed or not self._sender.is_alive():
-            raise self._gone(BrokenPipeError("the pipe to the writer is closed"))
-        self._outbox.put(ForkingPickler.dumps((list(rows), then)))
+        self.send_rows(rows)
+        # `then` is pickled apart: should it not unpickle in the writer, that is this batch's failure
+        self._put(("commit", None if then is None else pickle.dumps(then, pickle.HIGHEST_PROTOCOL)))
         self._unanswered.append((then, tag))
 
     def drain(self) -> int:
@@ -125,8 +135,23 @@ class WriterProcess:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def _put(self, message: Any) -> None:
+        payload = None if message is None else ForkingPickler.dumps(message)
+        while True:
+            if (self._closed and message is not None) or not self._sender.is_alive():
+                raise self._gone(BrokenPipeError("the pipe to the writer is closed"))
+            try:
+                self._outbox.put(payload, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
     def _send(self, message: Any) -> None:
-        self._outbox.put(None if message is None else ForkingPickler.dumps(message))
+        """Send a control message (None: stop; _RESET), unless the writer is gone already."""
+        try:
+            self._put(message)
+        except WriterError:
+            return
 
     def _send_all(self) -> None:
         """The pipe's only writer: sends what `submit` queued, in order, until None (then the writer stops)."""
@@ -176,38 +201,80 @@ def _serve(conn: Any, url: str) -> None:
         _reply(conn, ("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
         return
     _reply(conn, ("ready", os.getpid()))
-    failed = False
+    batch = _Batch(engine)
     try:
         while True:
             try:
                 message = conn.recv()
-            except (EOFError, OSError):  # the caller is gone
+            except (EOFError, OSError):  # the caller is gone: the open batch rolls back
                 return
-            except Exception as exc:  # a batch that does not unpickle here
-                failed = True
-                _reply(conn, ("error", exc))
-                continue
             if message is None:
                 return
             if message == _RESET:
-                failed = False
+                batch.failed, batch.error = False, None
                 continue
-            if failed:
-                _reply(conn, ("skipped", None))
-                continue
-            rows, then = message
-            try:
-                with engine.begin() as connection:
-                    new = insert_events(connection, rows)
-                    if then is not None:
-                        then(connection)
-            except Exception as exc:
-                failed = True
-                _reply(conn, ("error", exc))
+            kind, value = message
+            if kind == "rows":
+                batch.insert(value)
             else:
-                _reply(conn, ("ok", new))
+                _reply(conn, batch.commit(value))
     finally:
+        batch.close()
         engine.dispose()
+
+
+class _Batch:
+    """The writer's open transaction: chunks are inserted as they arrive, `commit` runs `then` and commits.
+    After a failure every later chunk is dropped and every commit answered as failed, until the caller resets."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connection: Connection | None = None
+        self.new = 0
+        self.failed = False
+        self.error: BaseException | None = None  # not yet reported to the caller
+
+    def _open(self) -> Connection:
+        if self.connection is None:
+            self.connection = self.engine.connect()
+            self.connection.begin()
+        return self.connection
+
+    def insert(self, rows: list[dict[str, Any]]) -> None:
+        if self.failed:
+            return
+        try:
+            self.new += insert_events(self._open(), rows)
+        except Exception as exc:
+            self._fail(exc)
+
+    def commit(self, then_pickled: bytes | None) -> tuple[str, Any]:
+        if self.failed:
+            error, self.error = self.error, None
+            return ("error", error) if error is not None else ("skipped", None)
+        try:
+            connection = self._open()
+            if then_pickled is not None:
+                pickle.loads(then_pickled)(connection)  # noqa: S301 - our caller's own pickle, on a private pipe
+            connection.commit()
+        except Exception as exc:
+            self._fail(exc)
+            error, self.error = self.error, None
+            return "error", error
+        new = self.new
+        self.close()
+        return "ok", new
+
+    def _fail(self, exc: BaseException) -> None:
+        self.failed, self.error = True, exc
+        self.close()
+
+    def close(self) -> None:
+        """End the open transaction (rolled back if it was not committed)."""
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+        self.new = 0
 
 
 def _reply(conn: Any, message: tuple[str, Any]) -> None:

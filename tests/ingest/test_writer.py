@@ -185,3 +185,24 @@ def test_a_store_failure_mid_file_keeps_the_cursor_before_it_and_a_rerun_complet
     finally:
         store.dispose()
         reference.dispose()
+
+
+def test_rows_sent_ahead_land_only_with_their_batchs_commit(store: Store, db_url: str) -> None:
+    """Chunks sent while a batch is made are inserted in its open transaction: a writer that dies before the
+    commit leaves none of them behind; committed, they are counted with the batch."""
+    rows = _rows()
+    writer = WriterProcess(db_url)
+    try:
+        writer.send_rows(rows[:3])
+        writer.send_rows(rows[3:5])
+        writer.submit(rows[5:], _save(1))
+        assert writer.drain() == len(rows) and count(store) == len(rows)
+        writer.send_rows([dict(r, source_key=r["source_key"] + ":2") for r in rows])
+        time.sleep(0.5)  # time to insert them (uncommitted)
+        os.kill(writer.pid, signal.SIGKILL)
+        with pytest.raises(WriterError):
+            writer.submit((), _save(2))
+            writer.drain()
+    finally:
+        writer.close()
+    assert count(store) == len(rows) and _cursor(store) == 1
