@@ -74,7 +74,7 @@ class EventSink:
         the caller goes on; failures are raised by the next `flush`."""
         if self._writer is None:
             self._writer = WriterProcess(engine_url(self.store.engine))
-        self._writer.submit(list(self.rows.values()), tag=self.label)
+        self._writer.submit(list(self.rows.values()), tag=(self.label, None))
         self.rows.clear()
 
     def flush(self, then: Callable[[Connection], None] | None = None, *, wait: bool = True) -> int:
@@ -85,7 +85,7 @@ class EventSink:
         rows = list(self.rows.values())
         self.rows.clear()
         if self._writer is not None:
-            self._writer.submit(rows, then, tag=self.label)
+            self._writer.submit(rows, then, tag=(self.label, then))
             return self._writer.drain() if wait else 0
         if not rows and then is None:
             return 0
@@ -100,18 +100,20 @@ class EventSink:
     @property
     def failed_label(self) -> str | None:
         """The label of the write whose failure the last `flush` raised."""
-        return self._writer.failed_tag if self._writer is not None else self.label
+        if self._writer is not None and self._writer.failed_tag is not None:
+            return self._writer.failed_tag[0]
+        return self.label
 
     def take_committed(self) -> list[Callable[[Connection], None]]:
         """The `then` of every flush whose transaction committed, in order, since the last call."""
-        done = self._committed
+        done, self._committed = self._committed, []
         if self._writer is not None:
-            done, self._writer.committed = done + self._writer.committed, []
-        self._committed = []
+            done += [then for _label, then in self._writer.committed if then is not None]
+            self._writer.committed = []
         return done
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            self._committed += self._writer.committed
+            self._committed += [then for _label, then in self._writer.committed if then is not None]
             self._writer = None

@@ -25,6 +25,7 @@ import pickle
 import queue
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.reduction import ForkingPickler
@@ -69,12 +70,12 @@ class WriterProcess:
         self._process.start()
         child.close()
         self.in_flight = max(1, in_flight)
-        self._unanswered: deque[tuple[Then | None, str | None]] = deque()  # (then, tag) of batches not answered
-        self.committed: list[Then] = []  # the `then` of every batch committed, in order (the caller takes them)
+        self._unanswered: deque[Any] = deque()  # the tag of every batch sent and not yet answered
+        self.committed: list[Any] = []  # the tags (not None) of the batches committed, in order: the caller's to take
         self._new = 0
         self._error: BaseException | None = None
-        self._error_tag: str | None = None
-        self.failed_tag: str | None = None  # the tag of the batch whose failure `drain` raised last
+        self._error_tag: Any = None
+        self.failed_tag: Any = None  # the tag of the batch whose failure `drain` raised last
         self._closed = False
         # Batches are pickled by the caller and written to the pipe by this thread, which waits (without the
         # GIL) while the writer is busy or still starting: the caller goes on making the next batch meanwhile.
@@ -91,16 +92,17 @@ class WriterProcess:
         for start in range(0, len(rows), CHUNK_ROWS):
             self._put(("rows", list(rows[start:start + CHUNK_ROWS])))
 
-    def submit(self, rows: Sequence[Mapping[str, Any]] = (), then: Then | None = None, tag: str | None = None) -> None:
-        """Send the batch's last rows and commit it with `then` (the caller may reuse `rows` at once; `tag` stays
-        here and names the batch if it fails). Waits while `in_flight` batches are unanswered; never raises for
-        a failed batch (that is `drain`'s), only WriterError if the writer is gone."""
+    def submit(self, rows: Sequence[Mapping[str, Any]] = (), then: Then | None = None, tag: Any = None) -> None:
+        """Send the batch's last rows and commit it with `then` (the caller may reuse `rows` at once). `tag` stays
+        in this process: what the caller wants back in `committed` or as `failed_tag` (None: nothing is kept).
+        Waits while `in_flight` batches are unanswered; never raises for a failed batch (that is `drain`'s), only
+        WriterError if the writer is gone."""
         while len(self._unanswered) >= self.in_flight or (self._unanswered and self._conn.poll()):
             self._answer()
         self.send_rows(rows)
         # `then` is pickled apart: should it not unpickle in the writer, that is this batch's failure
         self._put(("commit", None if then is None else pickle.dumps(then, pickle.HIGHEST_PROTOCOL)))
-        self._unanswered.append((then, tag))
+        self._unanswered.append(tag)
 
     def drain(self) -> int:
         """Wait until every batch sent is answered; return how many new rows they stored. Raises the first
@@ -135,11 +137,15 @@ class WriterProcess:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _put(self, message: Any) -> None:
+    def _put(self, message: Any, patience: float | None = None) -> None:
+        """Queue a message for the pipe; waits while QUEUED_CHUNKS wait (at most `patience` seconds, if given)."""
         payload = None if message is None else ForkingPickler.dumps(message)
+        deadline = None if patience is None else time.monotonic() + patience
         while True:
             if (self._closed and message is not None) or not self._sender.is_alive():
                 raise self._gone(BrokenPipeError("the pipe to the writer is closed"))
+            if deadline is not None and time.monotonic() > deadline:
+                raise WriterError(f"the writer process took no message for {patience:.0f} s")
             try:
                 self._outbox.put(payload, timeout=0.5)
                 return
@@ -147,9 +153,9 @@ class WriterProcess:
                 continue
 
     def _send(self, message: Any) -> None:
-        """Send a control message (None: stop; _RESET), unless the writer is gone already."""
+        """Send a control message (None: stop; _RESET), unless the writer is gone or no longer reading."""
         try:
-            self._put(message)
+            self._put(message, patience=CLOSE_SECONDS)
         except WriterError:
             return
 
@@ -175,11 +181,11 @@ class WriterProcess:
             return
         if kind == "failed":  # could not start: nothing sent will ever be answered
             raise WriterError(f"the writer process could not open the store: {value}")
-        then, tag = self._unanswered.popleft()
+        tag = self._unanswered.popleft()
         if kind == "ok":
             self._new += value
-            if then is not None:
-                self.committed.append(then)
+            if tag is not None:
+                self.committed.append(tag)
         elif kind == "error" and self._error is None:
             self._error, self._error_tag = value, tag
 

@@ -46,11 +46,11 @@ def test_batches_are_stored_in_order_each_with_its_cursor(store: Store, db_url: 
     rows = _rows()
     first, second = _save(1), _save(2)
     with WriterProcess(db_url) as writer:
-        writer.submit(rows[:3], first)
-        writer.submit(rows[3:], second)
+        writer.submit(rows[:3], first, tag="first")
+        writer.submit(rows[3:], second, tag="second")
         writer.submit(rows, None)  # every key already stored: nothing new
         assert writer.drain() == len(rows)
-        assert writer.committed == [first, second]
+        assert writer.committed == ["first", "second"]  # tags come back; untagged batches leave nothing behind
         assert writer.drain() == 0  # counted once
     assert count(store) == len(rows) and _cursor(store) == 2
 
@@ -61,13 +61,13 @@ def test_a_failed_batch_stops_every_later_one_until_the_caller_has_seen_it(sqlit
     bad = dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
     try:
         with WriterProcess(sqlite_url) as writer:
-            writer.submit(rows[:2], _save(1))
-            writer.submit([bad, *rows[2:4]], _save(2))  # refused by the database: this transaction rolls back
-            writer.submit(rows[4:6], _save(3))  # skipped: its cursor must not pass the refused rows
+            writer.submit(rows[:2], _save(1), tag=1)
+            writer.submit([bad, *rows[2:4]], _save(2), tag=2)  # refused by the database: rolled back
+            writer.submit(rows[4:6], _save(3), tag=3)  # skipped: its cursor must not pass the refused rows
             with pytest.raises(Exception, match="refused by the test trigger") as raised:
                 writer.drain()
             assert type(raised.value).__name__ == "IntegrityError"  # the database's own error, across the pipe
-            assert writer.committed == [_save(1)]
+            assert writer.committed == [1] and writer.failed_tag == 2
             assert count(store) == 2 and _cursor(store) == 1
             with store.engine.begin() as conn:
                 conn.execute(text("DROP TRIGGER boom"))
