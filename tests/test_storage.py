@@ -147,3 +147,13 @@ def test_upgrading_a_store_of_the_previous_schema_keeps_its_events_and_their_ded
     assert "ix_events_time" not in indexes and "ix_events_sender_time" in indexes
     assert uniques == {("time", "source_key")}
     engine.dispose()
+
+
+def test_insert_events_refuses_a_naive_time_and_unknown_columns_on_both_databases(store) -> None:
+    """The lean insert paths (driver executemany on SQLite, COPY on PostgreSQL) keep the column types' checks."""
+    row = {"time": datetime(2026, 11, 30, 8, 0), "source": "test", "source_key": "test:naive", "direction": "inbound",
+           "disposition": "delivered"}
+    with pytest.raises(Exception, match="naive datetime"), store.engine.begin() as conn:
+        queries.insert_events(conn, [row])
+    with pytest.raises(ValueError, match="not columns of the event table"), store.engine.begin() as conn:
+        queries.insert_events(conn, [dict(row, time=datetime(2026, 11, 30, 8, 0, tzinfo=UTC), bogus=1)])

@@ -203,8 +203,8 @@ def poll_once(
                 message = f"TMEMS {stream.name}: {exc}; the unfinished window is fetched again on the next run"
                 summary.errors.append(message)
                 log.error("%s", message)
-            except (SQLAlchemyError, WriterError) as exc:
-                _store_failed(summary, stream.name, exc)
+            except (SQLAlchemyError, WriterError) as exc:  # a write of this stream, or one before it still stored
+                _store_failed(summary, sink.failed_label or stream.name, exc)
         _settle(sink, summary)
     finally:
         sink.close()

@@ -18,6 +18,7 @@ exits; if the writer dies, the caller gets WriterError.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -95,10 +96,12 @@ class WriterProcess:
     def submit(self, rows: Sequence[Mapping[str, Any]] = (), then: Then | None = None, tag: Any = None) -> None:
         """Send the batch's last rows and commit it with `then` (the caller may reuse `rows` at once). `tag` stays
         in this process: what the caller wants back in `committed` or as `failed_tag` (None: nothing is kept).
-        Waits while `in_flight` batches are unanswered; never raises for a failed batch (that is `drain`'s), only
-        WriterError if the writer is gone."""
+        Waits while `in_flight` batches are unanswered. Raises the failure of an earlier batch as soon as it is
+        known (this batch is then not sent), and WriterError if the writer is gone."""
         while len(self._unanswered) >= self.in_flight or (self._unanswered and self._conn.poll()):
             self._answer()
+        if self._error is not None:  # a batch failed: say so now, not after the caller has read everything
+            self._raise_failure()
         self.send_rows(rows)
         # `then` is pickled apart: should it not unpickle in the writer, that is this batch's failure
         self._put(("commit", None if then is None else pickle.dumps(then, pickle.HIGHEST_PROTOCOL)))
@@ -109,13 +112,18 @@ class WriterProcess:
         failure since the last drain (the writer then accepts batches again)."""
         while self._unanswered:
             self._answer()
+        if self._error is not None:
+            self._raise_failure()
         new, self._new = self._new, 0
-        error, self._error = self._error, None
-        if error is not None:
-            self.failed_tag = self._error_tag
-            self._send(_RESET)
-            raise error
         return new
+
+    def _raise_failure(self) -> None:
+        """Raise the first failure since the last one raised; the writer accepts batches again after it."""
+        error, self._error = self._error, None
+        self.failed_tag = self._error_tag  # the rows of batches committed before it are still counted by drain
+        self._send(_RESET)
+        assert error is not None
+        raise error
 
     def close(self) -> None:
         """Let the writer store what it was sent, then stop it (killed if it takes longer than CLOSE_SECONDS)."""
@@ -220,13 +228,22 @@ def _serve(conn: Any, url: str) -> None:
                 batch.failed, batch.error = False, None
                 continue
             kind, value = message
-            if kind == "rows":
-                batch.insert(value)
-            else:
-                _reply(conn, batch.commit(value))
+            try:
+                if kind == "rows":
+                    batch.insert(value)
+                else:
+                    _reply(conn, batch.commit(value))
+            except Exception as exc:  # anything else that broke: this batch's failure, never the process's end
+                batch.failed, batch.error = True, batch.error or exc
+                if kind != "rows":
+                    _reply(conn, ("error", batch.error))
+                    batch.error = None
     finally:
         batch.close()
-        engine.dispose()
+        # The process ends here: a pool whose database went away may fail to close its connections; the caller
+        # has been told the failure (or is gone), and nothing is left uncommitted that could be lost.
+        with contextlib.suppress(Exception):
+            engine.dispose()
 
 
 class _Batch:
@@ -276,11 +293,16 @@ class _Batch:
         self.close()
 
     def close(self) -> None:
-        """End the open transaction (rolled back if it was not committed)."""
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-        self.new = 0
+        """End the open transaction (rolled back if it was not committed). A connection the database dropped
+        cannot roll back: that is the failure already recorded, or becomes it."""
+        connection, self.connection, self.new = self.connection, None, 0
+        if connection is None:
+            return
+        try:
+            connection.close()
+        except Exception as exc:
+            if not self.failed:
+                self.failed, self.error = True, exc
 
 
 def _reply(conn: Any, message: tuple[str, Any]) -> None:

@@ -72,7 +72,7 @@ def test_a_failed_batch_stops_every_later_one_until_the_caller_has_seen_it(sqlit
             with store.engine.begin() as conn:
                 conn.execute(text("DROP TRIGGER boom"))
             writer.submit(rows[2:], _save(4))  # the failure was collected: the writer stores again
-            assert writer.drain() == len(rows) - 2
+            assert writer.drain() == len(rows)  # the first batch's 2 rows are counted too, none lost to the error
         assert count(store) == len(rows) and _cursor(store) == 4
     finally:
         store.dispose()
@@ -206,3 +206,23 @@ def test_rows_sent_ahead_land_only_with_their_batchs_commit(store: Store, db_url
     finally:
         writer.close()
     assert count(store) == len(rows) and _cursor(store) == 1
+
+
+def test_a_failure_is_raised_by_the_next_submit_not_only_at_the_end(sqlite_url: str) -> None:
+    """A long read learns of a refused batch at its next batch, not after reading everything."""
+    store = store_refusing_sender(sqlite_url)
+    rows = _rows()
+    bad = dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
+    try:
+        with WriterProcess(sqlite_url) as writer:
+            writer.submit([bad], _save(1), tag="bad")
+            deadline = time.monotonic() + 30
+            with pytest.raises(Exception, match="refused by the test trigger"):
+                while time.monotonic() < deadline:
+                    writer.submit(rows[:1], _save(2))
+                    time.sleep(0.05)
+            assert writer.failed_tag == "bad"
+            assert writer.drain() == 0  # the batches sent after it were skipped, none was stored
+        assert count(store) == 0 and _cursor(store) is None
+    finally:
+        store.dispose()
