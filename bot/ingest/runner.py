@@ -109,8 +109,8 @@ class Ingestor:
         new events among the commits known to have finished (with `wait`, all of them).
 
         Without `wait` (a full batch, mid-file), the batch goes to a writer process, started on the first such
-        batch, which stores it while the next is parsed; its count and any failure come with the next waiting
-        commit. Small reads (a short file, what `--follow` finds each poll) are stored in place."""
+        batch, which stores it while the next is parsed; its count comes with the next waiting commit, a failure
+        with the next commit. Small reads (a short file, what `--follow` finds each poll) are stored in place."""
         save = SaveCursor(self.source, s.path, s.inode, s.offset,
                           {"parser": parser.snapshot(), "reference": parser_reference(parser).isoformat()})
         if self._writer is None and not wait:
@@ -136,7 +136,7 @@ class Ingestor:
             return self._run(_Stream(stream, handle), follow, progress)
         finally:
             handle.close()
-            if self._writer is not None:  # stores what it was sent (each batch with its cursor), then stops
+            if self._writer is not None:  # commits what it was told to (each batch with its cursor), then stops
                 self._writer.close()
                 self._writer = None
 
@@ -162,8 +162,8 @@ class Ingestor:
             self._finish_rotated(parser, s, cursor, result, progress)
             must_save = True
         s.handle.seek(s.offset)
-        if info.st_size - s.offset >= WRITER_BYTES:  # a large read: start the writer now, it is ready by the
-            self._writer = WriterProcess(engine_url(self.store.engine))  # time the first batch is
+        if info.st_size - s.offset >= WRITER_BYTES:  # a large read: the writer starts while the first batch is read
+            self._writer = WriterProcess(engine_url(self.store.engine))
             result.writer_pid = self._writer.pid
         while True:
             if self._read_to_end(parser, s, result, partial_ok=not follow, progress=progress) or must_save:

@@ -224,14 +224,14 @@ def _store_failed(summary: PollSummary, stream: str, exc: BaseException, *, late
 
 
 def _settle(sink: EventSink, summary: PollSummary) -> None:
-    """Wait for the writer process's last writes and count the windows whose cursor was committed. (Stored in
-    place, a failure was raised by the stream's own write; in the writer process, it is raised here, named after
-    the stream of the batch that failed, and nothing written after it was stored.)"""
+    """Wait for the writer process's last writes and count the windows whose cursor was committed. (A failed write
+    is raised by the write itself when stored in place; in the writer process, by the next write or here, named
+    after the stream of the batch that failed, and the writes sent before it was known are not stored either.)"""
     try:
         summary.new += sink.flush()
     except (SQLAlchemyError, WriterError) as exc:
         _store_failed(summary, sink.failed_label or "?", exc,
-                      later=" (nor was anything this poll wrote after it: fetched again too)")
+                      later=" (the writes sent after it were not stored either: fetched again too)")
     finally:
         for move in sink.take_committed():
             if isinstance(move, CursorMove):

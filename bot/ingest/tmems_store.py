@@ -31,8 +31,8 @@ class EventSink:
 
     Writes run in order, in place or (once a batch filled the buffer) in a writer process; after a failed write
     none of the later ones runs (a cursor must never move past rows that were not stored), and the failure is
-    raised by the next `flush`. A `then` given to `flush` runs in the transaction of the last rows; it must be
-    picklable (a module-level function or a dataclass with __call__), as it may run in the writer process.
+    raised by the next `submit` or `flush`. A `then` given to `flush` runs in the transaction of the last rows;
+    it must be picklable (a module-level function or a dataclass with __call__): it may run in the writer process.
     """
 
     def __init__(self, store: Store, flush_rows: int = FLUSH_ROWS) -> None:
@@ -71,7 +71,7 @@ class EventSink:
 
     def submit(self) -> None:
         """Hand the buffered rows to the writer process (started on the first call), which stores them while
-        the caller goes on; failures are raised by the next `flush`."""
+        the caller goes on. Raises an earlier write's failure as soon as it is known."""
         if self._writer is None:
             self._writer = WriterProcess(engine_url(self.store.engine))
         self._writer.submit(list(self.rows.values()), tag=(self.label, None))
@@ -81,7 +81,8 @@ class EventSink:
         """Store everything buffered, with `then` in the same transaction, and return how many rows were new
         among the writes known to have finished. With `wait` (the default) that is every write since the last
         waiting flush, and the first failure among them is raised; without it, a writer process stores the
-        rows while the caller goes on (the count and any failure come with the next waiting flush)."""
+        rows while the caller goes on (the count comes with the next waiting flush; a failure with the next
+        submit or flush)."""
         rows = list(self.rows.values())
         self.rows.clear()
         if self._writer is not None:
