@@ -3,7 +3,8 @@
     python3 bench/ingest.py 100000                       # SQLite only
     python3 bench/ingest.py 100000 --pg postgresql://postgres@127.0.0.1:5432/test
 
-Each run is a child process, so its peak RSS and CPU time are its own (os.wait4). Two ingestion figures:
+Each run is a child process, so its peak RSS and CPU time are its own (os.wait4: the CPU time includes the writer
+process a large ingestion starts, which the child reaps; the peak RSS is the larger of the two). Two ingestion figures:
 `bouncebot ingest postfix` as users run it (the whole CLI, all command modules imported) and the ingestion
 library alone (bot.ingest.runner.Ingestor), which is what the CLI spends its time in.
 """
