@@ -156,9 +156,7 @@ class _SqliteInsert:
         compiled = stmt.compile(dialect=connection.dialect, column_keys=list(columns))
         self.sql = str(compiled)
         self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
-        dialect = connection.dialect
-        processors = [Event.__table__.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.order]
-        self.convert = [(i, p) for i, p in enumerate(processors) if p]
+        self.convert = _bind_processors(connection, self.order)
 
     def params(self, rows: Sequence[Mapping[str, Any]]) -> Iterator[list[Any]]:
         """Each row's values in statement order, made as the driver asks for them (a batch is never copied)."""
@@ -175,6 +173,14 @@ class _SqliteInsert:
                     converted = memo[value] = process(value)
                 values[index] = converted
             yield values
+
+
+def _bind_processors(connection: Connection, columns: Sequence[str]) -> list[tuple[int, Any]]:
+    """(position, processor) of the columns whose type converts a value before the driver sees it (the UTC times):
+    the lean insert paths apply the same conversions SQLAlchemy's own statements would."""
+    dialect = connection.dialect
+    processors = [Event.__table__.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    return [(i, process) for i, process in enumerate(processors) if process]
 
 
 _SQLITE_INSERTS: dict[frozenset[str], _SqliteInsert] = {}
@@ -218,26 +224,41 @@ def _insert_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
 _PG_STAGING = "bouncebot_incoming_events"
 
 
-def _insert_postgresql(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    from psycopg import sql  # the PostgreSQL driver, imported where it is used
+class _PostgresCopy:
+    """The staging table's statements for one column set, composed once (psycopg's sql.Identifier for every name,
+    taken from the table's own column list), with the columns' own bind processors."""
 
-    given = set(rows[0])
-    columns = [c for c in _INSERTABLE if c in given]  # identifiers from the table's own list, never from input
-    staging, names = sql.Identifier(_PG_STAGING), sql.SQL(", ").join(map(sql.Identifier, columns))
-    steps = {
-        "create": sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM events "
-                          "WITH NO DATA").format(staging, sql.SQL(", ").join(map(sql.Identifier, _INSERTABLE))),
-        "empty": sql.SQL("TRUNCATE {}").format(staging),
-        "copy": sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names),
-        "move": sql.SQL("INSERT INTO events ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
-            names, names, staging, sql.SQL(", ").join(map(sql.Identifier, _UNIQUE_KEY))),
-    }
-    dialect = connection.dialect
-    processors = [Event.__table__.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    convert = [(i, process) for i, process in enumerate(processors) if process]
+    def __init__(self, connection: Connection, given: frozenset[str]) -> None:
+        from psycopg import sql  # the PostgreSQL driver, imported where it is used
+
+        def names(columns: Sequence[str]) -> Any:
+            return sql.SQL(", ").join(map(sql.Identifier, columns))
+
+        self.columns = [c for c in _INSERTABLE if c in given]  # identifiers from the table, never from input
+        staging, chosen = sql.Identifier(_PG_STAGING), names(self.columns)
+        self.steps = {
+            "create": sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM events "
+                              "WITH NO DATA").format(staging, names(_INSERTABLE)),
+            "empty": sql.SQL("TRUNCATE {}").format(staging),
+            "copy": sql.SQL("COPY {} ({}) FROM STDIN").format(staging, chosen),
+            "move": sql.SQL("INSERT INTO events ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
+                chosen, chosen, staging, names(_UNIQUE_KEY)),
+        }
+        self.convert = _bind_processors(connection, self.columns)
+
+
+_PG_COPIES: dict[frozenset[str], _PostgresCopy] = {}
+
+
+def _insert_postgresql(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+    given = frozenset(rows[0])
+    plan = _PG_COPIES.get(given)
+    if plan is None:
+        plan = _PG_COPIES[given] = _PostgresCopy(connection, given)
+    columns, convert, steps = plan.columns, plan.convert, plan.steps
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
-    driver_error = dialect.loaded_dbapi.Error
+    driver_error = connection.dialect.loaded_dbapi.Error
     step = "create"
     try:
         with dbapi.cursor() as cursor:
