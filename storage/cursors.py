@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import IngestCursor
 
 
-def load_state(conn: Connection | Session, source: str, stream: str) -> dict[str, Any] | None:
-    """A stream's saved state, or None if it was never saved."""
-    state = conn.scalar(select(IngestCursor.state).where(IngestCursor.source == source, IngestCursor.stream == stream))
-    return None if state is None else dict(state)
+def load(conn: Connection | Session, source: str, stream: str) -> Row[Any] | None:
+    """A stream's saved cursor (inode, offset, state), or None if it was never saved."""
+    return conn.execute(select(IngestCursor.inode, IngestCursor.offset, IngestCursor.state).where(
+        IngestCursor.source == source, IngestCursor.stream == stream)).first()
 
 
 def save(conn: Connection | Session, source: str, stream: str, state: dict[str, Any], *, inode: int | None = None,

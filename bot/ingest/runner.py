@@ -20,14 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from bot.ingest import make_parser
 from bot.ingest.base import LogParser, ParseStats
-from bot.ingest.writer import CHUNK_ROWS, WriterProcess, engine_url
+from bot.ingest.writer import CHUNK_ROWS, WriterProcess, engine_url, store_here
 from bot.store import Store
-from storage import cursors, queries
-from storage.models import IngestCursor
+from storage import cursors
 
 #: A transaction ends after this many lines or this many events, whichever comes first: large enough that the
 #: commit and the index pages a batch dirties are amortised over many rows (2,300-event batches spent 1.8 times the
@@ -98,8 +97,7 @@ class Ingestor:
 
     def _load_cursor(self, stream: str) -> _Cursor | None:
         with self.store.engine.connect() as conn:
-            row = conn.execute(select(IngestCursor.inode, IngestCursor.offset, IngestCursor.state).where(
-                IngestCursor.source == self.source, IngestCursor.stream == stream)).first()
+            row = cursors.load(conn, self.source, stream)
         if row is None:
             return None
         return _Cursor(row.inode, int(row.offset or 0), dict(row.state or {}))
@@ -120,9 +118,7 @@ class Ingestor:
             s.rows.clear()
             s.sent = 0
             return self._writer.drain() if wait else 0
-        with self.store.engine.begin() as conn:
-            new = queries.insert_events(conn, s.rows)
-            save(conn)
+        new = store_here(self.store.engine, s.rows, save)
         s.rows.clear()
         return new
 

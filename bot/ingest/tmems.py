@@ -130,7 +130,8 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
 # --- cursor ----------------------------------------------------------------------------------------------------
 def load_cursor(conn: Connection | Session, stream: str) -> tuple[datetime | None, dict[str, Any]]:
     """The end of the last window stored for a stream, and the cursor's state."""
-    state = cursors.load_state(conn, SOURCE, stream)
+    saved = cursors.load(conn, SOURCE, stream)
+    state = dict(saved.state or {}) if saved is not None else {}
     if not state:
         return None, {}
     end = state.get("end")

@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.ingest.writer import WriterProcess, engine_url
+from bot.ingest.writer import WriterProcess, engine_url, store_here
 from bot.store import Store
-from storage.queries import insert_events
 
 #: Rows per transaction: big enough that commits are rare (25,000 rows a transaction cost half the system
 #: time of 5,000 here), small enough to hold SQLite's write lock for a second or so, not for a whole window.
@@ -59,8 +58,8 @@ class EventSink:
     def page_done(self) -> None:
         """After each page: a poll whose buffer reached `start_rows` is a large one, so the writer process starts
         (ready by the time the buffer is full); a full buffer is handed to it."""
-        if self._writer is None and len(self.rows) >= self.start_rows:
-            self._writer = WriterProcess(engine_url(self.store.engine))
+        if len(self.rows) >= self.start_rows:
+            self._start_writer()
         if self.full:
             self.submit()
 
@@ -72,10 +71,14 @@ class EventSink:
     def submit(self) -> None:
         """Hand the buffered rows to the writer process (started on the first call), which stores them while
         the caller goes on. Raises an earlier write's failure as soon as it is known."""
+        writer = self._start_writer()
+        writer.submit(list(self.rows.values()), tag=(self.label, None))
+        self.rows.clear()
+
+    def _start_writer(self) -> WriterProcess:
         if self._writer is None:
             self._writer = WriterProcess(engine_url(self.store.engine))
-        self._writer.submit(list(self.rows.values()), tag=(self.label, None))
-        self.rows.clear()
+        return self._writer
 
     def flush(self, then: Callable[[Connection], None] | None = None, *, wait: bool = True) -> int:
         """Store everything buffered, with `then` in the same transaction, and return how many rows were new
@@ -90,10 +93,7 @@ class EventSink:
             return self._writer.drain() if wait else 0
         if not rows and then is None:
             return 0
-        with self.store.engine.begin() as connection:
-            new = insert_events(connection, rows)
-            if then is not None:
-                then(connection)
+        new = store_here(self.store.engine, rows, then)
         if then is not None:
             self._committed.append(then)
         return new

@@ -61,6 +61,16 @@ def engine_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+def store_here(engine: Engine, rows: Sequence[Mapping[str, Any]], then: Then | None = None) -> int:
+    """A batch stored in the calling process, as the writer process stores one: the rows and `then` in one
+    transaction. Returns how many rows were new."""
+    with engine.begin() as connection:
+        new = insert_events(connection, rows)
+        if then is not None:
+            then(connection)
+    return new
+
+
 class WriterProcess:
     """A process that stores (rows, then) batches, one transaction each, in the order they were submitted."""
 
