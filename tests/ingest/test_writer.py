@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,27 +56,31 @@ def test_batches_are_stored_in_order_each_with_its_cursor(store: Store, db_url: 
     assert count(store) == len(rows) and _cursor(store) == 2
 
 
-def test_a_failed_batch_stops_every_later_one_until_the_caller_has_seen_it(sqlite_url: str) -> None:
+@pytest.fixture
+def refusing(sqlite_url: str) -> Iterator[tuple[Store, list[dict], dict]]:
+    """A store whose database refuses one sender (a trigger), the sample rows, and a row from that sender."""
     store = store_refusing_sender(sqlite_url)
     rows = _rows()
-    bad = dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
-    try:
-        with WriterProcess(sqlite_url) as writer:
-            writer.submit(rows[:2], _save(1), tag=1)
-            writer.submit([bad, *rows[2:4]], _save(2), tag=2)  # refused by the database: rolled back
-            writer.submit(rows[4:6], _save(3), tag=3)  # skipped: its cursor must not pass the refused rows
-            with pytest.raises(Exception, match="refused by the test trigger") as raised:
-                writer.drain()
-            assert type(raised.value).__name__ == "IntegrityError"  # the database's own error, across the pipe
-            assert writer.committed == [1] and writer.failed_tag == 2
-            assert count(store) == 2 and _cursor(store) == 1
-            with store.engine.begin() as conn:
-                conn.execute(text("DROP TRIGGER boom"))
-            writer.submit(rows[2:], _save(4))  # the failure was collected: the writer stores again
-            assert writer.drain() == len(rows)  # the first batch's 2 rows are counted too, none lost to the error
-        assert count(store) == len(rows) and _cursor(store) == 4
-    finally:
-        store.dispose()
+    yield store, rows, dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
+    store.dispose()
+
+
+def test_a_failed_batch_stops_every_later_one_until_the_caller_has_seen_it(refusing, sqlite_url: str) -> None:
+    store, rows, bad = refusing
+    with WriterProcess(sqlite_url) as writer:
+        writer.submit(rows[:2], _save(1), tag=1)
+        writer.submit([bad, *rows[2:4]], _save(2), tag=2)  # refused by the database: rolled back
+        writer.submit(rows[4:6], _save(3), tag=3)  # skipped: its cursor must not pass the refused rows
+        with pytest.raises(Exception, match="refused by the test trigger") as raised:
+            writer.drain()
+        assert type(raised.value).__name__ == "IntegrityError"  # the database's own error, across the pipe
+        assert writer.committed == [1] and writer.failed_tag == 2
+        assert count(store) == 2 and _cursor(store) == 1
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER boom"))
+        writer.submit(rows[2:], _save(4))  # the failure was collected: the writer stores again
+        assert writer.drain() == len(rows)  # the first batch's 2 rows are counted too, none lost to the error
+    assert count(store) == len(rows) and _cursor(store) == 4
 
 
 def test_a_writer_that_died_is_a_clear_error(store: Store, db_url: str) -> None:
@@ -208,21 +213,16 @@ def test_rows_sent_ahead_land_only_with_their_batchs_commit(store: Store, db_url
     assert count(store) == len(rows) and _cursor(store) == 1
 
 
-def test_a_failure_is_raised_by_the_next_submit_not_only_at_the_end(sqlite_url: str) -> None:
+def test_a_failure_is_raised_by_the_next_submit_not_only_at_the_end(refusing, sqlite_url: str) -> None:
     """A long read learns of a refused batch at its next batch, not after reading everything."""
-    store = store_refusing_sender(sqlite_url)
-    rows = _rows()
-    bad = dict(rows[0], sender="boom@x.example", source_key="tmems:test:boom")
-    try:
-        with WriterProcess(sqlite_url) as writer:
-            writer.submit([bad], _save(1), tag="bad")
-            deadline = time.monotonic() + 30
-            with pytest.raises(Exception, match="refused by the test trigger"):
-                while time.monotonic() < deadline:
-                    writer.submit(rows[:1], _save(2))
-                    time.sleep(0.05)
-            assert writer.failed_tag == "bad"
-            assert writer.drain() == 0  # the batches sent after it were skipped, none was stored
-        assert count(store) == 0 and _cursor(store) is None
-    finally:
-        store.dispose()
+    store, rows, bad = refusing
+    with WriterProcess(sqlite_url) as writer:
+        writer.submit([bad], _save(1), tag="bad")
+        deadline = time.monotonic() + 30
+        with pytest.raises(Exception, match="refused by the test trigger"):
+            while time.monotonic() < deadline:
+                writer.submit(rows[:1], _save(2))
+                time.sleep(0.05)
+        assert writer.failed_tag == "bad"
+        assert writer.drain() == 0  # the batches sent after it were skipped, none was stored
+    assert count(store) == 0 and _cursor(store) is None
