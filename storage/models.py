@@ -63,6 +63,11 @@ class Event(Base):
     )
 
 
+#: The event table's columns a row gives (all but the id), in table order: the order of a value row (a tuple), the
+#: compact form ingestion makes and sends to its writer process (storage.queries.insert_events takes both forms).
+EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in Event.__table__.columns if c.name != "id")
+
+
 class IngestCursor(Base):
     """Where a log stream was read up to, with the parser state needed to resume there exactly."""
 

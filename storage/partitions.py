@@ -7,13 +7,13 @@ holds [day 00:00 UTC, next day 00:00 UTC).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import Mapper
 
-from storage.models import Event
+from storage.models import EVENT_COLUMNS, Event
 
 _NAME = re.compile(r"^events_p(\d{8})$")
 #: pg_advisory_xact_lock key serialising partition DDL between processes ("bbparts").
@@ -95,8 +95,13 @@ def _utc_day(value: datetime) -> date:
     return value.astimezone(UTC).date()
 
 
-def days_of(rows: Iterable[dict[str, object]]) -> set[date]:
-    return {_utc_day(row["time"]) for row in rows if isinstance(row.get("time"), datetime)}
+def days_of(rows: Iterable[Mapping[str, object] | tuple[object, ...]]) -> set[date]:
+    """The UTC days of rows given as mappings or as value rows (tuples in EVENT_COLUMNS order)."""
+    times = (row[_TIME] if isinstance(row, tuple) else row.get("time") for row in rows)
+    return {_utc_day(when) for when in times if isinstance(when, datetime)}
+
+
+_TIME = EVENT_COLUMNS.index("time")
 
 
 @event.listens_for(Event, "before_insert")

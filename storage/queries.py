@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from storage import partitions
-from storage.models import Event
+from storage.models import EVENT_COLUMNS, Event
 
 TargetKind = Literal["address", "domain", "ip", "message_id", "queue_id", "recipient", "recipient_domain"]
 TARGET_KINDS: tuple[str, ...] = (
@@ -123,13 +123,18 @@ def counts_by_source(session: Session) -> dict[str, int]:
 
 #: The events' unique key (storage.models: uq_events_time_source_key), the conflict target of every insert.
 _UNIQUE_KEY = ["time", "source_key"]
-#: Every column an insert may give (the id is the table's own), in table order.
-_INSERTABLE = tuple(c.name for c in Event.__table__.columns if c.name != "id")
+#: Every column an insert may give (the id is the table's own), in table order: a value row's order.
+_INSERTABLE = EVENT_COLUMNS
+
+#: What insert_events takes: a mapping of column -> value, or a value row (a tuple in EVENT_COLUMNS order).
+Row = Mapping[str, Any] | tuple[Any, ...]
 
 
-def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> int:
+def insert_events(conn: Connection | Session, rows: Sequence[Row]) -> int:
     """Insert rows, skipping any whose (time, source_key) is already stored; returns how many were new.
 
+    Rows are all mappings (any of the insertable columns) or all value rows (tuples of every column in
+    storage.models.EVENT_COLUMNS order, the compact form ingestion sends between its processes).
     On PostgreSQL the day partitions the rows need are created first, in the same transaction, and the rows go
     through COPY and one INSERT ... SELECT (see _PG_STAGING). On SQLite the statement goes to the driver's
     executemany and the new rows are counted from the connection's change counter: SQLAlchemy's
@@ -137,14 +142,40 @@ def insert_events(conn: Connection | Session, rows: Sequence[Mapping[str, Any]])
     """
     if not rows:
         return 0
-    unknown = set(rows[0]).difference(_INSERTABLE)
-    if unknown:
-        raise ValueError(f"not columns of the event table: {sorted(unknown)}")
+    columns = _columns_of(rows[0])
     connection = conn.connection() if isinstance(conn, Session) else conn
     if connection.dialect.name == "sqlite":
-        return _insert_sqlite(connection, rows)
+        return _insert_sqlite(connection, rows, columns)
     partitions.ensure_partitions(connection, partitions.days_of(rows))
-    return _insert_postgresql(connection, rows)
+    return _insert_postgresql(connection, rows, columns)
+
+
+def _columns_of(row: Row) -> frozenset[str]:
+    """The columns a batch gives, judged by its first row (ValueError for anything but event columns)."""
+    if isinstance(row, tuple):
+        if len(row) != len(_INSERTABLE):
+            raise ValueError(f"a value row has {len(_INSERTABLE)} values (EVENT_COLUMNS), not {len(row)}")
+        return _ALL_COLUMNS
+    unknown = set(row).difference(_INSERTABLE)
+    if unknown:
+        raise ValueError(f"not columns of the event table: {sorted(unknown)}")
+    return frozenset(row)
+
+
+_ALL_COLUMNS = frozenset(_INSERTABLE)
+
+
+def _values_in(order: Sequence[str]) -> Callable[[Row], list[Any]]:
+    """A function giving a row's values in `order`, whichever form the row has."""
+    positions = [_INSERTABLE.index(name) for name in order]
+    whole = positions == list(range(len(_INSERTABLE)))
+
+    def values(row: Row) -> list[Any]:
+        if isinstance(row, tuple):
+            return list(row) if whole else [row[i] for i in positions]
+        return [row.get(name) for name in order]
+
+    return values
 
 
 class _SqliteInsert:
@@ -156,16 +187,17 @@ class _SqliteInsert:
         compiled = stmt.compile(dialect=connection.dialect, column_keys=list(columns))
         self.sql = str(compiled)
         self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.values = _values_in(self.order)
         self.convert = _bind_processors(connection, self.order)
 
-    def params(self, rows: Sequence[Mapping[str, Any]]) -> Iterator[list[Any]]:
+    def params(self, rows: Sequence[Row]) -> Iterator[list[Any]]:
         """Each row's values in statement order, made as the driver asks for them (a batch is never copied)."""
-        order, convert = self.order, self.convert
+        values_of, convert = self.values, self.convert
         # Converted once per distinct value: events share their second by the dozen, and the time's conversion
         # (to UTC, then to SQLite's text) cost more than everything else done per row here.
         memos: list[dict[Any, Any]] = [{} for _ in convert]
         for row in rows:
-            values = [row.get(name) for name in order]
+            values = values_of(row)
             for (index, process), memo in zip(convert, memos, strict=True):
                 value = values[index]
                 converted = memo.get(value, _MISSING)
@@ -194,8 +226,7 @@ _MISSING = object()
 SQLITE_WRITER_CACHE_KIB = 32768
 
 
-def _insert_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    columns = frozenset(rows[0])
+def _insert_sqlite(connection: Connection, rows: Sequence[Row], columns: frozenset[str]) -> int:
     statement = _SQLITE_INSERTS.get(columns)
     if statement is None:
         statement = _SQLITE_INSERTS[columns] = _SqliteInsert(connection, sorted(columns))
@@ -244,18 +275,18 @@ class _PostgresCopy:
             "move": sql.SQL("INSERT INTO events ({}) SELECT {} FROM {} ON CONFLICT ({}) DO NOTHING").format(
                 chosen, chosen, staging, names(_UNIQUE_KEY)),
         }
+        self.values = _values_in(self.columns)
         self.convert = _bind_processors(connection, self.columns)
 
 
 _PG_COPIES: dict[frozenset[str], _PostgresCopy] = {}
 
 
-def _insert_postgresql(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    given = frozenset(rows[0])
+def _insert_postgresql(connection: Connection, rows: Sequence[Row], given: frozenset[str]) -> int:
     plan = _PG_COPIES.get(given)
     if plan is None:
         plan = _PG_COPIES[given] = _PostgresCopy(connection, given)
-    columns, convert, steps = plan.columns, plan.convert, plan.steps
+    values_of, convert, steps = plan.values, plan.convert, plan.steps
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     driver_error = connection.dialect.loaded_dbapi.Error
@@ -266,7 +297,7 @@ def _insert_postgresql(connection: Connection, rows: Sequence[Mapping[str, Any]]
             step = "copy"
             with cursor.copy(steps["copy"]) as copy:
                 for row in rows:
-                    values = [row.get(c) for c in columns]
+                    values = values_of(row)
                     for index, process in convert:  # the columns' own bind processing (aware UTC times)
                         values[index] = process(values[index])
                     copy.write_row(values)

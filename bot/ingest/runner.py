@@ -76,7 +76,7 @@ class _Stream:
     handle: IO[bytes]
     inode: int = 0
     offset: int = 0
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # value rows (storage.models.EVENT_COLUMNS order)
     sent: int = 0  # rows of the open batch already sent to the writer process (bot.ingest.writer)
 
 
@@ -199,7 +199,7 @@ class Ingestor:
         for raw, end in _lines(s.handle, s.offset, partial_ok=partial_ok):
             s.offset = end
             for event in feed(raw.decode("utf-8", "replace").rstrip("\r\n")):
-                rows.append(event.as_row())
+                rows.append(event.as_values())
             if len(rows) >= CHUNK_ROWS and self._writer is not None:  # on its way while the batch is made
                 self._writer.send_rows(rows)
                 s.sent += len(rows)

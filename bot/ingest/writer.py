@@ -28,14 +28,14 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from storage.db import StoreError, make_engine
-from storage.queries import insert_events
+from storage.queries import Row, insert_events
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def engine_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def store_here(engine: Engine, rows: Sequence[Mapping[str, Any]], then: Then | None = None) -> int:
+def store_here(engine: Engine, rows: Sequence[Row], then: Then | None = None) -> int:
     """A batch stored in the calling process, as the writer process stores one: the rows and `then` in one
     transaction. Returns how many rows were new."""
     with engine.begin() as connection:
@@ -98,12 +98,12 @@ class WriterProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def send_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def send_rows(self, rows: Sequence[Row]) -> None:
         """Send rows of the batch being made (inserted at once in its open transaction; committed by `submit`)."""
         for start in range(0, len(rows), CHUNK_ROWS):
             self._put(("rows", list(rows[start:start + CHUNK_ROWS])))
 
-    def submit(self, rows: Sequence[Mapping[str, Any]] = (), then: Then | None = None, tag: Any = None) -> None:
+    def submit(self, rows: Sequence[Row] = (), then: Then | None = None, tag: Any = None) -> None:
         """Send the batch's last rows and commit it with `then` (the caller may reuse `rows` at once). `tag` stays
         in this process: what the caller wants back in `committed` or as `failed_tag` (None: nothing is kept).
         Waits while `in_flight` batches are unanswered. Raises the failure of an earlier batch as soon as it is
@@ -273,7 +273,7 @@ class _Batch:
             self.connection.begin()
         return self.connection
 
-    def insert(self, rows: list[dict[str, Any]]) -> None:
+    def insert(self, rows: list[Row]) -> None:
         if self.failed:
             return
         try:
