@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.partitions  # noqa: F401 - registers the hook that gives ORM-inserted events their partition
+from storage import bulk
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -79,9 +80,12 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every migration not yet applied (`bouncebot db upgrade`)."""
+def upgrade(engine: Engine) -> list[str]:
+    """Build the indexes an unfinished bulk load left deferred (migrations expect them), then apply every migration
+    not yet applied (`bouncebot db upgrade`). Returns the names of the indexes built."""
+    built = bulk.restore_indexes(engine)
     command.upgrade(alembic_config(engine), "heads")
+    return built
 
 
 def is_empty(engine: Engine) -> bool:

@@ -236,3 +236,13 @@ class BlacklistSnapshot(Base):
     detail: Mapped[dict[str, Any] | None]
 
     __table_args__ = (Index("ix_blacklist_snapshots_digest_taken", "digest", "taken_at"),)
+
+
+class DeferredIndex(Base):
+    """An event-table index a bulk load dropped (SQLite), with the statement that builds it again (storage.bulk)."""
+
+    __tablename__ = "deferred_indexes"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ddl: Mapped[str] = mapped_column(Text)
+    deferred_at: Mapped[datetime]

@@ -12,6 +12,7 @@ this process parses while that one stores, each batch still one transaction with
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +27,9 @@ from bot.ingest import make_parser
 from bot.ingest.base import LogParser, ParseStats
 from bot.ingest.writer import CHUNK_ROWS, WriterProcess, engine_url, store_here
 from bot.store import Store
-from storage import cursors
+from storage import bulk, cursors
+
+log = logging.getLogger(__name__)
 
 #: A transaction ends after this many lines or this many events, whichever comes first: large enough that the
 #: commit and the index pages a batch dirties are amortised over many rows (2,300-event batches spent 1.8 times the
@@ -38,6 +41,10 @@ BATCH_EVENTS = 10_000
 WRITER_BYTES = 8 * 1024 * 1024
 #: While following: poll the file this often (what was read is committed before each pause).
 FOLLOW_POLL = 0.25
+#: Log bytes per event assumed when guessing how many rows a read brings (storage.bulk decides from it whether
+#: to defer the event indexes): Postfix logs carry 500-1,000 bytes a recipient with the lines around it; the
+#: higher figure guesses low, so the indexes are deferred only for a load that is surely large.
+BYTES_PER_EVENT = 1000
 
 
 @dataclass
@@ -52,6 +59,7 @@ class IngestResult:
     rotations: int = 0
     notes: list[str] = field(default_factory=list)
     writer_pid: int | None = None  # the writer process that stored full batches (bot.ingest.writer), if any
+    indexes_built: list[str] = field(default_factory=list)  # event indexes deferred for a bulk load, built again
 
     @property
     def lines_per_second(self) -> float:
@@ -92,6 +100,7 @@ class Ingestor:
         self.parser_options = dict(parser_options or {})
         self.stop_requested = False
         self._writer: WriterProcess | None = None
+        self._deferred: list[str] = []  # event indexes dropped for this bulk load (storage.bulk)
 
     # -- cursor ------------------------------------------------------------------------------------
 
@@ -122,19 +131,38 @@ class Ingestor:
         s.rows.clear()
         return new
 
+    def _build_indexes(self, result: IngestResult) -> None:
+        """Build the event indexes this bulk load deferred (call it once everything it sent is committed)."""
+        self._deferred = []
+        started = time.monotonic()
+        result.indexes_built = bulk.restore_indexes(self.store.engine)
+        if result.indexes_built:
+            result.notes.append(f"built the {len(result.indexes_built)} event indexes deferred for this bulk load "
+                                f"in {time.monotonic() - started:.1f} s")
+
     # -- reading -----------------------------------------------------------------------------------
 
     def ingest(self, path: str | Path, *, follow: bool = False, progress: Progress | None = None) -> IngestResult:
         """Read `path` from its cursor to the end (and on, when following). Raises OSError if unreadable."""
         stream = os.path.realpath(path)
         handle = open(stream, "rb")  # noqa: SIM115 - kept open across rotations, closed below
+        result: IngestResult | None = None
         try:
-            return self._run(_Stream(stream, handle), follow, progress)
+            result = self._run(_Stream(stream, handle), follow, progress)
+            return result
         finally:
             handle.close()
             if self._writer is not None:  # commits what it was told to (each batch with its cursor), then stops
                 self._writer.close()
                 self._writer = None
+            if self._deferred and result is not None:
+                self._build_indexes(result)
+            elif self._deferred:  # failing already: try, and leave them to the next run if the store refuses too
+                try:
+                    self._build_indexes(IngestResult(stream, ParseStats()))
+                except Exception as exc:
+                    log.warning("the event indexes deferred for this load were not built (%s); the next ingestion "
+                                "or `bouncebot db upgrade` builds them", type(exc).__name__)
 
     def _run(self, s: _Stream, follow: bool, progress: Progress | None) -> IngestResult:
         info = os.fstat(s.handle.fileno())
@@ -158,13 +186,21 @@ class Ingestor:
             self._finish_rotated(parser, s, cursor, result, progress)
             must_save = True
         s.handle.seek(s.offset)
-        if info.st_size - s.offset >= WRITER_BYTES:  # a large read: the writer starts while the first batch is read
+        unread = info.st_size - s.offset
+        if unread >= WRITER_BYTES:  # a large read: the writer starts while the first batch is read
+            self._deferred = bulk.defer_indexes(self.store.engine, unread // BYTES_PER_EVENT)
             self._writer = WriterProcess(engine_url(self.store.engine))
             result.writer_pid = self._writer.pid
+        else:  # what a bulk load stopped before its end left deferred, if anything (one small query otherwise)
+            self._build_indexes(result)
         while True:
             if self._read_to_end(parser, s, result, partial_ok=not follow, progress=progress) or must_save:
                 result.new_events += self._commit(parser, s)
                 must_save = False
+            if self._deferred and not self.stop_requested:  # caught up: lookups get their indexes before following
+                if self._writer is not None:
+                    result.new_events += self._writer.drain()
+                self._build_indexes(result)
             result.seconds = time.monotonic() - started
             if progress:
                 progress(result, s.offset, max(s.offset, os.fstat(s.handle.fileno()).st_size))
