@@ -43,6 +43,10 @@ def _classify(code: int | None, status: str | None, text: str | None, stage: str
 
 _zone_in = lru_cache(maxsize=4096)(dnsbl_zone_in)
 
+#: A delivery's classification does not depend on its reply ("250 2.0.0 Ok: queued as 3F2A1...", unique per
+#: message): asked once, so those replies never churn the memo above out of the refusals' repeated wordings.
+_DELIVERED = _classify(None, None, None, None, "remote", "delivered", None)
+
 _STATUS_DISPOSITION = {
     "sent": Disposition.DELIVERED, "bounced": Disposition.BOUNCED,
     "deferred": Disposition.DEFERRED, "expired": Disposition.EXPIRED,
@@ -355,7 +359,9 @@ class PostfixParser:
         reply = fields.get("reply_text")
         if fields.get("rejected_by") is not None:
             fields["rejected_by"] = str(fields["rejected_by"])
-        if reason is None:
+        if reason is None and disposition == Disposition.DELIVERED:
+            reason, cause = _DELIVERED
+        elif reason is None:
             reason, cause = _classify(fields.get("smtp_code"), fields.get("enhanced_status"), reply,
                                       fields.get("stage"), str(side), str(disposition), classify_host)
         return TrackingEvent(
