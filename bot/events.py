@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -77,13 +78,24 @@ class TrackingEvent:
     def as_values(self) -> tuple[Any, ...]:
         """The column values for storage in storage.models.EVENT_COLUMNS order: lowercase addresses, the derived
         domain columns, every value storable. Ingestion's compact row form (no names to build, pickle and read)."""
-        values = list(_ATTRIBUTES(self))
-        sender = values[_SENDER] = (self.sender or "").lower() or None
-        recipient = values[_RECIPIENT] = (self.recipient or "").lower() or None
-        sender_domain = values[_SENDER_DOMAIN] = split_domain(sender)
-        values[_SENDER_DOMAIN_REV] = reverse_domain(sender_domain)
-        values[_RECIPIENT_DOMAIN] = split_domain(recipient)
-        return storable_values(values)
+        return finish_values(self.raw_values())
+
+    def raw_values(self) -> tuple[Any, ...]:
+        """The event's own values in EVENT_COLUMNS order, as they are (the derived columns hold placeholders):
+        what `finish_values` turns into a value row, maybe in the writer process (bot.ingest.writer)."""
+        return _ATTRIBUTES(self)
+
+
+def finish_values(raw: Sequence[Any]) -> tuple[Any, ...]:
+    """A value row from TrackingEvent.raw_values(): lowercase addresses, the derived domain columns, every value
+    storable."""
+    values = list(raw)
+    sender = values[_SENDER] = (values[_SENDER] or "").lower() or None
+    recipient = values[_RECIPIENT] = (values[_RECIPIENT] or "").lower() or None
+    sender_domain = values[_SENDER_DOMAIN] = split_domain(sender)
+    values[_SENDER_DOMAIN_REV] = reverse_domain(sender_domain)
+    values[_RECIPIENT_DOMAIN] = split_domain(recipient)
+    return storable_values(values)
 
 
 def _clean_text(value: str, limit: int | None) -> str:
@@ -139,7 +151,7 @@ _TEXT_CHECKS: tuple[tuple[int, int], ...] = tuple(
     if Event.__table__.c[name].type.python_type is str)
 _INT_CHECKS: tuple[tuple[int, int], ...] = tuple(
     (EVENT_COLUMNS.index(name), bound) for name, bound in _INT_LIMITS.items())
-#: A value row's columns from the event's attributes; the derived ones are placeholders, overwritten by as_values.
+#: A value row's columns from the event's attributes; the derived ones are placeholders, set by finish_values.
 _DERIVED = {"sender_domain", "sender_domain_rev", "recipient_domain"}
 _ATTRIBUTES = attrgetter(*(("time" if name in _DERIVED else name) for name in EVENT_COLUMNS))
 _SENDER, _RECIPIENT, _SENDER_DOMAIN, _SENDER_DOMAIN_REV, _RECIPIENT_DOMAIN = (

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection
 
+from bot.events import finish_values
 from bot.ingest import make_parser
 from bot.ingest.base import LogParser, ParseStats
 from bot.ingest.writer import CHUNK_ROWS, WriterProcess, engine_url, store_here
@@ -84,7 +85,7 @@ class _Stream:
     handle: IO[bytes]
     inode: int = 0
     offset: int = 0
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # value rows (storage.models.EVENT_COLUMNS order)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # TrackingEvent.raw_values(), finished by the store
     sent: int = 0  # rows of the open batch already sent to the writer process (bot.ingest.writer)
 
 
@@ -121,13 +122,13 @@ class Ingestor:
         save = SaveCursor(self.source, s.path, s.inode, s.offset,
                           {"parser": parser.snapshot(), "reference": parser_reference(parser).isoformat()})
         if self._writer is None and not wait:
-            self._writer = WriterProcess(engine_url(self.store.engine))
+            self._writer = WriterProcess(engine_url(self.store.engine), finish=finish_values)
         if self._writer is not None:
             self._writer.submit(s.rows, save)
             s.rows.clear()
             s.sent = 0
             return self._writer.drain() if wait else 0
-        new = store_here(self.store.engine, s.rows, save)
+        new = store_here(self.store.engine, s.rows, save, finish=finish_values)
         s.rows.clear()
         return new
 
@@ -189,7 +190,7 @@ class Ingestor:
         unread = info.st_size - s.offset
         if unread >= WRITER_BYTES:  # a large read: the writer starts while the first batch is read
             self._deferred = bulk.defer_indexes(self.store.engine, unread // BYTES_PER_EVENT)
-            self._writer = WriterProcess(engine_url(self.store.engine))
+            self._writer = WriterProcess(engine_url(self.store.engine), finish=finish_values)
             result.writer_pid = self._writer.pid
         else:  # what a bulk load stopped before its end left deferred, if anything (one small query otherwise)
             self._build_indexes(result)
@@ -235,7 +236,7 @@ class Ingestor:
         for raw, end in _lines(s.handle, s.offset, partial_ok=partial_ok):
             s.offset = end
             for event in feed(raw.decode("utf-8", "replace").rstrip("\r\n")):
-                rows.append(event.as_values())
+                rows.append(event.raw_values())
             if len(rows) >= CHUNK_ROWS and self._writer is not None:  # on its way while the batch is made
                 self._writer.send_rows(rows)
                 s.sent += len(rows)

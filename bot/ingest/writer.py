@@ -48,6 +48,9 @@ QUEUED_CHUNKS = 4
 CLOSE_SECONDS = 60.0
 
 Then = Callable[[Connection], None]
+#: What makes a storable row of each row the caller sends, in the writer (e.g. bot.events.finish_values): work
+#: moved off the caller's process, which is the busier one. A module-level function (it is pickled by name).
+Finish = Callable[[Any], Row]
 
 _RESET = "reset"
 
@@ -61,11 +64,11 @@ def engine_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def store_here(engine: Engine, rows: Sequence[Row], then: Then | None = None) -> int:
-    """A batch stored in the calling process, as the writer process stores one: the rows and `then` in one
-    transaction. Returns how many rows were new."""
+def store_here(engine: Engine, rows: Sequence[Any], then: Then | None = None, *, finish: Finish | None = None) -> int:
+    """A batch stored in the calling process, as the writer process stores one: the rows (each through `finish`,
+    if given) and `then` in one transaction. Returns how many rows were new."""
     with engine.begin() as connection:
-        new = insert_events(connection, rows)
+        new = insert_events(connection, [finish(row) for row in rows] if finish is not None else rows)
         if then is not None:
             then(connection)
     return new
@@ -74,10 +77,11 @@ def store_here(engine: Engine, rows: Sequence[Row], then: Then | None = None) ->
 class WriterProcess:
     """A process that stores (rows, then) batches, one transaction each, in the order they were submitted."""
 
-    def __init__(self, url: str, *, in_flight: int = IN_FLIGHT) -> None:
+    def __init__(self, url: str, *, in_flight: int = IN_FLIGHT, finish: Finish | None = None) -> None:
         context = multiprocessing.get_context("spawn")  # never fork: callers run threads (the bot's scheduler)
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, url), name="bouncebot-writer", daemon=True)
+        self._process = context.Process(target=_serve, args=(child, url, finish), name="bouncebot-writer",
+                                        daemon=True)
         self._process.start()
         child.close()
         self.in_flight = max(1, in_flight)
@@ -98,12 +102,12 @@ class WriterProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def send_rows(self, rows: Sequence[Row]) -> None:
+    def send_rows(self, rows: Sequence[Any]) -> None:
         """Send rows of the batch being made (inserted at once in its open transaction; committed by `submit`)."""
         for start in range(0, len(rows), CHUNK_ROWS):
             self._put(("rows", list(rows[start:start + CHUNK_ROWS])))
 
-    def submit(self, rows: Sequence[Row] = (), then: Then | None = None, tag: Any = None) -> None:
+    def submit(self, rows: Sequence[Any] = (), then: Then | None = None, tag: Any = None) -> None:
         """Send the batch's last rows and commit it with `then` (the caller may reuse `rows` at once). `tag` stays
         in this process: what the caller wants back in `committed` or as `failed_tag` (None: nothing is kept).
         Waits while `in_flight` batches are unanswered. Raises the failure of an earlier batch as soon as it is
@@ -214,7 +218,7 @@ class WriterProcess:
                            f"read again on the next run ({type(exc).__name__})")
 
 
-def _serve(conn: Any, url: str) -> None:
+def _serve(conn: Any, url: str, finish: Finish | None = None) -> None:
     """The writer process: open the store, then store batches from the pipe until None or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it closes the pipe
     try:
@@ -225,7 +229,7 @@ def _serve(conn: Any, url: str) -> None:
         _reply(conn, ("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
         return
     _reply(conn, ("ready", os.getpid()))
-    batch = _Batch(engine)
+    batch = _Batch(engine, finish)
     try:
         while True:
             try:
@@ -260,8 +264,9 @@ class _Batch:
     """The writer's open transaction: chunks are inserted as they arrive, `commit` runs `then` and commits.
     After a failure every later chunk is dropped and every commit answered as failed, until the caller resets."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, finish: Finish | None = None) -> None:
         self.engine = engine
+        self.finish = finish
         self.connection: Connection | None = None
         self.new = 0
         self.failed = False
@@ -273,11 +278,12 @@ class _Batch:
             self.connection.begin()
         return self.connection
 
-    def insert(self, rows: list[Row]) -> None:
+    def insert(self, rows: list[Any]) -> None:
         if self.failed:
             return
         try:
-            self.new += insert_events(self._open(), rows)
+            finish = self.finish
+            self.new += insert_events(self._open(), [finish(row) for row in rows] if finish is not None else rows)
         except Exception as exc:
             self._fail(exc)
 

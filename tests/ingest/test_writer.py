@@ -56,6 +56,29 @@ def test_batches_are_stored_in_order_each_with_its_cursor(store: Store, db_url: 
     assert count(store) == len(rows) and _cursor(store) == 2
 
 
+def test_the_writer_finishes_raw_rows_as_the_caller_would(store: Store, db_url: str) -> None:
+    """With `finish`, the caller sends TrackingEvent.raw_values() and the writer makes the value rows (addresses
+    lowercased, domain columns derived): the same rows as as_values() stored in place."""
+    from bot.events import finish_values
+    from bot.ingest.writer import store_here
+
+    events = [e for s in samples(NOW) for e in Mapper(Settings()).map(s.kind, s.record)]
+    for event in events:
+        event.sender = (event.sender or "").upper() or None  # as a log may write it
+    half = len(events) // 2
+    with WriterProcess(db_url, finish=finish_values) as writer:
+        writer.submit([e.raw_values() for e in events[:half]], _save(1))
+        assert writer.drain() == half
+    assert store_here(store.engine, [e.raw_values() for e in events[half:]], finish=finish_values) == len(events) - half
+    with store.engine.connect() as conn:
+        got = sorted(conn.execute(select(Event.source_key, Event.sender, Event.sender_domain,
+                                         Event.sender_domain_rev, Event.recipient_domain)).all())
+    named = [e.as_row() for e in events]
+    assert got == sorted((r["source_key"], r["sender"], r["sender_domain"], r["sender_domain_rev"],
+                          r["recipient_domain"]) for r in named)
+    assert any(sender and sender.islower() for _key, sender, *_ in got)
+
+
 @pytest.fixture
 def refusing(sqlite_url: str) -> Iterator[tuple[Store, list[dict], dict]]:
     """A store whose database refuses one sender (a trigger), the sample rows, and a row from that sender."""
