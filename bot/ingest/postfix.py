@@ -241,28 +241,27 @@ class PostfixParser:
         disposition = pl.ACTIONS.get(action)
         if not sep or disposition is None:
             return NO_EVENTS  # filter:, warn:, redirect:, reject_warning: leave the mail alone
-        match = pl.SMTPD_REJECT.match(rest)
-        content = None if match else pl.CONTENT_REJECT.match(rest)
-        found = match or content
-        if found is None:
-            self.stats.skip("unparsed reject", ctx[0])
-            return NO_EVENTS
-        if match:
-            stage = match.group("stage")
+        reject = pl.smtpd_reject(rest)
+        if reject is not None:
+            stage, host, ip, reply, sender, recipient, helo = reject
             if stage in ("VRFY", "ETRN"):
                 return NO_EVENTS  # no mail was offered
-            reply, helo = match.group("reply"), match.group("helo")
         else:
-            stage, reply, helo = "DATA", found.group("reply") or "5.7.1 message content rejected", found.group("helo")
+            content = pl.CONTENT_REJECT.match(rest)
+            if content is None:
+                self.stats.skip("unparsed reject", ctx[0])
+                return NO_EVENTS
+            stage, reply = "DATA", content.group("reply") or "5.7.1 message content rejected"
+            host, ip, sender, recipient, helo = content.group("host", "ip", "sender", "rcpt", "helo")
         qkey = f"{ctx[3]}/{qid}" if qid else None
         queue = self._queues.get(qkey) if qkey else None
-        sender = found.group("sender") or None  # from=<> is the null sender
-        recipient = found.group("rcpt") or None
+        sender = sender or None  # from=<> is the null sender
+        recipient = recipient or None
         code, status = pl.reply_codes(reply)
         direction = self._gateway_direction(sender, recipient)
         event = self._event(
             ctx, 0, qid, queue, direction=direction, disposition=Disposition(disposition), recipient=recipient,
-            sender=sender, client_ip=found.group("ip") or None, client_host=found.group("host") or None, helo=helo,
+            sender=sender, client_ip=ip or None, client_host=host or None, helo=helo,
             smtp_code=code, enhanced_status=status, reply_text=reply, stage=stage, rejected_by=Side.GATEWAY,
             side=Side.GATEWAY,
         )
