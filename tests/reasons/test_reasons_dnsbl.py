@@ -20,6 +20,9 @@ ZONES = [
     ("Blocked - see https://www.spamcop.net/bl.shtml?192.0.2.1", "bl.spamcop.net"),
     ("see http://www.barracudanetworks.com/reputation/?pr=1&ip=192.0.2.1", "b.barracudacentral.org"),
     ("Client host [192.0.2.1] BLOCKED USING ZEN.SPAMHAUS.ORG.", "zen.spamhaus.org"),
+    # not ASCII: the prefilter scans with re.IGNORECASE instead of lowercasing ("ſ" folds to "s" only there)
+    ("Hôte client [192.0.2.1] Blocked Using bl.spamcop.net", "bl.spamcop.net"),
+    ("Client host [192.0.2.1] blocked uſing b.barracudacentral.org", "b.barracudacentral.org"),
 ]
 
 
