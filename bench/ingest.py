@@ -35,9 +35,11 @@ from bot.store import Store
 store = Store.open(sys.argv[1])
 result = Ingestor(store, "postfix").ingest(sys.argv[2])
 print(json.dumps({"lines": result.stats.lines, "events": result.stats.events, "new": result.new_events,
-                  "skipped": result.stats.skipped}))
+                  "skipped": result.stats.skipped, "notes": result.notes}))
 """
 CLI = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+#: --no-bulk: the event indexes are kept up to date during the load, as before storage.bulk (for comparison).
+NO_BULK = "import storage.bulk; storage.bulk.BULK_MIN_ROWS = 1 << 62; "
 
 
 @dataclass
@@ -69,6 +71,8 @@ def main() -> int:
     parser.add_argument("--pg", metavar="URL", help="also ingest into this PostgreSQL database (a new schema)")
     parser.add_argument("--keep", metavar="DIR", help="keep the log and the SQLite files in DIR")
     parser.add_argument("--log", metavar="FILE", help="use this log (of `messages` messages) instead of generating")
+    parser.add_argument("--no-bulk", action="store_true",
+                        help="keep the event indexes up to date during the load (no storage.bulk), for comparison")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -95,6 +99,7 @@ def main() -> int:
             old.unlink()
     targets = [("sqlite", f"sqlite:///{work / 'library.db'}", f"sqlite:///{work / 'cli.db'}")]
     schemas = []
+    notes: list[str] = []
     if args.pg:
         lib_schema, lib_url = create_schema(args.pg)
         cli_schema, cli_url = create_schema(args.pg)
@@ -106,11 +111,14 @@ def main() -> int:
                 engine = make_engine(url)
                 upgrade(engine)
                 engine.dispose()
-            lib = measure(f"ingest library -> {backend}", [sys.executable, "-c", LIBRARY, lib_url, str(log)])
-            events = json.loads(lib.output)["events"]
+            prelude = NO_BULK if args.no_bulk else ""
+            lib = measure(f"ingest library -> {backend}", [sys.executable, "-c", prelude + LIBRARY, lib_url, str(log)])
+            summary = json.loads(lib.output)
+            events = summary["events"]
+            notes += [f"ingest library -> {backend}: {note}" for note in summary["notes"]]
             runs.append((lib, events))
             cli = measure(f"bouncebot ingest postfix -> {backend}",
-                          [sys.executable, "-c", CLI, "--database", cli_url, "ingest", "postfix", str(log)])
+                          [sys.executable, "-c", prelude + CLI, "--database", cli_url, "ingest", "postfix", str(log)])
             runs.append((cli, events))
     finally:
         for schema in schemas:
@@ -123,6 +131,8 @@ def main() -> int:
         print(f"{run.name:38} {run.wall:8.1f} {lines / run.wall:10,.0f} {events / run.wall:10,.0f} "
               f"{run.cpu:8.1f} {lines / run.cpu:12,.0f} {run.rss_mb:7.0f}MB {ratio:>26}")
     print("(ratio > 1: faster than pflogsumm; pflogsumm only counts, ingestion also classifies and stores)")
+    for note in notes:
+        print(note)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
