@@ -20,6 +20,7 @@ from bot.ingest import postfix_lines as pl
 from bot.ingest.base import NO_EVENTS, KeyMaker, ParseStats
 from bot.ingest.syslog import SyslogClock, split_header
 from bot.reasons import classify, dnsbl_zone_in
+from bot.reasons.normalize import neutral_form
 from bot.vocab import Cause, Direction, Disposition, Side
 
 SOURCE = "postfix"
@@ -32,7 +33,9 @@ SHORT_TTL = 2 * 3600
 #: How often (in log seconds) stale state is swept: by log time, so a resumed run sweeps where the first did.
 SWEEP_EVERY = 600
 
-#: Reply texts repeat (greylisting, size limits, the same remote's wording): classify each one once.
+#: Reply texts repeat (greylisting, size limits, the same remote's wording), the more so in their neutral form
+#: (bot.reasons.normalize.neutral_form: the recipient's local part and IPv4 addresses stood in for): classify each
+#: one once.
 @lru_cache(maxsize=4096)
 def _classify(code: int | None, status: str | None, text: str | None, stage: str | None, side: str,
               disposition: str, host: str | None) -> tuple[str, str]:
@@ -355,18 +358,21 @@ class PostfixParser:
             fields.setdefault("message_id", queue.get("mid"))
             fields.setdefault("size", queue.get("size"))
             fields.setdefault("nrcpt", queue.get("nrcpt"))
-        reply = fields.get("reply_text")
         if fields.get("rejected_by") is not None:
             fields["rejected_by"] = str(fields["rejected_by"])
-        if reason is None and disposition == Disposition.DELIVERED:
-            reason, cause = _DELIVERED
+        zone = None
+        if disposition != Disposition.DELIVERED:
+            reply = fields.get("reply_text")
+            neutral = neutral_form(reply) if reply else reply  # refusals differing in recipient or IP: one entry
+            zone = _zone_in(neutral)
+            if reason is None:
+                reason, cause = _classify(fields.get("smtp_code"), fields.get("enhanced_status"), neutral,
+                                          fields.get("stage"), str(side), str(disposition), classify_host)
         elif reason is None:
-            reason, cause = _classify(fields.get("smtp_code"), fields.get("enhanced_status"), reply,
-                                      fields.get("stage"), str(side), str(disposition), classify_host)
+            reason, cause = _DELIVERED
         return TrackingEvent(
             time=when, source=SOURCE, source_key=self._keys.key(stamp, line, index),
-            direction=str(direction), disposition=str(disposition), queue_id=qid,
-            dnsbl_zone=_zone_in(reply) if disposition != Disposition.DELIVERED else None,
+            direction=str(direction), disposition=str(disposition), queue_id=qid, dnsbl_zone=zone,
             reason=reason, cause=str(cause) if cause else None, extra=extra or {}, **fields,
         )
 
