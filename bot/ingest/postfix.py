@@ -195,7 +195,8 @@ class PostfixParser:
         if match is None:
             self.stats.skip("unparsed delivery", ctx[0])
             return NO_EVENTS
-        disposition = _STATUS_DISPOSITION.get(match.group("status"))
+        final, original, relay, dsn, status_word, text = match.group("rcpt", "orig", "relay", "dsn", "status", "text")
+        disposition = _STATUS_DISPOSITION.get(status_word)
         if disposition is None:  # deliverable/undeliverable: address-verification probes, not mail
             return NO_EVENTS
         if daemon == "discard" and disposition is Disposition.DELIVERED:
@@ -203,10 +204,9 @@ class PostfixParser:
         queue = self._touch(qkey, self._queues.get(qkey))
         # The recipient is the address the sender gave (orig_to, before alias expansion); where it went decides
         # the direction.
-        final, original = match.group("rcpt") or None, match.group("orig") or None
+        final, original = final or None, original or None
         recipient = original or final
-        relay, dsn = match.group("relay"), match.group("dsn")
-        reply, stage, remote = pl.split_relay_reply(match.group("text"))
+        reply, stage, remote = pl.split_relay_reply(text)
         code, status = pl.reply_codes(reply)
         direction = self._delivery_direction(daemon, final)
         failed = disposition is not Disposition.DELIVERED and disposition is not Disposition.DELETED
@@ -219,7 +219,8 @@ class PostfixParser:
             ctx, 0, qid, queue, direction=direction, disposition=disposition, recipient=recipient,
             relay=relay, smtp_code=code, enhanced_status=dsn or status, reply_text=reply, stage=stage,
             rejected_by=(Side.REMOTE if remote else Side.GATEWAY) if failed else None, side=side,
-            classify_host=pl.relay_host(relay), extra={"delivered_to": final} if original else None,
+            classify_host=pl.relay_host(relay) if disposition is not Disposition.DELIVERED else None,
+            extra={"delivered_to": final} if original else None,
         ),)
 
     def _expired(self, ctx: tuple, qid: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
