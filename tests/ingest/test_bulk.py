@@ -114,3 +114,24 @@ def test_stats_names_deferred_indexes_and_db_upgrade_builds_them(
     assert "built 6 event indexes an unfinished bulk load had deferred" in out
     assert main(["--database", sqlite_url, "stats", "--json"]) == 0
     assert '"deferred_indexes": []' in capsys.readouterr().out
+
+
+def test_a_bulk_load_that_fails_half_way_still_builds_the_indexes_it_dropped(
+        sqlite_url: str, tmp_path: Path, bulk_thresholds: None) -> None:
+    """The database refuses one sender's events (a trigger) in the middle of the log: the ingestion fails with the
+    database's error, and the indexes it deferred are built again before it returns."""
+    from tests.support import store_refusing_sender
+
+    log = tmp_path / "maillog"
+    write_log(log, 3000, seed=11)
+    lines = log.read_text().splitlines()
+    refused = next(line.split("from=<", 1)[1].split(">", 1)[0] for line in lines[len(lines) // 2:]
+                   if "NOQUEUE: reject:" in line and "from=<" in line)
+    store = store_refusing_sender(sqlite_url, sender=refused.lower())
+    try:
+        with pytest.raises(Exception, match="refused by the test trigger"):
+            Ingestor(store, "postfix").ingest(log)
+        assert bulk.deferred_indexes(store.engine) == []
+        assert set(SECONDARY) <= set(index_statements(store))
+    finally:
+        store.dispose()
