@@ -190,7 +190,8 @@ class Ingestor:
         unread = info.st_size - s.offset
         if unread >= WRITER_BYTES:  # a large read: the writer starts while the first batch is read
             self._deferred = bulk.defer_indexes(self.store.engine, unread // BYTES_PER_EVENT)
-            self._writer = WriterProcess(engine_url(self.store.engine), finish=finish_values)
+            if self._writer is None:  # (finishing a large rotated file may have started it already)
+                self._writer = WriterProcess(engine_url(self.store.engine), finish=finish_values)
             result.writer_pid = self._writer.pid
         else:  # what a bulk load stopped before its end left deferred, if anything (one small query otherwise)
             self._build_indexes(result)

@@ -249,3 +249,41 @@ def test_a_failure_is_raised_by_the_next_submit_not_only_at_the_end(refusing, sq
         assert writer.failed_tag == "bad"
         assert writer.drain() == 0  # the batches sent after it were skipped, none was stored
     assert count(store) == 0 and _cursor(store) is None
+
+
+def test_a_large_rotated_file_then_a_large_new_one_share_one_writer(
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finishing the rotated file starts the writer (a full batch); the new file's large read must not start a
+    second one beside it."""
+    from bot.ingest import runner
+
+    monkeypatch.setattr(runner, "WRITER_BYTES", 64 * 1024)
+    started: list[int] = []
+
+    class Counted(WriterProcess):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            started.append(self.pid or 0)
+
+    monkeypatch.setattr(runner, "WriterProcess", Counted)
+    lines = list(generate(3000, seed=4))
+    log = tmp_path / "maillog"
+    log.write_text("\n".join(lines[:50]) + "\n")
+    store = Store.open(sqlite_url)
+    try:
+        Ingestor(store, "postfix").ingest(log)  # small: stored in place, the cursor names this inode
+        with log.open("a") as handle:
+            handle.write("\n".join(lines[50:10_000]) + "\n")
+        log.rename(tmp_path / "maillog.1")
+        log.write_text("\n".join(lines[10_000:]) + "\n")
+        result = Ingestor(store, "postfix", batch_lines=500).ingest(log)
+        assert any("finished the rotated file" in note for note in result.notes)
+        assert len(started) == 1
+        reference = Store.open(f"sqlite:///{tmp_path / 'reference.db'}")
+        whole = tmp_path / "whole.log"
+        whole.write_text("\n".join(lines) + "\n")
+        Ingestor(reference, "postfix").ingest(whole)
+        assert stored(store) == stored(reference)
+        reference.dispose()
+    finally:
+        store.dispose()
