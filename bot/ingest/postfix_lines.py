@@ -114,19 +114,26 @@ class Reject(NamedTuple):
     helo: str | None
 
 
+_REJECT_FIELDS = ("stage", "host", "ip", "reply", "sender", "rcpt", "helo")
+
+
 def _split_by_pattern(text: str) -> tuple[str | None, str | None, bool]:
     match = REMOTE_REPLY.match(text)
     if match is None:
         return text, None, False
-    if match.group("verb") != "said":
-        return match.group("reply"), "CONNECT", True
-    command = match.group("command")
-    return match.group("reply"), COMMAND_STAGES.get(command or "", command), True
+    return _remote(*match.group("reply", "verb", "command"))
+
+
+def _remote(reply: str, verb: str, command: str | None) -> tuple[str, str | None, bool]:
+    """What the remote host said, at which stage: refusing to talk is the CONNECT stage."""
+    if verb != "said":
+        return reply, "CONNECT", True
+    return reply, COMMAND_STAGES.get(command or "", command), True
 
 
 def smtpd_reject(text: str) -> Reject | None:
     """SMTPD_REJECT's reading of a reject, found without its backtracking where the reply ends at the first
-    "; from=<" and no other tail could begin before it (tests/ingest/test_ingest_postfix_lines.py checks both
+    "; from=<" and no other tail could begin before it (tests/ingest/test_postfix_lines_fast_paths.py checks both
     give the same on random lines); every other line is read by SMTPD_REJECT itself."""
     head = _REJECT_HEAD.match(text)
     if head is None:
@@ -139,10 +146,7 @@ def smtpd_reject(text: str) -> Reject | None:
             return Reject(head.group("stage"), head.group("host"), head.group("ip"), text[start:cut],
                           tail.group("sender"), tail.group("rcpt"), tail.group("helo"))
     match = SMTPD_REJECT.match(text)
-    if match is None:
-        return None
-    return Reject(match.group("stage"), match.group("host"), match.group("ip"), match.group("reply"),
-                  match.group("sender"), match.group("rcpt"), match.group("helo"))
+    return None if match is None else Reject(*match.group(*_REJECT_FIELDS))
 
 
 def reply_codes(reply: str | None) -> tuple[int | None, str | None]:
@@ -179,8 +183,4 @@ def split_relay_reply(text: str | None) -> tuple[str | None, str | None, bool]:
         cut = text.find(_IN_REPLY_TO, start)
         if cut >= 0 and cut + len(_IN_REPLY_TO) < len(text) - len(_COMMAND_END):
             reply, command = text[start:cut], text[cut + len(_IN_REPLY_TO):-len(_COMMAND_END)]
-    if reply is None:
-        reply = text[start:]
-    if head.group("verb") != "said":
-        return reply, "CONNECT", True
-    return reply, COMMAND_STAGES.get(command or "", command), True
+    return _remote(text[start:] if reply is None else reply, head.group("verb"), command)

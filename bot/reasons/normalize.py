@@ -76,4 +76,3 @@ def neutral_form(text: str) -> str:
     if "@" in text:
         text = _LOCAL_PART.sub("x", text)
     return _IPV4.sub("192.0.2.1", text)
-
