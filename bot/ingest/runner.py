@@ -122,7 +122,7 @@ class Ingestor:
         save = SaveCursor(self.source, s.path, s.inode, s.offset,
                           {"parser": parser.snapshot(), "reference": parser_reference(parser).isoformat()})
         if self._writer is None and not wait:
-            self._writer = WriterProcess(engine_url(self.store.engine), finish=finish_values)
+            self._start_writer()
         if self._writer is not None:
             self._writer.submit(s.rows, save)
             s.rows.clear()
@@ -132,13 +132,21 @@ class Ingestor:
         s.rows.clear()
         return new
 
-    def _build_indexes(self, result: IngestResult) -> None:
-        """Build the event indexes this bulk load deferred (call it once everything it sent is committed)."""
+    def _start_writer(self) -> WriterProcess:
+        """The writer process of this run (finishing a large rotated file may have started it already)."""
+        if self._writer is None:
+            self._writer = WriterProcess(engine_url(self.store.engine), finish=finish_values)
+        return self._writer
+
+    def _build_indexes(self, result: IngestResult | None) -> None:
+        """Build the event indexes this bulk load deferred (call it once everything it sent is committed); a result
+        records them, with a note."""
         self._deferred = []
         started = time.monotonic()
-        result.indexes_built = bulk.restore_indexes(self.store.engine)
-        if result.indexes_built:
-            result.notes.append(f"built the {len(result.indexes_built)} event indexes deferred for this bulk load "
+        built = bulk.restore_indexes(self.store.engine)
+        if result is not None and built:
+            result.indexes_built = built
+            result.notes.append(f"built the {len(built)} event indexes deferred for this bulk load "
                                 f"in {time.monotonic() - started:.1f} s")
 
     # -- reading -----------------------------------------------------------------------------------
@@ -160,7 +168,7 @@ class Ingestor:
                 self._build_indexes(result)
             elif self._deferred:  # failing already: try, and leave them to the next run if the store refuses too
                 try:
-                    self._build_indexes(IngestResult(stream, ParseStats()))
+                    self._build_indexes(None)
                 except Exception as exc:
                     log.warning("the event indexes deferred for this load were not built (%s); the next ingestion "
                                 "or `bouncebot db upgrade` builds them", type(exc).__name__)
@@ -190,9 +198,7 @@ class Ingestor:
         unread = info.st_size - s.offset
         if unread >= WRITER_BYTES:  # a large read: the writer starts while the first batch is read
             self._deferred = bulk.defer_indexes(self.store.engine, unread // BYTES_PER_EVENT)
-            if self._writer is None:  # (finishing a large rotated file may have started it already)
-                self._writer = WriterProcess(engine_url(self.store.engine), finish=finish_values)
-            result.writer_pid = self._writer.pid
+            result.writer_pid = self._start_writer().pid
         else:  # what a bulk load stopped before its end left deferred, if anything (one small query otherwise)
             self._build_indexes(result)
         while True:
