@@ -54,14 +54,8 @@ def defer_indexes(engine: Engine, expected_rows: int) -> list[str]:
 def restore_indexes(engine: Engine) -> list[str]:
     """Build every index a bulk load deferred (each in its own transaction, with the statement recorded when it
     was dropped); returns their names. Nothing to do is one small query."""
-    if engine.dialect.name != "sqlite":
-        return []
-    with engine.connect() as conn:
-        if not inspect(conn).has_table(DeferredIndex.__tablename__):  # a store before migration 0006
-            return []
-        pending = conn.execute(select(DeferredIndex.name, DeferredIndex.ddl).order_by(DeferredIndex.name)).all()
     built = []
-    for name, ddl in pending:
+    for name, ddl in _recorded(engine):
         with engine.begin() as conn:
             if conn.scalar(_INDEX_EXISTS, {"name": name}) is None:
                 # The statement is SQLite's own text of an index of this store (sqlite_master), never input.
@@ -73,12 +67,18 @@ def restore_indexes(engine: Engine) -> list[str]:
 
 def deferred_indexes(engine: Engine) -> list[str]:
     """The names of the indexes a bulk load has dropped and not yet built again."""
+    return [name for name, _ddl in _recorded(engine)]
+
+
+def _recorded(engine: Engine) -> list[tuple[str, str]]:
+    """(name, statement) of every index recorded as deferred, by name; none on PostgreSQL or before migration 0006."""
     if engine.dialect.name != "sqlite":
         return []
     with engine.connect() as conn:
         if not inspect(conn).has_table(DeferredIndex.__tablename__):
             return []
-        return sorted(conn.scalars(select(DeferredIndex.name)))
+        return [(name, ddl) for name, ddl in conn.execute(
+            select(DeferredIndex.name, DeferredIndex.ddl).order_by(DeferredIndex.name))]
 
 
 def _stored_rows(conn: Connection) -> int:
