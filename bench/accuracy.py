@@ -17,8 +17,8 @@ import csv
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,8 +31,7 @@ UNDISCLOSED = "undisclosed-recipient-in-headers@libsisimai.org.invalid"
 NONE = "(none)"
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """Where a corpus keeps its messages and how its expected.tsv names a recipient."""
 
     messages: str  # sub-folder holding the files named in expected.tsv ("" = the corpus folder itself)

@@ -209,6 +209,7 @@ def _what_the_bounce_adds(item: Found, reason: str, rule: str, text: str, status
         # no reply, no code, only the bounce's general words: nothing to decide on
         return "undefined", "fallback:no-reply"
     if (rule == "phrase:userunknown" and code is not None and not _NAMED_UNKNOWN.search(text)
+            and not (status or "").startswith(("5.1.", "4.1."))
             and (item.stage or stage_in(text)) not in ("RCPT", "MAIL")):
         # an SMTP reply saying "user unknown" without a 5.1.x code and not in answer to RCPT TO came after the
         # message was accepted: a recipient-side filter speaking (mobile carriers' domain filters answer so)

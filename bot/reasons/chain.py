@@ -1,17 +1,19 @@
 """The one ordered chain of checks that turns what an event carries into a reason and a cause.
 
-Order (first hit wins):
- 1. delivered (disposition or a 2.x.x status)
- 2. provider tables (bot.reasons.providers): codes that mean something special at Microsoft, Google, Yahoo,
-    Trend Micro
- 3. a named DNS block list ("blocked using zen.spamhaus.org", a Spamhaus lookup link)
- 4. decisive RFC 3463 codes (bot.reasons.status.DECISIVE): 5.1.1, 5.2.2, 5.3.4, 5.7.26 ...
- 5. specific phrases per reason (bot.reasons.phrases); "user unknown" words after DATA or with a 5.2.x
-    mailbox code are a recipient's filter (filtered); a 5.1.1 gives way to a more specific phrase
- 6. general codes (bot.reasons.status.HINT): 5.7.1 -> blocked, 5.2.0 -> filtered ...
-    then generic words per reason ("blocked", "spam", "access denied")
- 7. fallbacks: an expired queue entry, the SMTP stage (refused at CONNECT/HELO -> blocked, at MAIL FROM ->
-    rejected), then onhold (a reply nobody could read) or undefined (nothing at all).
+Order of evidence (first hit wins; docs/reasons.md says why):
+ 0. delivered (disposition or a 2.x.x status)
+ 1. specific wording of the reply: a provider's own wording (bot.reasons.providers, rules with a phrase),
+    a named DNS block list ("blocked using zen.spamhaus.org"), then the phrase tables per reason
+    (bot.reasons.phrases, in phrases.ORDER). "User unknown" words after DATA or with a 5.2.x mailbox code
+    are a recipient's filter (filtered); a hostunknown reported as temporary is a failed lookup.
+ 2. provider code tables (rules without a phrase): codes that mean something else at Microsoft, Gmail
+ 3. the enhanced status code: decisive RFC 3463 codes (status.DECISIVE: 5.1.1, 5.2.2, 5.3.4 ...), then
+    general ones (status.HINT: 5.7.1 -> blocked, 5.2.0 -> filtered ...)
+ 4. generic words per reason ("blocked", "spam", "access denied")
+ 5. the SMTP stage and fallbacks: an expired queue entry, refused at CONNECT/HELO -> blocked, at MAIL FROM ->
+    rejected, then onhold (a reply nobody could read) or undefined (nothing at all).
+A code is not wording: "550 5.7.1 Rejected - bulk email" is spamdetected, "550 5.7.1 No mailbox found"
+userunknown, whatever the general code 5.7.1 suggests.
 Classifications are memoized (bounded LRU) on everything they depend on: ingestion calls this per event
 and the same few replies repeat all day.
 """
@@ -87,38 +89,44 @@ def _classify(code: int | None, enhanced: str | None, raw: str, stage: str, side
 
 def _reason(code: int | None, found: str | None, text: str, stage: str, disposition: str,
             provider: str) -> tuple[str, str, bool]:
-    """(reason, rule, reputation) following the order in the module docstring."""
+    """(reason, rule, reputation) following the order of evidence in the module docstring."""
     if (found and found.startswith("2.")) or (code is not None and code < 300 and not found):
         return "delivered", f"status:{found or code}", False
-    rule = providers.match(provider or None, found, text, stage)
-    if rule is not None:
-        return rule.reason, f"provider:{rule.name}", rule.reputation
+    # 1. specific wording: a provider's own wording, a named block list, the phrase tables
+    worded = providers.match_wording(provider or None, found, text, stage)
+    if worded is not None:
+        # a provider's wording already knows the stage it answers at (Yahoo refuses unknown users after DATA)
+        if stage == "MAIL" and worded.reason in _ABOUT_RECIPIENT:
+            return _by_stage(stage, worded.reason, f"provider:{worded.name}")
+        return worded.reason, f"provider:{worded.name}", worded.reputation
     zone = dnsbl_zone_in(text)
     if zone is not None:
         return "blocked", f"dnsbl:{zone}", True
-    decided = status.decisive(found)
-    if decided is not None:
-        overruled = phrases.match(text) if decided == "userunknown" else None
-        if overruled is not None and overruled[0] in _MORE_SPECIFIC_THAN_UNKNOWN:
-            # "550 5.1.1 ... mailbox is over quota": some servers put 5.1.1 on every refusal of a recipient
-            return overruled[0], f"phrase-over-status:{overruled[0]}", False
-        return decided, f"status:{found}", False
+    coded = providers.match_code(provider or None, found, text, stage)
     hit = phrases.match(text)
     if hit is not None:
         reason, kind = hit
+        if coded is not None and coded.reason == reason:
+            # the words and the provider's code agree: the provider rule says more (reputation, its name)
+            return coded.reason, f"provider:{coded.name}", coded.reputation
+        refined = _REFINED_BY_CODE.get((reason, status.decisive(found) or ""))
+        if refined is not None:
+            return refined, f"{kind}:{reason}+status:{found}", False
         if reason == "hostunknown" and _is_temporary(code, found):
             # A DNS failure reported as temporary proves nothing about the domain: a lookup failed.
             return "networkerror", f"{kind}:hostunknown-temporary", False
-        if reason == "userunknown" and stage != "RCPT" and (stage == "DATA" or status.hint(found) == "filtered"):
-            # "User unknown" after DATA, or with a mailbox-status code (5.2.x), is a recipient-side filter
-            # speaking (Japanese carriers' domain filters answer exactly so), not a missing mailbox.
-            return "filtered", f"{kind}:userunknown-after-data", False
-        if not (stage == "MAIL" and reason in _ABOUT_RECIPIENT):
-            return reason, f"{kind}:{reason}", reason == "badreputation"
-        return _by_stage(stage, reason, f"{kind}:{reason}")
+        return _about_recipient(reason, f"{kind}:{reason}", reason == "badreputation", found, stage)
+    # 2. provider code tables: what a provider means by a code RFC 3463 reads otherwise
+    if coded is not None:
+        return coded.reason, f"provider:{coded.name}", coded.reputation
+    # 3. the enhanced status code: decisive ones settle it, general ones only hint
+    decided = status.decisive(found)
+    if decided is not None:
+        return decided, f"status:{found}", False
     hinted = status.hint(found)
     if hinted is not None and hinted != "undefined":
         return _by_stage(stage, hinted, f"status-hint:{found}")
+    # 4. generic words, 5. the SMTP stage
     weak = phrases.match_weak(text)
     if weak is not None:
         reason, kind = weak
@@ -126,10 +134,28 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
     return _fallback(code, text, stage, disposition)
 
 
-#: Reasons whose specific phrases say more than a 5.1.1 code put on every refused recipient.
-_MORE_SPECIFIC_THAN_UNKNOWN = frozenset({"mailboxfull", "suspend", "mesgtoobig", "filtered", "blocked",
-                                         "spamdetected", "norelaying", "policyviolation", "toomanyconn",
-                                         "speeding", "virusdetected", "badreputation"})
+def _about_recipient(reason: str, rule: str, reputation: bool, found: str | None,
+                     stage: str) -> tuple[str, str, bool]:
+    """Wording about the recipient, read with the stage and code it came with."""
+    if reason == "userunknown" and stage != "RCPT" and status.decisive(found) != "userunknown" and (
+            stage == "DATA" or status.hint(found) == "filtered"):
+        # "User unknown" after DATA, or with a mailbox-status code (5.2.x), is a recipient-side filter
+        # speaking (Japanese carriers' domain filters answer exactly so), not a missing mailbox -- unless a
+        # 5.1.x code confirms the mailbox is missing.
+        return "filtered", f"{rule}:userunknown-after-data", False
+    if stage == "MAIL" and reason in _ABOUT_RECIPIENT:
+        return _by_stage(stage, reason, rule)
+    return reason, rule, reputation
+
+
+#: (what the words say, what a decisive code says) -> reason, where the code does not contradict the words but
+#: says more about the same thing: the size limit is the recipient mailbox's (5.2.3), the sending queue gave
+#: up after the failures the words describe (x.4.7 delivery time expired).
+_REFINED_BY_CODE: dict[tuple[str, str], str] = {
+    ("mesgtoobig", "exceedlimit"): "exceedlimit",
+    ("networkerror", "expired"): "expired",
+    ("systemerror", "expired"): "expired",
+}
 
 #: Reasons about the recipient: refused at MAIL FROM they are really about the sender.
 _ABOUT_RECIPIENT = frozenset({"userunknown", "hostunknown", "filtered", "suspend"})

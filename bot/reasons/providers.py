@@ -169,8 +169,29 @@ def provider_of(host: str | None, text: str) -> str | None:
 #: Every rule's phrase in one pattern: a reply that contains none of them skips all phrase rules at once.
 _ANY_PHRASE = re.compile("|".join(re.escape(rule.phrase) for rule in RULES if rule.phrase))
 _STATUS_RULES = tuple(rule for rule in RULES if rule.phrase is None)
+_PHRASE_RULES = tuple(rule for rule in RULES if rule.phrase is not None)
 _MARKS = tuple((provider, re.compile("|".join(re.escape(m) for m in marks)))
                for provider, (_, marks) in PROVIDERS.items())
+
+
+def match_wording(provider: str | None, status: str | None, text: str, stage: str = "") -> ProviderRule | None:
+    """The first rule with a phrase (a provider's own wording) that applies, or None."""
+    if _ANY_PHRASE.search(text) is None:
+        return None
+    provider = provider or provider_of(None, text)
+    for rule in _PHRASE_RULES:
+        if rule.matches(provider, status, text, stage):
+            return rule
+    return None
+
+
+def match_code(provider: str | None, status: str | None, text: str, stage: str = "") -> ProviderRule | None:
+    """The first rule without a phrase (what a provider means by a code) that applies, or None."""
+    provider = provider or provider_of(None, text)
+    for rule in _STATUS_RULES:
+        if rule.matches(provider, status, "", stage):
+            return rule
+    return None
 
 
 def match(provider: str | None, status: str | None, text: str, stage: str = "") -> ProviderRule | None:

@@ -84,11 +84,17 @@ def test_every_provider_rule_has_a_case():
 
 
 def test_microsoft_codes_mean_otherwise_elsewhere():
-    """5.1.10 is null MX (RFC 7505) and 5.4.1 no answer from host, unless Microsoft says them."""
-    assert classify(smtp_code=550, enhanced_status="5.1.10", text="Recipient address has null MX").reason == \
-        "notaccept"
-    assert classify(smtp_code=550, enhanced_status="5.1.10", text="Recipient address has null MX",
+    """5.1.10 is null MX (RFC 7505), unless Microsoft says it: there it is "recipient not found"."""
+    assert classify(smtp_code=550, enhanced_status="5.1.10", text="550 5.1.10 Undeliverable").reason == "notaccept"
+    assert classify(smtp_code=550, enhanced_status="5.1.10", text="550 5.1.10 Undeliverable",
                     host="mx.contoso.mail.protection.outlook.com").reason == "userunknown"
+
+
+def test_wording_beats_a_provider_code():
+    """The precedence of evidence: what the reply says beats what a provider usually means by the code."""
+    result = classify(smtp_code=550, enhanced_status="5.1.10", text="Recipient address has null MX",
+                      host="mx.contoso.mail.protection.outlook.com")
+    assert (result.reason, result.rule) == ("notaccept", "phrase:notaccept")
 
 
 @pytest.mark.parametrize(("host", "provider"), [

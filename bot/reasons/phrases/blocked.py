@@ -43,6 +43,8 @@ PHRASES = (
     "smtp server of your isp",               # "Please use the smtp server of your ISP" (dynamic IP ranges)
     "my name was rejected",                  # qmail-send: the remote refused our HELO name
     "may not be mail exchanger",             # Postfix reject_unknown_client / MX-only access rules
+    # '550 Your server requires confirmation. Visit http://.../Whitelist.aspx?IP=... to confirm this mail server.'
+    "confirm this mail server",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
@@ -58,4 +60,10 @@ WEAK = (
     "has been blocked",                      # various
     "is blocked",                            # various
     "blocked",                               # generic; last
+)
+
+PATTERNS = (
+    # Gmail 'Could not initiate SMTP conversation with any hosts: [host (1): Connection dropped]', 'Connection was
+    # dropped by remote host (SENT_HELO)': the remote hung up on us
+    r"\bconnection (?:was )?dropped\b",
 )

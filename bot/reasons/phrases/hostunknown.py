@@ -17,8 +17,6 @@ PHRASES = (
     "couldn't find any host named",          # qmail "Sorry, I couldn't find any host named ..."
     "couldn't find any host by that name",   # qmail
     "name or service not known",             # resolver errors quoted by MTAs
-    "not our customer",                      # hosted MX that does not serve the domain
-    "domain isn't in my list of allowed rcpthosts",  # qmail-smtpd, checked before norelaying
     "recipient domain must exist",           # various
     "no mail hosts for domain",              # Sendmail
     "mx lookup failure",                     # various
@@ -32,4 +30,10 @@ PHRASES = (
 PATTERNS = (
     r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,} does not exist",  # "553 example.com does not exist"
     r"host [^ ]+ not found",                 # "host example.com not found"
+)
+
+#: Generic words, tried only after no reason matched on its specific phrases.
+WEAK = (
+    # Sendmail 551 'not our customer': a 551 is 'user not local' (hasmoved) as often
+    "not our customer",
 )

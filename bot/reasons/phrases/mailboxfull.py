@@ -40,6 +40,12 @@ PHRASES = (
     "delivery failed: over quota",           # various
     "mailbox for user is full",              # Dovecot
     "storage quota",                         # various
+    "does not have enough space",            # '552 Account(s) <x@y> does not have enough space'
+    "quota violation",                       # 'Quota violation for <x@y>' (Novell GroupWise, appliances)
+    "diskspace quota",                       # qmail maildir 'the user's maildir has overdrawn his diskspace quota'
+    # web.de '550 Benutzer hat zuviele Mails auf dem Server. / User has too many messages on the server.'
+    "too many messages on the server",
+    "zuviele mails",                         # web.de/GMX German half of the same reply
 )
 
 PATTERNS = (

@@ -25,9 +25,14 @@ PHRASES = (
     "exceeds size limit",                    # various
     "the message is larger than",            # Gmail "size of your message ... exceeded Google's message size limits"
     "exceeded google's message size limits", # Gmail
+    "max message size exceeded",             # '550 RCPT TO:<x@y> max message size exceeded'
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
     "message size",                          # generic; kept last
+)
+
+PATTERNS = (
+    r"\bclass=size\b",                       # Trend Micro IMSS '554 5.7.1 Message Rejected Class=size limit=15728640'
 )

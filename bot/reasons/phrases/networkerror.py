@@ -26,6 +26,8 @@ PHRASES = (
     "mail loop",                             # various
     "loop detected",                         # various
     "hop count exceeded",                    # various
+    # Exim 'unrouteable mail domain "example.com"': no route to the domain's hosts (lookup or routing failed)
+    "unrouteable mail domain",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

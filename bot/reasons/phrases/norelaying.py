@@ -25,4 +25,9 @@ PHRASES = (
     "5.7.64 tenantattribution; relay access denied",  # Office 365 connector
     "is not a gateway",                      # various
     "not local host",                        # various
+    "allowed rcpthosts",                     # qmail-smtpd "sorry, that domain isn't in my list of allowed rcpthosts"
+)
+
+PATTERNS = (
+    r"\buse me\b.{0,80}\bas a relay\b",      # MessageLabs '553-you are trying to use me [server] as a relay'
 )

@@ -20,6 +20,11 @@ PHRASES = (
     "prohibited content",                    # various
     "administrative prohibition",            # Exim ACL default "Administrative prohibition"
     "message not allowed",                   # various
+    "mass mailer",                           # "550 5.7.1 You're using a mass mailer, therefore you're bounced."
+    # Gmail '552-5.7.0 Our system detected an illegal attachment on your message'
+    "illegal attachment",
+    # Google Groups 'exceeded the allowable number of posts without solving a captcha'
+    "without solving a captcha",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

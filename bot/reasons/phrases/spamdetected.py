@@ -39,6 +39,21 @@ PHRASES = (
     "spam policy",                           # various
     "this message has been blocked because it contains spam",  # hosted filters
     "message content rejected",              # Yahoo "message content rejected"
+    "spam rejection",                        # '554 5.7.1 Message cannot be accepted, spam rejection'
+    "bulk email",                            # '550 5.7.1 Rejected - bulk email'
+    "classification as bulk mail",           # '550-5.7.1 The message was rejected due to classification as Bulk mail'
+    # Sendmail milters '... matches a profile the Internet community may consider spam'
+    "may consider spam",
+    "thinks this email is spam",             # '550 5.7.1 Sorry, our email server thinks this email is spam'
+    "similar to spam",                       # '554 5.7.1 Your email appears similar to spam we have received before'
+    # '554 5.7.1 Mail (id) appears to be unsolicited - Score (59) over MessageScoringUpperLimit'
+    "appears to be unsolicited",
+    "dspam",                                 # DSPAM filter '553 5.7.3 CONTENT REJECT:...:dspam check:4:...'
+    # SpamBouncer '554 SpamBouncer identified SPAM, message permanently rejected (#5.3.0)'
+    "identified spam",
+    "spam not accepted",                     # Exim ACL '451 SPAM not accepted'
+    # MessageLabs '554 email rejected due to security policies - MCSpamSignature.sa.5.6'
+    "spamsignature",
 )
 
 PATTERNS = (

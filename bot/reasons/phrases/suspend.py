@@ -39,6 +39,9 @@ PHRASES = (
     "temporary locked",                      # "User x temporary locked. Please try again later"
     "temporarily locked",                    # various
     "mailbox locked",                        # various
+    "deactivated mailbox",                   # '551 <x@y> is a deactivated mailbox'
+    # mailbox hosts returning mail that was 'not been collected after 30 days': an abandoned mailbox
+    "not been collected after",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -28,3 +28,8 @@ WEAK = (
     "try again later",                       # various
     "unable to deliver",                     # various
 )
+
+PATTERNS = (
+    # Lotus Domino 'Recipient user name info (x@y) not unique. Several matches found in Domino Directory.'
+    r"not unique\. several matches found",
+)

@@ -64,12 +64,19 @@ PHRASES = (
     "doesn't have an account",               # various
     "no such person",                        # "no such person at this address"
     "user doesn't exist",                    # various
+    "bad_recipient",                         # hosted filters '550 BAD_RECIPIENT - see http://...'
+    "nonexistent user",                      # Postfix access maps 'Recipient address rejected: Nonexistent user'
 )
 
 PATTERNS = (
     r"<[^>]*>\.\.\. user unknown",           # Sendmail
     r"\buser (?:[^ ]+ )?unknown\b",          # "user xyz unknown"
     r"mailbox [^ ]+ does not exist",         # Yandex and others
+    # '550 User [x@y] does not exist', '554 Rcpt <x@y> does not exist'
+    r"\b(?:user|rcpt|recipient|mailbox|account|address(?:ee)?)\b[^.;:]{0,80}?\b(?:does not|doesn't|do not) exist",
+    # '550 ** No mail box available for this user **', '550 5.7.1 No mailbox found'
+    r"\bno mail ?-?box (?:available|found)\b",
+    r"\bmail-box not found\b",               # qmail badrcptto '553 sorry, badrcptto(user mail-box not found)'
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
