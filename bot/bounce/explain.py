@@ -39,9 +39,10 @@ _BOUNCE_WORDS = re.compile(r"could not be delivered|undeliverable|delivery (?:ha
 
 
 _FIRST_OF_MANY = re.compile(r"^[245]\d\d-")
-#: Replies that name the refused mailbox ("550 <a@b>: User unknown") or are RFC 5321's RCPT answer: a real
-#: lookup of the recipient, not a filter speaking.
-_NAMED_UNKNOWN = re.compile(r">:? user unknown|requested action not taken", re.IGNORECASE)
+#: Replies that name the refused mailbox ("550 <a@b>: User unknown"), are RFC 5321's RCPT answer, or
+#: Postfix smtpd's RCPT-stage wording: a real lookup of the recipient, not a filter speaking.
+_NAMED_UNKNOWN = re.compile(r">:? user unknown|requested action not taken|recipient address rejected",
+                            re.IGNORECASE)
 
 
 class NotABounce(ValueError):

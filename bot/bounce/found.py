@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 
 _STAGE = re.compile(
-    r"(?:in reply to|after|while sending|during|>>>|did not like our|most progress was|smtp:|\[)\s*(?:the\s+)?"
-    r"(rcpt to|rcpt_to|rcpt|mail from|mail|end of data|data|helo|ehlo|connect|banner|greeting|starttls"
-    r"|initial connection)\b",
+    (r"(?:in reply to|after|while sending|during|>>>|did not like our|most progress was|smtp:|\[)\s*(?:the\s+)?"
+     r"(rcpt to|rcpt_to|rcpt|mail from|mail|end of data|data|helo|ehlo|connect|banner|greeting|starttls"
+     r"|initial connection)\b").replace(" ", r"\s+"),  # a wrapped line may break anywhere between the words
     re.IGNORECASE,
 )
 _STAGES = {"rcpt to": "RCPT", "rcpt_to": "RCPT", "rcpt": "RCPT", "mail from": "MAIL", "mail": "MAIL",
@@ -35,10 +35,27 @@ class Found:
     only_report: bool = False        # no words of its own: `text` is the bounce's general explanation
 
 
+#: Other ways bounces name the stage: Gmail's "(state N)" after the remote's reply (14 answers RCPT TO;
+#: 15, 17, 18 come after DATA; 13 at EHLO; 6 at MAIL FROM), qmail-remote's "failed after I sent the message"
+#: (the reply to the end of DATA), Gmail's "(SENT_HELO)" (the remote hung up after our greeting).
+_GMAIL_STATES = {"6": "MAIL", "13": "HELO", "14": "RCPT", "15": "DATA", "17": "DATA", "18": "DATA"}
+_GMAIL_STATE = re.compile(r"\(state (\d{1,2})\)")
+_OTHER_STAGES = ((re.compile(r"failed after i sent the message", re.IGNORECASE), "DATA"),
+                 (re.compile(r"\(sent_helo\)", re.IGNORECASE), "HELO"))
+
+
 def stage_in(text: str) -> str | None:
     """The SMTP stage a bounce text says the reply came at ("in reply to RCPT TO command")."""
     match = _STAGE.search(text)
-    return _STAGES.get(match.group(1).lower()) if match else None
+    if match:
+        return _STAGES.get(" ".join(match.group(1).lower().split()))
+    state = _GMAIL_STATE.search(text)
+    if state and state.group(1) in _GMAIL_STATES:
+        return _GMAIL_STATES[state.group(1)]
+    for pattern, stage in _OTHER_STAGES:
+        if pattern.search(text):
+            return stage
+    return None
 
 
 def host_in(text: str) -> str | None:

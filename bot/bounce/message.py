@@ -140,6 +140,42 @@ def html_to_text(html: str) -> str:
     return text
 
 
+#: Lines that only separate a footer or signature from the text above ("____", "-- ", "****", "====").
+_SEPARATOR = re.compile(r"^\s*(?:_{5,}.*|-- ?|\*{3,}|={5,}|-{5,})\s*$")
+#: What relays and antivirus gateways append to every mail they pass, bounces included: a notice that the mail
+#: was scanned and found clean. Its "virus" is no finding about the message and must not be classified.
+_FOOTER = re.compile(
+    r"scanned (?:for (?:all )?viruses|by .{0,60}(?:anti-?virus|virus|messagelabs|symantec))"
+    r"|(?:analizado|analisado|gepr\w+ft|checked|verified|protected) (?:con|com|von|by|with) .{0,40}anti-?virus"
+    r"|\bnod32\b|virus-?free|no virus found|antivirus system"
+    r"|please consider the environment before printing",
+    re.IGNORECASE,
+)
+
+
+def cut_footers(text: str) -> str:
+    """The text without the paragraphs a relay or antivirus gateway appends (and the separator before them):
+    the bounce's diagnosis is never there, and their words ("scanned for all viruses") would be read as one."""
+    if not _FOOTER.search(text):
+        return text
+    paragraphs = re.split(r"(\n[ \t]*\n)", text)
+    kept: list[str] = []
+    for chunk in paragraphs:
+        if _FOOTER.search(chunk):
+            lines = chunk.split("\n")
+            # only the footer's own lines go: up from the notice to its separator line or the paragraph start
+            first = next(i for i, line in enumerate(lines) if _FOOTER.search(line))
+            start = first
+            while start > 0 and not _SEPARATOR.match(lines[start - 1]) and lines[start - 1].strip() \
+                    and first - start < 2:
+                start -= 1
+            if start > 0 and _SEPARATOR.match(lines[start - 1]):
+                start -= 1
+            chunk = "\n".join(lines[:start])
+        kept.append(chunk)
+    return "".join(kept)
+
+
 def cut_original(text: str) -> str:
     """The text before the returned copy of the original message."""
     match = _ORIGINAL_MARKERS.search(text)
@@ -156,7 +192,7 @@ def report_text(message: Message) -> str:
     html: list[str] = []
     _collect(message, plain, html, top=True)
     text = "\n".join(plain) if plain else "\n".join(html_to_text(h) for h in html)
-    return cut_original(text[: MAX_REPORT * 4])[:MAX_REPORT]
+    return cut_footers(cut_original(text[: MAX_REPORT * 4]))[:MAX_REPORT]
 
 
 def _collect(part: Message, plain: list[str], html: list[str], *, top: bool) -> None:

@@ -33,6 +33,9 @@ PHRASES = (
 
 PATTERNS = (
     r"delivery failed \d+ attempts",         # IMail Server "Delivery failed 20 attempts"
+    # Exim delay warning 'has not yet been delivered to one or more of its recipients after more than 48 hours on the
+    # queue'
+    r"has not yet been delivered .{0,80}\bhours on the queue\b",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
