@@ -3,6 +3,10 @@ Reason `feedback`.
 
 The reported recipients are the Original-Rcpt-To fields of the feedback part; when there are none, the
 To: of the returned message (the complaining user).
+
+Microsoft's Junk Mail Reporting Program (Outlook.com/Hotmail "complaint about message from <ip>") sends no
+ARF part: the complained-about message comes back as message/rfc822 with the complaining mailbox in its
+X-HmXmrOriginalRecipient header.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ def detect(message: Message) -> list[Found]:
         return [Found(address=senders[0] if senders else "", text="unsubscribe request (Apple Mail)",
                       reason="feedback")]
     if not is_feedback(message):
-        return []
+        return _jmrp(message)
     report = _report_text(message)
     kind = _TYPE.search(report)
     text = f"feedback report: {kind.group(1)}" if kind else "feedback report"
@@ -54,3 +58,19 @@ def detect(message: Message) -> list[Found]:
     if not addresses:
         addresses = [""]
     return [Found(address=a, text=text, reason="feedback") for a in addresses]
+
+
+#: The header Microsoft's JMRP puts on the returned copy: the mailbox whose user pressed "junk".
+_JMRP_RECIPIENT = "x-hmxmroriginalrecipient"
+
+
+def _jmrp(message: Message) -> list[Found]:
+    """A Microsoft JMRP complaint (no ARF part): feedback from the X-HmXmrOriginalRecipient mailbox."""
+    if message.get_content_maintype() != "multipart":
+        return []
+    original = original_message(message)
+    if original is None:
+        return []
+    addresses = [a.lower() for _, a in getaddresses(headers(original, _JMRP_RECIPIENT)) if "@" in a]
+    return [Found(address=a, text="feedback report: abuse (Microsoft JMRP)", reason="feedback")
+            for a in addresses[:1]]

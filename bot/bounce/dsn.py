@@ -59,6 +59,11 @@ def _address(value: str) -> str | None:
     return match.group(0).strip(".").lower() if match else None
 
 
+def _internal(raw: str, address: str) -> bool:
+    """A Final-Recipient that is no Internet address: a source route or a domain without a dot (a daemon)."""
+    return raw.rpartition(";")[2].strip().lstrip("<").startswith("@") or "." not in address.rpartition("@")[2]
+
+
 def _diagnostic(value: str) -> str:
     """`smtp; 550 5.1.1 ...` -> `550 5.1.1 ...` (the type prefix is dropped)."""
     kind, sep, rest = value.partition(";")
@@ -75,6 +80,10 @@ def from_fields(text: str) -> list[Found]:
         if not raw:
             continue
         address = _address(raw)
+        if address and _internal(raw, address) and block.get("original-recipient"):
+            # "@stov1.example.com:user@ims_daemon": the reporting MTA's internal route to a delivery daemon;
+            # the address the sender wrote is the Original-Recipient
+            address = _address(block["original-recipient"]) or address
         if not address:
             continue
         raw_diagnostic = block.get("diagnostic-code", "")
