@@ -56,12 +56,33 @@ def load(data: bytes) -> Message:
     normalized = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").lstrip(b"\n")
     if normalized.startswith(b"From ") and b"\n" in normalized:  # mbox "From " separator line
         normalized = normalized.split(b"\n", 1)[1]
-    message = email.message_from_bytes(normalized, policy=email.policy.compat32)
+    message = email.message_from_bytes(_refold(normalized), policy=email.policy.compat32)
     if not any(name in message for name in _MAIL_HEADERS):
         # Text pasted from a mail client (the body of a bounce, without its headers) is read as a body; lines
         # such as "Final-Recipient: ..." at its top are the report's, not headers.
         message = email.message_from_bytes(b"\n" + normalized, policy=email.policy.compat32)
     return message
+
+
+_FIELD_LINE = re.compile(rb"^[!-9;-~]+:")
+
+
+def _refold(data: bytes) -> bytes:
+    """Header continuation lines that lost their leading white space (a relay or a copy-paste unfolded them)
+    put back into their field: otherwise the header block ends there and the real headers (From, Subject,
+    Content-Type) are read as body text. Only lines followed by more header fields before the blank line."""
+    head, sep, body = data.partition(b"\n\n")
+    lines = head.split(b"\n")
+    if len(lines) < 3 or not _FIELD_LINE.match(lines[0]):
+        return data
+    last_field = max(i for i, line in enumerate(lines) if _FIELD_LINE.match(line))
+    broken = [i for i, line in enumerate(lines[:last_field]) if i and line[:1] not in (b" ", b"\t")
+              and not _FIELD_LINE.match(line)]
+    if not broken:
+        return data
+    for i in broken:
+        lines[i] = b" " + lines[i]
+    return b"\n".join(lines) + sep + body
 
 
 _ESCAPED = re.compile("[\udc80-\udcff]")
