@@ -59,6 +59,19 @@ def _address(value: str) -> str | None:
     return match.group(0).strip(".").lower() if match else None
 
 
+def _recipient(block: dict[str, str]) -> str | None:
+    """The recipient a block reports: its Final-Recipient, else (none written, "system;<>", or an internal
+    route such as "@stov1.example.com:user@ims_daemon") the Original-Recipient the sender wrote."""
+    address = None
+    for name in ("final-recipient", "original-recipient", "x-actual-recipient"):
+        raw = block.get(name)
+        found = _address(raw) if raw else None
+        if found and not _internal(raw or "", found):
+            return found
+        address = address or found
+    return address
+
+
 def _internal(raw: str, address: str) -> bool:
     """A Final-Recipient that is no Internet address: a source route or a domain without a dot (a daemon)."""
     return raw.rpartition(";")[2].strip().lstrip("<").startswith("@") or "." not in address.rpartition("@")[2]
@@ -76,14 +89,7 @@ def from_fields(text: str) -> list[Found]:
     """Every per-recipient block with a Final-Recipient/Original-Recipient in a DSN-formatted text."""
     found: list[Found] = []
     for block in _blocks(text):
-        raw = block.get("final-recipient") or block.get("original-recipient") or block.get("x-actual-recipient")
-        if not raw:
-            continue
-        address = _address(raw)
-        if address and _internal(raw, address) and block.get("original-recipient"):
-            # "@stov1.example.com:user@ims_daemon": the reporting MTA's internal route to a delivery daemon;
-            # the address the sender wrote is the Original-Recipient
-            address = _address(block["original-recipient"]) or address
+        address = _recipient(block)
         if not address:
             continue
         raw_diagnostic = block.get("diagnostic-code", "")
