@@ -16,7 +16,7 @@ from email.message import Message
 from email.utils import collapse_rfc2231_value, getaddresses
 
 from bot.bounce.found import Found
-from bot.bounce.message import decoded_text, header, headers, original_message
+from bot.bounce.message import decoded_text, header, headers, original_message, own_parts
 
 _RCPT = re.compile(r"^original-rcpt-to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.IGNORECASE | re.MULTILINE)
 _TYPE = re.compile(r"^feedback-type:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -26,11 +26,12 @@ def is_feedback(message: Message) -> bool:
     if message.get_content_type() == "multipart/report" and \
             str(collapse_rfc2231_value(message.get_param("report-type") or "")).lower() == "feedback-report":
         return True
-    return any(p.get_content_type() == "message/feedback-report" for p in message.walk())
+    # a bounce of a feedback report carries the report inside its returned message: that is no feedback
+    return any(p.get_content_type() == "message/feedback-report" for p in own_parts(message))
 
 
 def _report_text(message: Message) -> str:
-    for part in message.walk():
+    for part in own_parts(message):
         if part.get_content_type() == "message/feedback-report":
             payload = part.get_payload()
             if isinstance(payload, list):

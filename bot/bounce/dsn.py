@@ -107,12 +107,35 @@ def from_fields(text: str) -> list[Found]:
     return found
 
 
+_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+
+
+def _status_parts(part: Message, depth: int = 0) -> list[tuple[int, Message]]:
+    """(depth, part) of every delivery-status part; depth counts the message/rfc822 parts around it."""
+    if part.get_content_type() in _STATUS_TYPES:
+        return [(depth, part)]
+    payload = part.get_payload() if part.is_multipart() else None
+    if not isinstance(payload, list):
+        return []
+    inner = depth + (part.get_content_type() == "message/rfc822")
+    return [found for sub in payload if isinstance(sub, Message) for found in _status_parts(sub, inner)]
+
+
+def outermost_status_parts(message: Message) -> list[Message]:
+    """The delivery-status parts of the outermost report: a bounce that returns a bounce (or a forward of
+    one) carries the inner report inside its message/rfc822 part, which is about another delivery."""
+    found = _status_parts(message)
+    if not found:
+        return []
+    shallowest = min(depth for depth, _ in found)
+    return [part for depth, part in found if depth == shallowest]
+
+
 def delivery_status_parts(message: Message) -> list[str]:
-    """The text of each message/delivery-status part (email parses those into sub-messages: undo that)."""
+    """The text of each message/delivery-status part of the outermost report (email parses those into
+    sub-messages: undo that)."""
     texts: list[str] = []
-    for part in message.walk():
-        if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
-            continue
+    for part in outermost_status_parts(message):
         payload = part.get_payload()
         if isinstance(payload, list):
             chunks = []

@@ -240,6 +240,20 @@ def _collect(part: Message, plain: list[str], html: list[str], *, top: bool) -> 
         plain.append(decoded_text(part))
 
 
+def own_parts(message: Message) -> list[Message]:
+    """Every part of a message outside the messages it returns or forwards (message/rfc822 parts): the
+    report in those is about another delivery."""
+    parts = [message]
+    payload = message.get_payload() if message.is_multipart() else None
+    if isinstance(payload, list):
+        for sub in payload:
+            if isinstance(sub, Message) and sub.get_content_type() != "message/rfc822":
+                parts.extend(own_parts(sub))
+            elif isinstance(sub, Message):
+                parts.append(sub)  # the returned message itself, not its inside
+    return parts
+
+
 def original_message(message: Message) -> Message | None:
     """The returned original message (message/rfc822 or text/rfc822-headers part, or the text after a
     plain-text bounce's "original message follows" line), if any."""

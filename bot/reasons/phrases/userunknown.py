@@ -73,7 +73,8 @@ PATTERNS = (
     r"\buser (?:[^ ]+ )?unknown\b",          # "user xyz unknown"
     r"mailbox [^ ]+ does not exist",         # Yandex and others
     # '550 User [x@y] does not exist', '554 Rcpt <x@y> does not exist'
-    r"\b(?:user|rcpt|recipient|mailbox|account|address(?:ee)?)\b(?:[^.;:]|\.(?=\S)){0,80}?\b(?:does not|doesn't|do not) exist",
+    r"\b(?:user|rcpt|recipient|mailbox|account|address(?:ee)?)\b(?:[^.;:]|\.(?=\S)){0,80}?"
+    r"\b(?:does not|doesn't|do not) exist",
     # '550 ** No mail box available for this user **', '550 5.7.1 No mailbox found'
     r"\bno mail ?-?box (?:available|found)\b",
     r"\bmail-box not found\b",               # qmail badrcptto '553 sorry, badrcptto(user mail-box not found)'
