@@ -1,0 +1,311 @@
+"""The precedence of evidence, and the classes of misreading that motivated it (issue 14).
+
+Each sample is a motivating bounce from ../shared/corpus/bounces-public cut to the lines that matter (the
+address and host parts replaced by documentation ones). The rule each case checks reads mail in general:
+none keys on a file, a recipient or a domain.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.bounce import explain_bytes
+from bot.reasons import classify
+
+
+def _reason(text: str, status: str | None = None, code: int | None = None, stage: str | None = None,
+            host: str | None = None) -> str:
+    return classify(smtp_code=code, enhanced_status=status, text=text, stage=stage, host=host).reason
+
+
+# Class 1: a general status code must not override specific wording.
+CODE_VS_WORDING = [
+    ("554 5.7.1 Message cannot be accepted, spam rejection", "5.7.1", "spamdetected"),
+    ("550 5.7.1 Rejected - bulk email", "5.7.1", "spamdetected"),
+    ("550-5.7.1 The message was rejected due to classification as Bulk mail.", "5.7.1", "spamdetected"),
+    ("550 5.7.1 Our system has detected that this message is likely unsolicited mail.", "5.7.1", "spamdetected"),
+    ("554 5.7.1 Your email appears similar to spam we have received before.", "5.7.1", "spamdetected"),
+    ("554 5.7.1 Mail (13049-38149) appears to be unsolicited - Score (59) over MessageScoringUpperLimit (50)",
+     "5.7.1", "spamdetected"),
+    ("553 sorry, badrcptto(user mail-box not found) (#5.7.1)", "5.7.1", "userunknown"),
+    ("550 5.7.1 No mailbox found", "5.7.1", "userunknown"),
+    ("554 5.7.1 <someone@example.net>: Recipient address rejected: Nonexistent user", "5.7.1", "userunknown"),
+    ("550 sorry, no mailbox here by that name. (#5.7.17)", "5.7.17", "userunknown"),
+    ("554 5.7.1 Message Rejected Class=size limit=15728640 Subclass=reject size=18571048", "5.7.1", "mesgtoobig"),
+    ("550 RCPT TO:<someone@example.net> max message size exceeded", "5.1.1", "mesgtoobig"),
+    ("553-you are trying to use me [server-9.example.com] as a relay, but I have not been configured to let "
+     "553-you [192.0.2.1, mail.example.org] do this. (#5.7.1)", "5.7.1", "norelaying"),
+    ("553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "5.7.1", "norelaying"),
+    ("550 5.7.1 You're using a mass mailer, therefore you're bounced.", "5.7.1", "policyviolation"),
+    ("553 5.7.3 CONTENT REJECT:192.0.2.1.2011101001.XXYIvtHf:dspam check:4:http://mail.example.com/policy",
+     "5.7.3", "spamdetected"),
+    ("maildir delivery failed: Sorry, the user's maildir has overdrawn his diskspace quota", "5.2.3",
+     "mailboxfull"),
+]
+
+
+@pytest.mark.parametrize(("text", "status", "reason"), CODE_VS_WORDING)
+def test_wording_beats_a_general_code(text: str, status: str, reason: str) -> None:
+    assert _reason(text, status, 550) == reason
+
+
+# Class 3: wording that names a reason must not fall back to onhold.
+NAMED_NOT_ONHOLD = [
+    ("550 User [someone@example.net] does not exist", "userunknown"),
+    ("554 Rcpt <someone@example.net> does not exist", "userunknown"),
+    ("550 ** No mail box available for this user **", "userunknown"),
+    ("550 BAD_RECIPIENT - see http://www.example.ac.uk/undelivered.php?r=BAD_RECIPIENT", "userunknown"),
+    ('unrouteable mail domain "example.net"', "networkerror"),
+    ("This message has not been collected after 30 days and was returned", "suspend"),
+    ("551 <someone@example.net> is a deactivated mailbox", "suspend"),
+    ("552 Account(s) <someone@example.net> does not have enough space", "mailboxfull"),
+    ("550 <someone@example.net> Benutzer hat zuviele Mails auf dem Server. / User has too many messages on the "
+     "server.", "mailboxfull"),
+    ("Recipient user name info (info@example.net ) not unique. Several matches found in Domino Directory.",
+     "systemerror"),
+    ("550 Your server requires confirmation. Visit http://www.example.com/Whitelist.aspx?IP=192.0.2.1 to "
+     "confirm this mail server.", "blocked"),
+    ("TEMP_FAILURE: Could not initiate SMTP conversation with any hosts: [mx.example.net (1): Connection "
+     "dropped]", "blocked"),
+    ("Technical details of permanent failure: You have exceeded the the allowable number of posts without "
+     "solving a captcha.", "policyviolation"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), NAMED_NOT_ONHOLD)
+def test_named_reasons_are_not_onhold(text: str, reason: str) -> None:
+    assert _reason(text) == reason
+
+
+# Class 5: phrases that had the wrong home.
+@pytest.mark.parametrize(("text", "reason"), [
+    ("552 Quota violation for someone@example.net", "mailboxfull"),
+    ("554 SpamBouncer identified SPAM, message permanently rejected (#5.3.0)", "spamdetected"),
+    ("451 SPAM not accepted", "spamdetected"),
+])
+def test_phrases_in_their_right_home(text: str, reason: str) -> None:
+    assert _reason(text, code=int(text[:3])) == reason
+
+
+# The order of evidence, one level at a time.
+def test_precedence_wording_then_provider_code_then_status_then_generic_words_then_stage() -> None:
+    microsoft = "mx.contoso.mail.protection.outlook.com"
+    # 1 > 2: the reply's words beat what Microsoft means by 5.1.10
+    assert classify(smtp_code=550, enhanced_status="5.1.10", text="Recipient address has null MX",
+                    host=microsoft).rule == "phrase:notaccept"
+    # 2 > 3: Microsoft's 5.1.10 is "recipient not found", RFC 7505's null MX elsewhere
+    assert classify(smtp_code=550, enhanced_status="5.1.10", text="550 5.1.10 Undeliverable",
+                    host=microsoft).reason == "userunknown"
+    assert classify(smtp_code=550, enhanced_status="5.1.10", text="550 5.1.10 Undeliverable",
+                    host=None).reason == "notaccept"
+    # 3 > 4: a decisive code beats generic words ("blocked" is a generic word)
+    assert classify(smtp_code=550, enhanced_status="5.2.2", text="550 5.2.2 blocked", host=None).reason == \
+        "mailboxfull"
+    # 4 > 5: generic words beat the stage ("spam" at RCPT is still spam)
+    assert classify(smtp_code=550, enhanced_status=None, text="550 spam", stage="RCPT").reason == "spamdetected"
+    # 5: the stage alone: refused at HELO is the client being blocked
+    assert classify(smtp_code=550, enhanced_status=None, text="550 go away", stage="HELO").reason == "blocked"
+
+
+def test_a_code_refines_wording_of_the_same_family() -> None:
+    """Words say "too large", 5.2.3 says whose limit: the recipient's (exceedlimit); words say "could not
+    connect", x.4.7 says the queue gave up (expired)."""
+    assert _reason("552 5.2.3 Message size exceeds fixed maximum message size (10485760)", "5.2.3", 552) == \
+        "exceedlimit"
+    assert _reason("Unable to deliver, due to being unable to connect successfully to the destination mail "
+                   "server.", "4.4.7") == "expired"
+
+
+# Class 2: only the diagnostic part is read, never a footer.
+_FOOTER_DSN = b"""From: postmaster@example.org
+To: sender@example.com
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+This is an automatically generated Delivery Status Notification.
+Delivery to the following recipients failed.
+       someone@example.net
+
+________________________________________________________________________
+**** This email has come from the internet and has been scanned for all viruses and
+potentially offensive content by Messagelabs on behalf of Example ****
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;mail.example.org
+
+Final-Recipient: rfc822;someone@example.net
+Action: failed
+Status: 5.1.1
+--B--
+"""
+
+_FOOTER_EXIM = b"""From: Mail Delivery System <Mailer-Daemon@mail.example.org>
+To: sender@example.com
+Subject: Warning: message 1Gdrvl-0006Gp-PU delayed 24 hours
+
+This message was created automatically by mail delivery software.
+A message that you sent has not yet been delivered to one or more of its
+recipients after more than 24 hours on the queue on mail.example.org.
+
+The address to which the message has not yet been delivered is:
+
+  someone@example.net
+    Delay reason: SMTP error from remote mail server after DATA:
+    host mx.example.net [192.0.2.7]: 451 SPAM not accepted
+
+No action is required on your part.
+
+__________ Informacion de NOD32, revision 1.1856 (20061106) __________
+
+Este mensaje ha sido analizado con  NOD32 antivirus system
+http://www.nod32.com
+"""
+
+
+def test_an_antivirus_footer_is_not_the_diagnosis() -> None:
+    assert [r.reason for r in explain_bytes(_FOOTER_DSN)] == ["userunknown"]
+    assert [r.reason for r in explain_bytes(_FOOTER_EXIM)] == ["spamdetected"]
+    assert "virus" not in explain_bytes(_FOOTER_EXIM)[0].text.lower()
+
+
+# Class 4: formats that were not read.
+_JMRP = b"""From: staff@hotmail.com
+Subject: complaint about message from 192.0.2.1
+To: fbl-abuse@example.com
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="J"
+
+--J
+Content-Type: message/rfc822
+Content-Disposition: inline
+
+X-HmXmrOriginalRecipient: complainer@hotmail.com
+From: "Our List" <list@example.com>
+To: "complainer@hotmail.com" <complainer@hotmail.com>
+Subject: News
+
+Hello
+--J--
+"""
+
+_INTERNAL_ROUTE = b"""From: Internet Mail Delivery <postmaster@example.net>
+To: sender@example.com
+Subject: Delivery Notification: Delivery has failed
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="I"
+
+--I
+Content-Type: text/plain
+
+Your message cannot be delivered to the following recipients:
+  Recipient address: @store1.example.net:someone@ims_daemon
+  Original address: someone@example.net
+  Diagnostic code: smtp;522 5.2.0 Delivery failed: Over quota
+--I
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;mta1.example.net (lmtpcs-daemon)
+
+Original-recipient: rfc822;someone@example.net
+Final-recipient: rfc822;@store1.example.net:someone@ims_daemon
+Action: failed
+Status: 5.2.0 (LMTP transmission failure has occurred)
+Diagnostic-code: smtp;522 5.2.0 Delivery failed: Over quota
+--I--
+"""
+
+_UNFOLDED = b"""Return-Path: <>
+Received-SPF: pass (mx: domain of bounce.example.com designates
+192.0.2.198 as permitted sender) client-ip=192.0.2.198;
+Date: Thu, 07 May 2009 11:02:07 -0400
+From: Mail Delivery System <mailer-daemon@example.com>
+To: sender@example.org
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+A message that you sent could not be delivered to one or more of
+its recipients. The following addresses failed:
+
+<someone@example.net>
+SMTP error from remote server after RCPT command:
+host mx1.example.net[192.0.2.88]:
+550 Requested action not taken: mailbox unavailable
+"""
+
+
+def _nested(inner: bytes) -> bytes:
+    """A bounce of a message that was itself a bounce: the inner report is about another delivery."""
+    return b"""From: MAILER-DAEMON@relay.example.org
+To: sender@example.com
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="O"
+
+--O
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+--O
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example.org
+
+Final-Recipient: rfc822; outer@example.org
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp; 552 5.2.2 Mailbox full
+--O
+Content-Type: message/rfc822
+
+""" + inner + b"\n--O--\n"
+
+
+def test_formats_that_were_not_read() -> None:
+    jmrp = explain_bytes(_JMRP)
+    assert [(r.address, r.reason) for r in jmrp] == [("complainer@hotmail.com", "feedback")]
+    routed = explain_bytes(_INTERNAL_ROUTE)
+    assert [(r.address, r.reason) for r in routed] == [("someone@example.net", "mailboxfull")]
+    unfolded = explain_bytes(_UNFOLDED)
+    assert [(r.address, r.reason) for r in unfolded] == [("someone@example.net", "userunknown")]
+
+
+def test_the_outermost_report_is_read() -> None:
+    results = explain_bytes(_nested(_INTERNAL_ROUTE))
+    assert [(r.address, r.reason) for r in results] == [("outer@example.org", "mailboxfull")]
+    feedback_returned = explain_bytes(_nested(_JMRP.replace(b"X-HmXmrOriginalRecipient", b"X-Other")))
+    assert [r.reason for r in feedback_returned] == ["mailboxfull"]
+
+
+# Where bouncebot disagrees with Sisimai 5.1 on purpose (each is a label in bounces-public's expected.tsv).
+DISAGREEMENTS = [
+    # Sisimai: filtered (its rule: user-unknown words without a known RCPT stage are a filter). IIS answers
+    # every unknown recipient so at RCPT; RFC 5321 names this text for a mailbox that does not exist.
+    ("550 Requested action not taken: mailbox unavailable", "5.0.0", 550, None, "userunknown"),
+    # Sisimai: filtered (same rule). "Recipient address rejected" is Postfix smtpd's answer to RCPT TO.
+    ("550 <someone@example.net>: Recipient address rejected: User unknown in local recipient table", None, 550,
+     None, "userunknown"),
+    # Sisimai: virusdetected ("security policies"). MCSpamSignature is MessageLabs' spam signature.
+    ("554 email rejected due to security policies - MCSpamSignature.sa.5.6", "5.0.0", 554, None, "spamdetected"),
+    # Sisimai: onhold (5.9.8 is no RFC 3463 code). The one word the reply has is the verdict.
+    ("5.9.8 Spam", "5.9.8", None, None, "spamdetected"),
+    # Sisimai: blocked. "<ip> is not allowed to send mail from <domain>" is the SPF failure wording (libspf2).
+    ("550 192.0.2.68 is not allowed to send mail from email.example.com", None, 550, "RCPT", "authfailure"),
+    # Sisimai: undefined. "account is full (quota exceeded)" says the mailbox is full.
+    ("Failed to deliver to '<someone@example.net>' LOCAL module(account someone) reports: account is full "
+     "(quota exceeded)", None, None, None, "mailboxfull"),
+    # Sisimai: mesgtoobig for RecipSizeLimit, exceedlimit for SendSizeLimit.Org, both 5.2.3: the code decides
+    # whose limit, for both alike.
+    ("550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient", "5.2.3", 550, None,
+     "exceedlimit"),
+]
+
+
+@pytest.mark.parametrize(("text", "status", "code", "stage", "reason"), DISAGREEMENTS)
+def test_where_bouncebot_disagrees_with_sisimai_on_purpose(text: str, status: str | None, code: int | None,
+                                                          stage: str | None, reason: str) -> None:
+    assert _reason(text, status, code, stage) == reason
