@@ -170,6 +170,7 @@ def provider_of(host: str | None, text: str) -> str | None:
 _ANY_PHRASE = re.compile("|".join(re.escape(rule.phrase) for rule in RULES if rule.phrase))
 _STATUS_RULES = tuple(rule for rule in RULES if rule.phrase is None)
 _PHRASE_RULES = tuple(rule for rule in RULES if rule.phrase is not None)
+_CODELESS_RULES = tuple(rule for rule in _STATUS_RULES if rule.status is None)
 _MARKS = tuple((provider, re.compile("|".join(re.escape(m) for m in marks)))
                for provider, (_, marks) in PROVIDERS.items())
 
@@ -187,8 +188,10 @@ def match_wording(provider: str | None, status: str | None, text: str, stage: st
 
 def match_code(provider: str | None, status: str | None, text: str, stage: str = "") -> ProviderRule | None:
     """The first rule without a phrase (what a provider means by a code) that applies, or None."""
-    provider = provider or provider_of(None, text)
-    for rule in _STATUS_RULES:
+    candidates = _STATUS_RULES if status is not None else _CODELESS_RULES
+    if provider is None and any(rule.provider for rule in candidates):
+        provider = provider_of(None, text)
+    for rule in candidates:
         if rule.matches(provider, status, "", stage):
             return rule
     return None

@@ -58,8 +58,29 @@ class ReasonTable:
     weak: re.Pattern[str] | None
 
 
+def _trie(phrases: tuple[str, ...]) -> str:
+    """One regular expression for literal phrases, shaped as a trie ("user (?:unknown|not found)"): Python's
+    `re` tries the alternatives of a flat list one by one at every position, a trie only the branch whose
+    first letter is there. Only whether some phrase occurs matters, so a phrase that extends another one
+    adds nothing."""
+    root: dict[str, dict] = {}
+    for phrase in phrases:
+        node = root
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        if "" in node:
+            return ""  # a whole phrase ends here: what follows it is not needed for a match
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return build(root) if phrases else ""
+
+
 def _compile(phrases: tuple[str, ...], patterns: tuple[str, ...] = ()) -> re.Pattern[str] | None:
-    parts = [re.escape(p) for p in phrases] + list(patterns)
+    parts = ([_trie(phrases)] if phrases else []) + list(patterns)
     return re.compile("|".join(parts)) if parts else None
 
 
