@@ -12,8 +12,9 @@ INTERFACE (stable):
 `stage` is the SMTP stage (CONNECT, HELO, MAIL, RCPT, DATA, END-OF-MESSAGE) where known; `host` is the
 remote host name (for provider tables keyed by host suffix).
 
-The order of the checks lives here and only here (bot.reasons.chain): provider tables, decisive RFC 3463
-codes, phrase tables per reason, general codes, then reply-code and stage fallbacks.
+The order of the checks lives in one place (bot.reasons.chain), by strength of evidence: specific wording of
+the reply (a provider's wording, a named block list, the phrase tables) > provider code tables > the enhanced
+status code (decisive, then general) > generic words > the SMTP stage and fallbacks (docs/reasons.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Provider tables: what the large mailbox providers and reputation services mean by their codes.
 
-Tried first, because a provider's code can mean something else than RFC 3463 says (Microsoft's 5.1.10 and
-5.4.1 are "no such recipient"; RFC 3463 reads them as null MX and "no answer from host").
+Two kinds of rule, at two places of the chain (bot.reasons.chain): a rule with a phrase is the provider's own
+wording, read with the other specific wording first; a rule without one says what the provider means by a code
+(Microsoft's 5.1.10 and 5.4.1 are "no such recipient"; RFC 3463 reads them as null MX and "no answer from
+host") and is tried after all wording, before the RFC 3463 reading of the code.
 A provider is recognized by the remote host's name (host suffix) or, when the host is not known (a pasted
 bounce), by marks its replies carry (Gmail's "gsmtp", Microsoft's "protection.outlook.com").
 """
