@@ -175,6 +175,12 @@ _FOOTER = re.compile(
 )
 
 
+#: A scanner's finding ("checked by ClamAV antivirus: virus found") is the diagnosis, not a footer.
+_FINDING = re.compile(r"\b(?:found|infected|detected|contains?|rejected|refused|quarantined|blocked)\b",
+                      re.IGNORECASE)
+_CLEAN = re.compile(r"no viru?s(?:es)? (?:was |were )?found|virus-?free", re.IGNORECASE)
+
+
 def cut_footers(text: str) -> str:
     """The text without the paragraphs a relay or antivirus gateway appends (and the separator before them):
     the bounce's diagnosis is never there, and their words ("scanned for all viruses") would be read as one."""
@@ -183,7 +189,7 @@ def cut_footers(text: str) -> str:
     paragraphs = re.split(r"(\n[ \t]*\n)", text)
     kept: list[str] = []
     for chunk in paragraphs:
-        if _FOOTER.search(chunk):
+        if _FOOTER.search(chunk) and not _FINDING.search(_CLEAN.sub("", chunk)):
             lines = chunk.split("\n")
             # only the footer's own lines go: up from the notice to its separator line or the paragraph start
             first = next(i for i, line in enumerate(lines) if _FOOTER.search(line))

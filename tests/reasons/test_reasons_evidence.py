@@ -173,6 +173,13 @@ def test_an_antivirus_footer_is_not_the_diagnosis() -> None:
     assert "virus" not in explain_bytes(_FOOTER_EXIM)[0].text.lower()
 
 
+def test_a_scanners_finding_is_the_diagnosis_not_a_footer() -> None:
+    finding = _FOOTER_EXIM.replace(b"451 SPAM not accepted", b"550 message refused").replace(
+        b"Este mensaje ha sido analizado con  NOD32 antivirus system",
+        b"Message checked by ClamAV antivirus: virus found (Eicar-Test-Signature)")
+    assert [r.reason for r in explain_bytes(finding)] == ["virusdetected"]
+
+
 # Class 4: formats that were not read.
 _JMRP = b"""From: staff@hotmail.com
 Subject: complaint about message from 192.0.2.1
