@@ -11,6 +11,7 @@ import email.policy
 import re
 from email.header import Header, decode_header
 from email.message import Message
+from itertools import pairwise
 
 #: Lines that start the returned copy of the original message in plain-text bounces. Everything from here
 #: on is the sender's own mail, whose addresses and words must not be read as the bounce's.
@@ -68,6 +69,19 @@ def load(data: bytes) -> Message:
 _FIELD_LINE = re.compile(rb"^[!-9;-~]+:")
 
 
+#: The most continuation lines one header field was seen to lose its folding on (Received, Received-SPF).
+_MAX_UNFOLDED = 4
+
+
+def _longest_run(indexes: list[int]) -> int:
+    """The longest run of consecutive numbers in a sorted list."""
+    longest = run = 1
+    for before, after in pairwise(indexes):
+        run = run + 1 if after == before + 1 else 1
+        longest = max(longest, run)
+    return longest
+
+
 def _refold(data: bytes) -> bytes:
     """Header continuation lines that lost their leading white space (a relay or a copy-paste unfolded them)
     put back into their field: otherwise the header block ends there and the real headers (From, Subject,
@@ -79,8 +93,8 @@ def _refold(data: bytes) -> bytes:
     last_field = max(i for i, line in enumerate(lines) if _FIELD_LINE.match(line))
     broken = [i for i, line in enumerate(lines[:last_field]) if i and line[:1] not in (b" ", b"\t")
               and not _FIELD_LINE.match(line)]
-    if not broken:
-        return data
+    if not broken or _longest_run(broken) > _MAX_UNFOLDED:
+        return data  # a long run is a body that starts without its blank line, not a field's lost folding
     for i in broken:
         lines[i] = b" " + lines[i]
     return b"\n".join(lines) + sep + body

@@ -316,3 +316,15 @@ DISAGREEMENTS = [
 def test_where_bouncebot_disagrees_with_sisimai_on_purpose(text: str, status: str | None, code: int | None,
                                                           stage: str | None, reason: str) -> None:
     assert _reason(text, status, code, stage) == reason
+
+
+def test_only_a_fields_lost_folding_is_refolded() -> None:
+    """A few unindented lines between header fields are a field's continuation; a longer run is a body that
+    starts without its blank line, and stays a body."""
+    from bot.bounce.message import _refold
+
+    lost = b"From: a@example.org\nReceived-SPF: pass (mx: domain of\n192.0.2.1 as permitted sender)\nSubject: s\n\nx"
+    assert _refold(lost) == lost.replace(b"\n192.0.2.1", b"\n 192.0.2.1")
+    body = b"From: a@example.org\nSubject: s\n" + b"".join(b"body line %d\n" % i for i in range(6)) + \
+        b"Final-Recipient: rfc822; someone@example.net\n\nrest"
+    assert _refold(body) == body
