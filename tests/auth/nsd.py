@@ -141,11 +141,11 @@ class Nsd:
         process = subprocess.Popen([binary, "-d", "-c", str(folder / "nsd.conf")], stdout=log,
                                    stderr=subprocess.STDOUT)
         server = cls(port=port, folder=folder, process=process)
-        server.wait_ready()
+        server.wait_ready(next(name for name, text in zones.items() if text is not None))
         return server
 
-    def wait_ready(self, seconds: float = 15.0) -> None:
-        query = dns.message.make_query("example.", "SOA")
+    def wait_ready(self, zone: str, seconds: float = 15.0) -> None:
+        query = dns.message.make_query(zone + ".", "SOA")
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             if self.process.poll() is not None:
