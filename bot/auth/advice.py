@@ -60,12 +60,12 @@ def dmarc_line(r: Any) -> tuple[str, str]:
         text += f" (organisational domain of {r.domain}: {r.applied_policy} applies)"
     fix = ""
     if r.aligned_spf is False:
-        text += f"; SPF does not pass aligned with {r.domain}, so DMARC rests on DKIM alone"
+        text += f"; SPF does not pass aligned with {r.domain} for {r.spf_ip}, so DMARC rests on DKIM alone"
         policy = r.applied_policy or r.policy
         fix = (f"Make SPF pass for the sending IP (see SPF) or sign with DKIM as d={r.domain}: with "
                f"p={policy}, mail failing both is {_FATE.get(policy, 'handled per the policy')}.")
     elif r.aligned_spf:
-        text += "; SPF passes aligned"
+        text += f"; SPF passes aligned for {r.spf_ip}"
     if r.warnings:
         text += " (" + "; ".join(r.warnings) + ")"
     return text + ".", fix

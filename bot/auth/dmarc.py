@@ -35,6 +35,7 @@ class DmarcResult:
     rua: tuple[str, ...] = ()
     aligned_spf: bool | None = None
     error: str | None = None
+    spf_ip: str | None = None  # the IP the SPF alignment was judged for
     applied_policy: str | None = None
     warnings: tuple[str, ...] = field(default=())
 
@@ -50,7 +51,7 @@ class DmarcResult:
         return {"domain": self.domain, "record_domain": self.record_domain, "record": self.record,
                 "policy": self.policy, "subdomain_policy": self.subdomain_policy, "applied_policy":
                 self.applied_policy, "adkim": self.adkim, "aspf": self.aspf, "pct": self.pct, "rua": list(self.rua),
-                "aligned_spf": self.aligned_spf, "error": self.error, "status": self.status,
+                "aligned_spf": self.aligned_spf, "spf_ip": self.spf_ip, "error": self.error, "status": self.status,
                 "warnings": list(self.warnings), "verdict": self.verdict}
 
 

@@ -132,8 +132,8 @@ def _with_alignment(dmarc: DmarcResult, spf: SpfResult) -> DmarcResult:
     """Whether SPF passes for a domain aligned with the From domain (here: the same sender domain's org)."""
     if dmarc.status != "found" or spf.result in (None, "temperror"):
         return dmarc
-    return dataclasses.replace(dmarc, aligned_spf=spf.result == "pass" and aligned(spf.domain, dmarc.domain,
-                                                                                    dmarc.aspf))
+    return dataclasses.replace(dmarc, spf_ip=spf.ip, aligned_spf=spf.result == "pass" and aligned(
+        spf.domain, dmarc.domain, dmarc.aspf))
 
 
 _shared: dict[tuple[Any, ...], AuthChecker] = {}
