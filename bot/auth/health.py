@@ -75,6 +75,10 @@ def parse_dns_target(text: str) -> tuple[str | None, str | None]:
     except ValueError:
         pass
     domain = value.rsplit("@", 1)[-1]
+    try:
+        domain = domain.encode("idna").decode("ascii")  # an internationalized name as DNS asks for it
+    except UnicodeError:
+        domain = ""
     labels = domain.split(".")
     if len(labels) < 2 or not all(0 < len(x) < 64 and x.replace("-", "").replace("_", "").isalnum()
                                   for x in labels) or len(domain) > 253:

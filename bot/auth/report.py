@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.auth.advice import check_line
 from bot.auth.dkim import DkimResult
 from bot.auth.dmarc import DmarcResult
 from bot.auth.mx import MxResult
@@ -53,8 +54,6 @@ class AuthReport:
         return [(n, r) for n, r in self.results() if r.verdict == "unknown"]
 
     def to_json(self) -> dict[str, Any]:
-        from bot.auth.advice import check_line  # the texts live with the other wording
-
         return {
             "domain": self.domain, "ip": self.ip,
             "spf": self.spf.to_json() if self.spf else None,

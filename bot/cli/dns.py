@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from bot.auth.dkim import selectors_in_headers
 from bot.auth.health import check_health
 from bot.auth.runner import AuthChecker
 from bot.blacklists import BlacklistChecker
@@ -22,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="sending IP to evaluate SPF and PTR for (repeatable; default $BOUNCEBOT_OUTBOUND_IPS)")
     p.add_argument("--selector", action="append", default=[], metavar="SEL",
                    help="DKIM selector to look up (repeatable; also $BOUNCEBOT_DKIM_SELECTORS)")
+    p.add_argument("--headers", metavar="FILE", default=None,
+                   help="a message or bounce whose DKIM-Signature headers name the selectors to check")
     p.add_argument("--no-blacklists", action="store_true", help="skip the block-list checks")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/authentication.md)")
     p.set_defaults(func=cmd_dns)
@@ -31,10 +34,19 @@ def cmd_dns(args: argparse.Namespace, ctx: CliContext) -> int:
     settings = ctx.settings
     checker = AuthChecker.from_settings(settings)
     listings = None if args.no_blacklists else BlacklistChecker.from_settings(settings)
+    selectors = list(args.selector)
+    if args.headers:
+        with open(args.headers, encoding="utf-8", errors="replace") as handle:
+            signed = selectors_in_headers(handle.read())
+        selectors += [s for d, s in signed if _same_domain(d, args.target)]
     try:
-        health = check_health(checker, args.target, ips=args.ip, selectors=args.selector, blacklists=listings,
+        health = check_health(checker, args.target, ips=args.ip, selectors=selectors, blacklists=listings,
                               outbound_ips=settings.outbound_ips)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     print(json.dumps(health.to_json(), indent=2) if args.json else dns_text(health.to_json()))
     return 0
+
+
+def _same_domain(signing_domain: str, target: str) -> bool:
+    return signing_domain == target.strip().lower().rstrip(".").rsplit("@", 1)[-1]

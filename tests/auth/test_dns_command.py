@@ -96,3 +96,16 @@ def test_slash_dns_answers_through_the_response_url(live_server: AppServer, fake
 def test_slash_dns_bad_input_is_ephemeral_usage(live_server: AppServer, fake: FakeSlackAPI) -> None:
     reply = live_server.send(slash_command("dns corp.example nope", response_url=fake.response_url()))
     assert b"not an IP address" in reply.body and b"dns DOMAIN [IP]" in reply.body
+
+
+def test_cli_selectors_from_pasted_headers_and_an_ip_target(dns_env: Nsd, tmp_path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    message = tmp_path / "returned.eml"
+    message.write_text("DKIM-Signature: v=1; a=rsa-sha256; d=corp.example; s=short; h=from; bh=x; b=y\n"
+                       "DKIM-Signature: v=1; a=rsa-sha256; d=esp.example; s=other; h=from; bh=x; b=y\n\nbody\n")
+    assert main(["dns", "corp.example", "--headers", str(message), "--no-blacklists", "--json"]) == 0
+    dkim = json.loads(capsys.readouterr().out)["authentication"][0]["dkim"]
+    assert [(d["selector"], d["found"]) for d in dkim] == [("short", False), ("sel1", True)]
+    assert main(["dns", "203.0.113.20", "--no-blacklists"]) == 0
+    out = capsys.readouterr().out
+    assert "does not resolve back to 203.0.113.20" in out and "SPF" not in out
