@@ -13,6 +13,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import dns.resolver
@@ -31,6 +32,8 @@ T = TypeVar("T")
 
 #: Each check's limit in units of the DNS timeout: how many questions it may have to ask one after another.
 LIMITS = {"spf": 3.0, "dmarc": 2.0, "dkim": 1.0, "ptr": 2.0, "mx": 2.0}
+#: SPF evaluations at once (each waits on DNS most of its time).
+SPF_THREADS = 16
 
 
 class AuthChecker:
@@ -52,6 +55,9 @@ class AuthChecker:
         self.cache_ttl = cache_ttl
         self.cache: AnswerCache[Any] = AnswerCache(cache_size, clock=clock)
         self.checks_run = 0
+        # pyspf is synchronous: its evaluations run here, not in each event loop's default executor (a sync
+        # check() runs a new loop each time, which would start and stop a thread pool per check).
+        self._spf_pool = ThreadPoolExecutor(max_workers=SPF_THREADS, thread_name_prefix="bouncebot-spf")
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> AuthChecker:
@@ -99,7 +105,9 @@ class AuthChecker:
             return check_spf(self.sync_resolver, domain, ip, limit=limit)
 
         unknown = SpfResult(domain, ip, None, "temperror", None, 0, f"no answer within {limit:.2g} s")
-        return await self._cached(("spf", domain, ip), "spf", lambda _limit: asyncio.to_thread(evaluate), unknown)
+        loop = asyncio.get_running_loop()
+        return await self._cached(("spf", domain, ip), "spf",
+                                  lambda _limit: loop.run_in_executor(self._spf_pool, evaluate), unknown)
 
     async def _cached(self, key: Hashable, check: str, run: Callable[[float], Awaitable[T]], unknown: T) -> T:
         hit = self.cache.get(key)
