@@ -90,6 +90,9 @@ def run_auth_checks(d: Diagnosis, settings: Settings, *, live: bool, checker: Au
     unknown = [text for _, verdict, text, _ in lines if verdict == "unknown"]
     facts = faults + ([f"Could not be checked now (neither a pass nor a failure): {' '.join(unknown)}"]
                       if unknown else [])
+    if finding.direction == "outbound" and not request.selectors and report.dmarc and report.dmarc.status == "found":
+        facts.append(f"DKIM was not checked: no selector is known for {request.domain} (set "
+                     "BOUNCEBOT_DKIM_SELECTORS, or run `bouncebot dns` with the bounce's returned headers).")
     if not faults and not unknown:
         facts.append("Live check: " + " ".join(text for _, _, text, _ in lines)
                      + " Nothing wrong is published now: the refused message may have been unsigned, sent "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
+
+WIDTH = 100
 
 #: How a verdict is marked in text and in Slack.
 TEXT_MARK = {"ok": "ok     ", "problem": "PROBLEM", "unknown": "unknown"}
@@ -10,7 +13,7 @@ SLACK_MARK = {"ok": ":white_check_mark:", "problem": ":red_circle:", "unknown": 
 
 
 def _heading(auth: dict[str, Any]) -> str:
-    what = " ".join(x for x in (auth.get("domain") and f"domain {auth['domain']}",
+    what = ", ".join(x for x in (auth.get("domain") and f"domain {auth['domain']}",
                                 auth.get("ip") and f"sending IP {auth['ip']}") if x)
     return f"Authentication and DNS (live{': ' + what if what else ''})"
 
@@ -19,9 +22,12 @@ def auth_text_lines(auth: dict[str, Any]) -> list[str]:
     """One line per check: its verdict, what was found, and the fix on the next line."""
     lines = [_heading(auth) + ":"]
     for line in auth.get("lines", []):
-        lines.append(f"  {line['check'].upper():<6} {TEXT_MARK.get(line['verdict'], line['verdict'])} {line['text']}")
+        head = f"  {line['check'].upper():<6} {TEXT_MARK.get(line['verdict'], line['verdict'])} "
+        lines.append(textwrap.fill(line["text"], WIDTH, initial_indent=head, subsequent_indent=" " * len(head),
+                                   break_on_hyphens=False))
         if line["fix"]:
-            lines.append(f"{'':16}fix: {line['fix']}")
+            lines.append(textwrap.fill(line["fix"], WIDTH, initial_indent=" " * len(head) + "fix: ",
+                                       subsequent_indent=" " * (len(head) + 5), break_on_hyphens=False))
     return lines
 
 
