@@ -144,5 +144,6 @@ async def check_dmarc(resolver: dns.asyncresolver.Resolver, domain: str, *, life
         warnings.append(f"pct={pct}: the policy applies to {pct}% of failing mail")
     if "rua" not in tags:
         warnings.append("no rua=: nobody receives aggregate reports")
-    return DmarcResult(domain, "found", record_domain, record, policy, sub, tags.get("adkim", "r").lower(), aspf,
-                       pct, tuple(_uris(tags.get("rua", ""))), aligned_spf, None, applied, tuple(warnings))
+    return DmarcResult(domain, "found", record_domain, record, policy=policy, subdomain_policy=sub,
+                       adkim=tags.get("adkim", "r").lower(), aspf=aspf, pct=pct, rua=tuple(_uris(tags.get("rua", ""))),
+                       aligned_spf=aligned_spf, applied_policy=applied, warnings=tuple(warnings))
