@@ -25,7 +25,8 @@ def spf_line(r: Any) -> tuple[str, str]:
         return f"SPF pass: {r.domain} authorizes {r.ip}{where}; {r.lookups}/10 DNS lookups.", ""
     if r.result is None or r.result == "temperror":
         if r.ip is None and r.record:
-            return f"SPF: {r.domain} publishes `{r.record}` (no sending IP known to evaluate it for).", ""
+            return (f"SPF: {r.domain} publishes `{r.record}`; no sending IP is known to evaluate it for.",
+                    "Set BOUNCEBOT_OUTBOUND_IPS (or give `--ip`) to have it evaluated.")
         return f"SPF of {r.domain} is unknown: {r.error or 'no answer'}.", UNKNOWN_FIX
     if r.result == "none":
         return (f"SPF none: {r.domain} publishes no SPF record.",

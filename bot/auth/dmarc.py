@@ -110,9 +110,8 @@ async def _records(resolver: dns.asyncresolver.Resolver, domain: str, lifetime: 
     return [t for t in texts if t.replace(" ", "").lower().startswith("v=dmarc1")], None
 
 
-async def check_dmarc(resolver: dns.asyncresolver.Resolver, domain: str, *, lifetime: float,
-                      spf_domain: str | None = None, spf_result: str | None = None) -> DmarcResult:
-    """The policy for mail whose From domain is `domain`; SPF alignment of `spf_domain` (default: the same)."""
+async def check_dmarc(resolver: dns.asyncresolver.Resolver, domain: str, *, lifetime: float) -> DmarcResult:
+    """The policy for mail whose From domain is `domain` (SPF alignment is added by the runner: `aligned`)."""
     record_domain = domain
     records, error = await _records(resolver, domain, lifetime)
     org = org_domain(domain)
@@ -135,9 +134,6 @@ async def check_dmarc(resolver: dns.asyncresolver.Resolver, domain: str, *, life
     sub = tags.get("sp", "").lower() or None
     aspf = tags.get("aspf", "r").lower()
     applied = (sub or policy) if record_domain != domain else policy
-    aligned_spf = None
-    if spf_result is not None and spf_result not in ("temperror",):
-        aligned_spf = spf_result == "pass" and aligned(spf_domain or domain, domain, aspf)
     warnings = []
     pct = int(tags.get("pct", "100"))
     if pct < 100:
@@ -146,4 +142,4 @@ async def check_dmarc(resolver: dns.asyncresolver.Resolver, domain: str, *, life
         warnings.append("no rua=: nobody receives aggregate reports")
     return DmarcResult(domain, "found", record_domain, record, policy=policy, subdomain_policy=sub,
                        adkim=tags.get("adkim", "r").lower(), aspf=aspf, pct=pct, rua=tuple(_uris(tags.get("rua", ""))),
-                       aligned_spf=aligned_spf, applied_policy=applied, warnings=tuple(warnings))
+                       applied_policy=applied, warnings=tuple(warnings))
