@@ -46,6 +46,13 @@ def names_authentication(finding: Finding) -> bool:
     return any(AUTH_WORDING.search(e.reply_text or "") for e in finding.evidence)
 
 
+def _address(ip: str) -> bool:
+    try:
+        return not ipaddress.ip_address(ip).is_unspecified
+    except ValueError:
+        return False
+
+
 def _public(ip: str) -> bool:
     try:
         address = ipaddress.ip_address(ip)
@@ -62,8 +69,8 @@ def request_for(finding: Finding, d: Diagnosis, settings: Settings, checker: Aut
         domain = split_domain(d.target_value) if d.target_kind == "address" else d.target_value
     if domain is None:
         return None
-    if finding.direction == "inbound":
-        ip = next((i for i in finding.client_ips if _public(i)), None)
+    if finding.direction == "inbound":  # the client as our gateway saw it, whatever its range
+        ip = next((i for i in finding.client_ips if _address(i)), None)
         return AuthRequest(domain=domain, ip=ip)
     relay_ips = {m for e in finding.evidence for m in _RELAY_IP.findall(e.relay or "")}
     named = [ip for e in finding.evidence for ip in _BRACKETED_IP.findall(e.reply_text or "")

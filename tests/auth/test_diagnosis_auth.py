@@ -40,7 +40,21 @@ mx1 A {OUR_IP}
     "mailer.example": SOA + f"_spf {txt('v=spf1 ip4:192.0.2.0/25 ~all')}\n",
     "partner.example": SOA + f"@ {txt('v=spf1 ip4:198.51.100.0/24 -all')}\n",
     "113.0.203.in-addr.arpa": SOA + "45 PTR mx1.northwind-traders.example.\n",
+    "saigon-imports.example": SOA + f"@ {txt('v=spf1 mx -all')}\n@ MX 10 mail\nmail A 127.0.1.29\n",
+    # the scenario's clients are loopback addresses: .41 has a PTR that does not resolve back, .40 none
+    "isp.example": SOA + "dsl-41 A 127.0.1.99\n",
+    "1.0.127.in-addr.arpa": SOA + "29 PTR mail.saigon-imports.example.\n41 PTR dsl-41.isp.example.\n",
 }
+
+#: Postfix's reject_unknown_client_hostname, as the dev scenario's Postfix writes its rejects (two clients).
+PTR_REJECTS = """\
+Nov 30 06:27:10 mx1 postfix/smtpd[664]: NOQUEUE: reject: RCPT from unknown[127.0.1.40]: 450 4.7.25 Client host \
+rejected: cannot find your hostname, [127.0.1.40]; from=<t.nguyen@saigon-imports.example> \
+to=<ines.larsen@northwind-traders.example> proto=ESMTP helo=<mail.saigon-imports.example>
+Nov 30 06:27:12 mx1 postfix/smtpd[664]: NOQUEUE: reject: RCPT from unknown[127.0.1.41]: 550 5.7.25 Client host \
+rejected: cannot find your hostname, [127.0.1.41]; from=<sales@saigon-imports.example> \
+to=<ines.larsen@northwind-traders.example> proto=ESMTP helo=<dsl-41.isp.example>
+"""
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +156,24 @@ def test_unrelated_findings_run_no_checks(store: Store, scenario_dns: Nsd) -> No
                                            reply_text="User unknown in local recipient table")],
                   "alice@partner.example")
     assert d.authentication is None
+
+
+@pytest.mark.parametrize(("sender", "ip", "fault"), [
+    ("t.nguyen@saigon-imports.example", "127.0.1.40", "127.0.1.40 has no PTR record"),
+    ("sales@saigon-imports.example", "127.0.1.41", "dsl-41.isp.example, which does not resolve back to 127.0.1.41"),
+])
+def test_postfix_ptr_rejects_name_the_reverse_dns_fault(store: Store, scenario_dns: Nsd, tmp_path, sender: str,
+                                                        ip: str, fault: str) -> None:
+    log = tmp_path / "maillog"
+    log.write_text(PTR_REJECTS)
+    Ingestor(store, "postfix").ingest(log)
+    settings = _settings(scenario_dns)
+    with store.session() as session:
+        d = diagnose(session, parse_target(sender), settings=settings, since=LONG_AGO,
+                     auth_checker=AuthChecker.from_settings(settings))
+    assert d.verdict.reason == "requireptr", d.verdict.text
+    auth = d.authentication
+    assert auth["ip"] == ip and auth["ptr"]["forward_confirmed"] is False
+    assert any(fault in fact for fact in d.findings[0].facts)
+    assert auth["spf"]["result"] == "fail" and auth["spf"]["mechanism"] == "-all"  # `mx` covers only .29
+    assert "  PTR    PROBLEM " in render_text(d)
