@@ -67,6 +67,7 @@ toomany.example. {txt('v=spf1 ' + ' '.join(f'include:l{i}.toomany.example' for i
 {_include_chain(11)}
 syntax.example. {txt('v=spf1 ip4:192.0.2.300 -all')}
 softfail.example. {txt('v=spf1 ip4:198.51.100.1 ~all')}
+brokeninclude.example. {txt('v=spf1 include:spf.broken.example -all')}
 neutral.example. {txt('v=spf1 ?all')}
 twospf.example. {txt('v=spf1 -all')}
 twospf.example. {txt('v=spf1 +all')}

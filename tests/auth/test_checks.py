@@ -147,6 +147,12 @@ def test_mx(checker: AuthChecker, domain: str, status: str, hosts: tuple[str, ..
     assert mx is not None and (mx.status, mx.hosts) == (status, hosts)
 
 
+def test_an_include_that_fails_is_temperror_not_fail(checker: AuthChecker) -> None:
+    spf = checker.check(AuthRequest("brokeninclude.example", "192.0.2.9")).spf
+    assert spf is not None and (spf.result, spf.verdict) == ("temperror", "unknown")
+    assert "spf.broken.example" in (spf.error or "") and "SERVFAIL" in (spf.error or "")
+
+
 def test_servfail_is_unknown_never_a_failure(checker: AuthChecker) -> None:
     report = checker.check(AuthRequest("mail.broken.example", "203.0.113.10", ("sel1",), "broken.example"))
     assert report.spf is not None and report.spf.result == "temperror" and "SERVFAIL" in (report.spf.error or "")
