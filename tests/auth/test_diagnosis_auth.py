@@ -102,6 +102,17 @@ def test_dev_scenario_dmarc_refusal_names_the_spf_fault(store: Store, scenario_d
     blocks = render_blocks(d)
     assert len(blocks) <= 50 and any("SPF" in b.get("text", {}).get("text", "") for b in blocks)
     assert json.loads(json.dumps(d.to_json()))["authentication"]["spf"]["result"] == "fail"
+    _has_the_documented_fields(auth)
+
+
+def _has_the_documented_fields(auth: dict[str, Any]) -> None:
+    """The fields docs/diagnosis-json.md promises (more may be there)."""
+    assert {"domain", "ip", "spf", "dmarc", "dkim", "ptr", "mx"} <= set(auth)
+    assert {"record", "result", "mechanism", "lookups", "error"} <= set(auth["spf"])
+    assert {"record", "policy", "subdomain_policy", "aligned_spf", "error"} <= set(auth["dmarc"])
+    assert all({"selector", "found", "error"} <= set(d) for d in auth["dkim"])
+    assert {"ip", "names", "forward_confirmed", "error"} <= set(auth["ptr"])
+    assert {"domain", "hosts", "error"} <= set(auth["mx"])
 
 
 def test_no_live_skips_the_checks(store: Store) -> None:
