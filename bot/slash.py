@@ -64,7 +64,10 @@ def _parse_dns(args: list[str]) -> BounceCommand:
                                               "e.g. `dns example.com 192.0.2.1`")
     try:
         parse_dns_target(args[0])
-        ip = str(ipaddress.ip_address(args[1])) if len(args) == 2 else None
     except ValueError as exc:
-        return BounceCommand("invalid", error=str(exc) if "`" in str(exc) else f"`{args[1]}` is not an IP address")
+        return BounceCommand("invalid", error=str(exc))
+    try:
+        ip = str(ipaddress.ip_address(args[1])) if len(args) == 2 else None
+    except ValueError:
+        return BounceCommand("invalid", error=f"`{args[1]}` is not an IP address")
     return BounceCommand("dns", dns_target=args[0], dns_ip=ip)
