@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.auth import AuthReport, AuthRequest, auth_checker_for
 from bot.auth.advice import check_line
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.diagnosis.model import Diagnosis, Finding
 from bot.events import split_domain
 
@@ -85,7 +85,11 @@ def run_auth_checks(d: Diagnosis, settings: Settings, *, live: bool, checker: Au
     finding = next((f for f in d.findings if names_authentication(f)), None)
     if not live or finding is None:
         return
-    checker = checker or auth_checker_for(settings)
+    try:
+        checker = checker or auth_checker_for(settings)
+    except ConfigError as exc:  # e.g. no resolver configured: say so, and diagnose the rest
+        finding.facts.append(f"The authentication checks could not run: {exc}.")
+        return
     request = request_for(finding, d, settings, checker)
     if request is None:
         return

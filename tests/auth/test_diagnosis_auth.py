@@ -188,3 +188,25 @@ def test_postfix_ptr_rejects_name_the_reverse_dns_fault(store: Store, scenario_d
     assert any(fault in fact for fact in d.findings[0].facts)
     assert auth["spf"]["result"] == "fail" and auth["spf"]["mechanism"] == "-all"  # `mx` covers only .29
     assert "  PTR    PROBLEM " in render_text(d)
+
+
+def test_a_bad_resolver_setting_is_said_not_raised(store: Store) -> None:
+    settings = Settings(dns_nameservers=("not-an-ip",))
+    with store.session() as s:
+        queries.insert_events(s, [ev("c1", cause="gateway_policy", reason="requireptr",
+                                     reply_text="Client host rejected: cannot find your hostname")])
+        s.commit()
+    with store.session() as s:
+        d = diagnose(s, parse_target("alice@partner.example"), settings=settings, now=NOW, checker=_NoLists())
+    assert d.authentication is None
+    assert any("could not run" in f and "BOUNCEBOT_DNS_NAMESERVERS" in f for f in d.findings[0].facts)
+
+
+class _NoLists:
+    """A live diagnosis whose block-list checker has nothing to say (this test is about the auth checks)."""
+
+    def check(self, targets: list[str]) -> list[Any]:
+        return []
+
+    def zone_named(self, text: str) -> str | None:
+        return None
