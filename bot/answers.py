@@ -13,10 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import approvals, cases
+from bot.auth import auth_checker_for
+from bot.auth.health import check_health
 from bot.config import Settings
 from bot.diagnosis import Diagnosis, diagnose
 from bot.render import lists
 from bot.render.blocks import render_blocks
+from bot.render.dns import dns_blocks, dns_text
 from bot.render.text import evidence_line, render_text
 from bot.targets import Target
 from bot.timeutil import utcnow
@@ -43,6 +46,13 @@ def diagnosis_answer(session: Session, target: Target, *, settings: Settings, si
                      checker: Any = None, soa_lookup: Any = None, with_actions: bool = True) -> Answer:
     d = diagnose(session, target, settings=settings, since=since, checker=checker, soa_lookup=soa_lookup)
     return Answer(_short(d.verdict.text or render_text(d)), render_blocks(d, with_actions=with_actions), d)
+
+
+def dns_answer(settings: Settings, target: str, ip: str | None, blacklists: Any = None) -> Answer:
+    """`/bounce dns TARGET [IP]`: MX, SPF, DMARC, DKIM, PTR and block lists, one line each with the fix."""
+    health = check_health(auth_checker_for(settings), target, ips=[ip] if ip else [], blacklists=blacklists,
+                          outbound_ips=settings.outbound_ips).to_json()
+    return Answer(_short(dns_text(health)), dns_blocks(health))
 
 
 def events_answer(session: Session, target: Target, *, settings: Settings, now: datetime | None = None) -> Answer:

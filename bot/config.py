@@ -82,6 +82,7 @@ class Settings:
     dns_timeout: float = 2.0
     dnsbl_zones_file: str | None = None
     spamhaus_dqs_key: str | None = field(default=None, repr=False)
+    dkim_selectors: tuple[str, ...] = ()  # "selector" (our own domains) or "domain:selector"
 
     # Slack
     slack_bot_token: str | None = field(default=None, repr=False)
@@ -141,6 +142,7 @@ class Settings:
             dns_timeout=_float(e, "BOUNCEBOT_DNS_TIMEOUT", cls.dns_timeout),
             dnsbl_zones_file=e.get("BOUNCEBOT_DNSBL_ZONES") or None,
             spamhaus_dqs_key=e.get("BOUNCEBOT_SPAMHAUS_DQS_KEY") or None,
+            dkim_selectors=_list(e.get("BOUNCEBOT_DKIM_SELECTORS")),
             slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=e.get("SLACK_APP_TOKEN") or None,

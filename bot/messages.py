@@ -26,6 +26,7 @@ def usage(command: str = "/bounce") -> str:
         f"*{command} approved* — the approved senders (approvers can remove them)",
         f"*{command} cases* — the open support cases",
         f"*{command} digest [YYYY-MM-DD]* — post the blocked-traffic digest of a day (default: yesterday)",
+        f"*{command} dns DOMAIN [IP]* — MX, SPF (for IP or our outbound IPs), DMARC, DKIM, PTR and block lists",
         f"*{command} help* — this text",
         f"TARGET: {TARGET_USAGE}. `since`: how far back, e.g. 7d, 12h or 2026-11-01 (default: 30 days).",
     ])

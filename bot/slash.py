@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.auth.health import parse_dns_target
 from bot.freetext import plain_text
 from bot.targets import Target, parse_target
 from bot.timeutil import parse_day, parse_since
 
-SUBCOMMANDS = ("help", "approved", "cases", "digest")
+SUBCOMMANDS = ("help", "approved", "cases", "digest", "dns")
 
 
 @dataclass(frozen=True)
 class BounceCommand:
-    """kind: help | approved | cases | digest | diagnose | invalid (then `error` says why)."""
+    """kind: help | approved | cases | digest | dns | diagnose | invalid (then `error` says why)."""
 
     kind: str
     target: Target | None = None
     since: datetime | None = None
     day: date | None = None
     error: str | None = None
+    dns_target: str | None = None
+    dns_ip: str | None = None
 
 
 def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
@@ -41,6 +45,8 @@ def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
         except ValueError as exc:
             return BounceCommand("invalid", error=str(exc))
         return BounceCommand("digest", day=day)
+    if head == "dns":
+        return _parse_dns(words[1:])
     if len(words) > 2:
         return BounceCommand("invalid", error="give one target and at most a window, e.g. `alice@partner.example 7d`")
     try:
@@ -49,3 +55,19 @@ def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
     except ValueError as exc:
         return BounceCommand("invalid", error=str(exc))
     return BounceCommand("diagnose", target=target, since=since)
+
+
+def _parse_dns(args: list[str]) -> BounceCommand:
+    """`dns TARGET [IP]`: a domain (or address, or IP) and optionally the sending IP to evaluate SPF for."""
+    if not 1 <= len(args) <= 2:
+        return BounceCommand("invalid", error="`dns` takes a domain and at most a sending IP, "
+                                              "e.g. `dns example.com 192.0.2.1`")
+    try:
+        parse_dns_target(args[0])
+    except ValueError as exc:
+        return BounceCommand("invalid", error=str(exc))
+    try:
+        ip = str(ipaddress.ip_address(args[1])) if len(args) == 2 else None
+    except ValueError:
+        return BounceCommand("invalid", error=f"`{args[1]}` is not an IP address")
+    return BounceCommand("dns", dns_target=args[0], dns_ip=ip)

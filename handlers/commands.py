@@ -40,7 +40,7 @@ def ack_bounce(ack: Ack, command: dict[str, Any], context: Any, respond: Respond
         ack(text=messages.looking_into(parsed.target.value))
     else:
         ack(text=messages.working_on({"approved": "the approved senders", "cases": "the open cases",
-                                      "digest": "the digest"}[parsed.kind]))
+                                      "digest": "the digest", "dns": "the DNS health"}[parsed.kind]))
     if parsed.kind not in ("help", "invalid"):
         services = services_of(context)
         services.hand_off(answer_bounce, parsed, command, services, respond)
@@ -77,6 +77,9 @@ def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respo
         with services.session() as session:
             answer = answers.cases_answer(session)
         respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+    elif parsed.kind == "dns" and parsed.dns_target:
+        answer = answers.dns_answer(services.settings, parsed.dns_target, parsed.dns_ip, services.checker())
+        respond(text=answer.text, blocks=answer.blocks, response_type="in_channel")
     elif parsed.kind == "digest":
         respond(text=digest_command.post_digest(services, parsed.day, command["channel_id"]),
                 response_type="ephemeral")

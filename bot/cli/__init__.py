@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.events",
     "bot.cli.explain",
     "bot.cli.blacklist",
+    "bot.cli.dns",
     "bot.cli.ingest",
     "bot.cli.digest",
     "bot.cli.slack",

@@ -124,6 +124,7 @@ class Diagnosis:
     contacts: list[Contact] = field(default_factory=list)
     blacklists: list[dict[str, Any]] = field(default_factory=list)
     blacklist_notes: list[str] = field(default_factory=list)
+    authentication: dict[str, Any] | None = None  # bot.diagnosis.authentication (null when not run)
     suggestions: list[str] = field(default_factory=list)
     generated_at: datetime | None = None
 
@@ -150,6 +151,7 @@ class Diagnosis:
             "contacts": [c.to_json() for c in self.contacts],
             "blacklists": self.blacklists,
             "blacklist_notes": self.blacklist_notes,
+            "authentication": self.authentication,
             "suggestions": self.suggestions,
             "caveats": self.caveats,
             "newest_event": _iso(self.newest_event),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import approvals
 from bot.config import Settings
+from bot.diagnosis.authentication import AuthCheckerLike, run_auth_checks
 from bot.diagnosis.contacts import SoaLookup, contacts_for
 from bot.diagnosis.live import Checker, run_live_checks, targets_without_events
 from bot.diagnosis.model import Diagnosis, Evidence, Finding, Verdict
@@ -47,6 +48,7 @@ def diagnose(
     now: datetime | None = None,
     checker: Checker | None = None,
     soa_lookup: SoaLookup | None = None,
+    auth_checker: AuthCheckerLike | None = None,
 ) -> Diagnosis:
     """The diagnosis for a target in [since, until); default window: the whole retention."""
     now = now or utcnow()
@@ -83,6 +85,7 @@ def diagnose(
     _nonexistent_recipients(session, diagnosis)
     _contacts(diagnosis, soa_lookup)
     run_live_checks(diagnosis, checker, settings, extra=targets_without_events(target))
+    run_auth_checks(diagnosis, settings, live=checker is not None or auth_checker is not None, checker=auth_checker)
     return diagnosis
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from bot.diagnosis.model import Diagnosis, Finding
 from bot.diagnosis.runbook import cause_info
 from bot.render import ids
+from bot.render.auth import auth_mrkdwn
 from bot.render.text import evidence_line, summary_line
 
 MAX_BLOCKS = 50
@@ -123,6 +124,8 @@ def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, 
         blocks.append(section("\n".join(lines)))
     if d.blacklists:
         blocks.append(section(_blacklist_text(d)))
+    if d.authentication:
+        blocks.append(section(auth_mrkdwn(d.authentication)))
     if d.suggestions:
         blocks.append(section("*Suggestions*\n" + "\n".join(f"• {escape(s)}" for s in d.suggestions)))
     blocks.append(context(*(escape(c) for c in d.caveats)))

@@ -6,6 +6,7 @@ import textwrap
 
 from bot.diagnosis.model import Diagnosis, Evidence, Finding
 from bot.diagnosis.runbook import cause_info
+from bot.render.auth import auth_text_lines
 
 WIDTH = 100
 
@@ -79,6 +80,8 @@ def render_text(d: Diagnosis) -> str:
                                           r.get("why") or "") if x)
             lines.append(f"  {r['target']:<28} {r['zone']:<28} {r['result']:<14} {detail}".rstrip())
         lines += [_wrap(n) for n in d.blacklist_notes]
+    if d.authentication:
+        lines += ["", *auth_text_lines(d.authentication)]
     if d.suggestions:
         lines += ["", "Suggestions:"] + [_wrap(f"- {s}") for s in d.suggestions]
     lines += ["", "Caveats:"] + [_wrap(f"- {c}") for c in d.caveats]

@@ -1,0 +1,44 @@
+"""The authentication checks (bot.auth report JSON) as text lines and as one Block Kit section."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+WIDTH = 100
+
+#: How a verdict is marked in text and in Slack.
+TEXT_MARK = {"ok": "ok     ", "problem": "PROBLEM", "unknown": "unknown"}
+SLACK_MARK = {"ok": ":white_check_mark:", "problem": ":red_circle:", "unknown": ":grey_question:"}
+
+
+def _heading(auth: dict[str, Any]) -> str:
+    what = ", ".join(x for x in (auth.get("domain") and f"domain {auth['domain']}",
+                                auth.get("ip") and f"sending IP {auth['ip']}") if x)
+    return f"Authentication and DNS (live{': ' + what if what else ''})"
+
+
+def auth_text_lines(auth: dict[str, Any]) -> list[str]:
+    """One line per check: its verdict, what was found, and the fix on the next line."""
+    lines = [_heading(auth) + ":"]
+    for line in auth.get("lines", []):
+        head = f"  {line['check'].upper():<6} {TEXT_MARK.get(line['verdict'], line['verdict'])} "
+        lines.append(textwrap.fill(line["text"], WIDTH, initial_indent=head, subsequent_indent=" " * len(head),
+                                   break_on_hyphens=False))
+        if line["fix"]:
+            lines.append(textwrap.fill(line["fix"], WIDTH, initial_indent=" " * len(head) + "fix: ",
+                                       subsequent_indent=" " * (len(head) + 5), break_on_hyphens=False))
+    return lines
+
+
+def auth_mrkdwn(auth: dict[str, Any]) -> str:
+    """The same as one mrkdwn section text (escaped, within Slack's 3000 characters)."""
+    from bot.render.blocks import cut, escape  # blocks imports text, which imports this module
+
+    lines = [f"*{escape(_heading(auth))}*"]
+    for line in auth.get("lines", []):
+        text = f"{SLACK_MARK.get(line['verdict'], '')} *{line['check'].upper()}* {escape(line['text'])}"
+        if line["fix"]:
+            text += f"\n      _Fix:_ {escape(line['fix'])}"
+        lines.append(text)
+    return cut("\n".join(lines))
