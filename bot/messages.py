@@ -110,6 +110,10 @@ def export_failed(error: str) -> str:
     return f":warning: The approval is stored, but writing the gateway's list failed: {_esc(error)}"
 
 
+def approval_failed(error: str) -> str:
+    return f":warning: {_esc(error)}"
+
+
 def approval_removed(pattern: str, by: str) -> str:
     return f":wastebasket: <@{by}> removed `{_esc(pattern)}` from the approved senders."
 
@@ -169,6 +173,11 @@ def case_unknown() -> str:
 
 def case_forward_failed(where: str, error: str) -> str:
     return f":warning: The case is stored, but forwarding it to {where} failed: {_esc(error)}"
+
+
+def case_not_posted(case_id: int, channel: str) -> str:
+    return (f":warning: Support case #{case_id} is stored (and forwarded where configured), but I could not post "
+            f"it in <#{channel}>: invite me there (`/invite @bouncebot`).")
 
 
 def no_cases() -> str:

@@ -1,7 +1,8 @@
 """The two modals: approve a sender, open a support case. Their inputs' ids live in bot/render/ids.py.
 
-private_metadata carries where the click came from (channel, message ts, thread) and the target, as JSON
-(Slack allows 3000 characters), so the submission can update the original message.
+private_metadata carries where the click came from (channel, message ts, thread, the click's response_url and
+user) and the target, as JSON (Slack allows 3000 characters), so the submission can update the original
+message and answer the user even where Slack refuses the bot's posts (the response_url is valid 30 minutes).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Origin:
     channel: str | None = None
     message_ts: str | None = None
     thread_ts: str | None = None
+    response_url: str | None = None
+    user: str | None = None
 
     def dump(self) -> str:
         text = json.dumps(asdict(self), separators=(",", ":"))
@@ -44,7 +47,8 @@ class Origin:
         data = json.loads(text or "{}")
         if not isinstance(data, dict) or not data.get("kind") or not data.get("value"):
             raise ValueError("the modal carries no target")
-        return cls(**{k: data.get(k) for k in ("kind", "value", "channel", "message_ts", "thread_ts")})
+        fields = ("kind", "value", "channel", "message_ts", "thread_ts", "response_url", "user")
+        return cls(**{k: data.get(k) for k in fields})
 
 
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:
