@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.render.mrkdwn import actor, date
+from bot.render.mrkdwn import escape as _esc
 from bot.targets import USAGE as TARGET_USAGE
 
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+#: How the null sender (<>: bounce messages, auto-replies) is named to people.
+NULL_SENDER = "the null sender (bounce messages)"
 
 
 def _when(moment: datetime | None) -> str:
-    return "no expiry" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+    return date(moment, none="no expiry")
 
 
 # --- /bounce ---------------------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def file_unreadable(name: str, why: str) -> str:
 
 # --- approvals -------------------------------------------------------------------------------------------
 def approvers_text(user_ids: Sequence[str], group: str | None) -> str:
-    names = [f"<@{u}>" for u in user_ids]
+    names = [actor(u) for u in user_ids]
     if group:
         names.append(f"<!subteam^{group}>")
     if not names:
@@ -94,12 +95,12 @@ def approver_check_failed() -> str:
 
 
 def already_approved(pattern: str, by: str, until: datetime | None) -> str:
-    return f":information_source: `{_esc(pattern)}` is already approved by <@{by}> ({_when(until)})."
+    return f":information_source: `{_esc(pattern)}` is already approved by {actor(by)} ({_when(until)})."
 
 
 def approved_notice(pattern: str, kind: str, by: str, until: datetime | None, reason: str | None) -> str:
     why = f" — {_esc(reason)}" if reason else ""
-    return f":white_check_mark: <@{by}> approved the {kind} `{_esc(pattern)}` ({_when(until)}){why}"
+    return f":white_check_mark: {actor(by)} approved the {kind} `{_esc(pattern)}` ({_when(until)}){why}"
 
 
 def approved_confirmation(pattern: str, until: datetime | None) -> str:
@@ -115,11 +116,11 @@ def approval_failed(error: str) -> str:
 
 
 def approval_removed(pattern: str, by: str) -> str:
-    return f":wastebasket: <@{by}> removed `{_esc(pattern)}` from the approved senders."
+    return f":wastebasket: {actor(by)} removed `{_esc(pattern)}` from the approved senders."
 
 
 def approval_already_removed(pattern: str, by: str | None) -> str:
-    who = f"<@{by}>" if by and by != "system" else "expiry"
+    who = actor(by) if by and by != "system" else "expiry"
     return f":information_source: `{_esc(pattern)}` was already removed (by {who})."
 
 
@@ -150,20 +151,20 @@ def case_opened(case_id: int, channel: str | None) -> str:
 
 
 def case_closed(case_id: int, by: str) -> str:
-    return f":lock: <@{by}> closed support case #{case_id}."
+    return f":lock: {actor(by)} closed support case #{case_id}."
 
 
 def case_reopened(case_id: int, by: str) -> str:
-    return f":unlock: <@{by}> reopened support case #{case_id}."
+    return f":unlock: {actor(by)} reopened support case #{case_id}."
 
 
 def case_already(case_id: int, status: str, by: str | None) -> str:
-    who = f" by <@{by}>" if by else ""
+    who = f" by {actor(by)}" if by else ""
     return f":information_source: Support case #{case_id} is already {status}{who}."
 
 
 def case_change_refused(case_id: int, opened_by: str, user_ids: Sequence[str], group: str | None) -> str:
-    return (f":no_entry: Only approvers ({approvers_text(user_ids, group)}) and <@{opened_by}>, who opened it, "
+    return (f":no_entry: Only approvers ({approvers_text(user_ids, group)}) and {actor(opened_by)}, who opened it, "
             f"may close or reopen support case #{case_id}. Your attempt was recorded.")
 
 

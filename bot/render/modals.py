@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.render import ids
-from bot.render.blocks import cut, escape
+from bot.render.mrkdwn import cut, fit
 
 MAX_METADATA = 3000
 MAX_INPUT = 3000
@@ -74,9 +74,9 @@ def approve_modal(origin: Origin) -> dict[str, Any]:
         "submit": _plain("Approve", 24),
         "close": _plain("Cancel", 24),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": cut(
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
                 f"Our gateway will accept mail from the sender you choose. Approve only senders you trust: "
-                f"`{escape(origin.value)}`.")}},
+                f"`{fit(origin.value, 2000)}`.")}},
             {"type": "input", "block_id": ids.BLOCK_APPROVE_SCOPE, "label": _plain("What to approve"),
              "element": {"type": "radio_buttons", "action_id": ids.ACTION_APPROVE_SCOPE, "options": scopes,
                          "initial_option": scopes[0]}},
