@@ -132,7 +132,10 @@ def no_approvals() -> str:
     return "No approved senders."
 
 
-def approve_not_possible(kind: str) -> str:
+def approve_not_possible(kind: str, value: str = "") -> str:
+    if value == "<>":
+        return (f":information_source: {NULL_SENDER} cannot be approved: it is every bounce and auto-reply. "
+                "Approve the sending host's domain instead, if it is trusted.")
     return f":information_source: Only a sender address or domain can be approved, not a {kind.replace('_', '-')}."
 
 

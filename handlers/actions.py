@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import answers, approvals, audit, cases, messages
 from bot.render import ids, lists, modals
-from bot.targets import Target
+from bot.targets import NULL_SENDER, Target
 from handlers.context import Services, services_of
 from handlers.home import refresh_home
 from handlers.replies import Reach, approver_or_told, origin_of, post_or_log
@@ -84,8 +84,8 @@ def start_approval(body: dict[str, Any], action: dict[str, Any], context: Any) -
     if origin is None:
         reach.tell(messages.bad_button())
         return
-    if origin.kind not in APPROVABLE:
-        reach.tell(messages.approve_not_possible(origin.kind))
+    if origin.kind not in APPROVABLE or origin.value == NULL_SENDER:
+        reach.tell(messages.approve_not_possible(origin.kind, origin.value))
         return
     if not _authorized(services, reach, origin, origin.value):
         return

@@ -10,6 +10,7 @@ from bot.diagnosis.runbook import cause_info
 from bot.render import ids
 from bot.render.mrkdwn import as_datetime, cut, cut_mrkdwn, date, drop_empty, escape, fit, slack_tips
 from bot.render.text import evidence_detail, summary_line
+from bot.targets import NULL_SENDER
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -141,7 +142,7 @@ def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, 
 def actions_block(d: Diagnosis) -> dict[str, Any]:
     value = target_value(d)
     elements = []
-    if d.target_kind in ("address", "domain") and not d.approved_sender:
+    if d.target_kind in ("address", "domain") and not d.approved_sender and d.target_value != NULL_SENDER:
         elements.append(button("Add to approved senders", ids.ACTION_APPROVE_SENDER, value, "primary"))
     elements += [
         button("Open support case", ids.ACTION_OPEN_CASE, value),

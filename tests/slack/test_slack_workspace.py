@@ -264,3 +264,34 @@ def test_used_up_response_url_falls_back_to_a_dm(world: World) -> None:
     dm = world.fake.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == ALICE)
     assert "Only approvers" in dm[0].params["text"]
     assert [c.error for c in world.fake.calls_to("response_url")] == ["expired_url"]
+
+
+def _null_sender_bounces(store: Any) -> None:
+    from datetime import timedelta
+
+    from bot.events import TrackingEvent
+    from bot.timeutil import utcnow
+    from storage import queries
+
+    rows = [TrackingEvent(source="test", source_key=f"null-{n}", direction="inbound", disposition="rejected",
+                          time=utcnow() - timedelta(hours=n + 1), sender=None, recipient=f"nobody{n}@ourcorp.example",
+                          client_ip="203.0.113.9", client_host="mx.backscatter.example", smtp_code=550,
+                          enhanced_status="5.1.1", stage="RCPT", rejected_by="gateway", reason="userunknown",
+                          cause="invalid_recipient", reply_text="5.1.1 <nobody@ourcorp.example>: User unknown")
+            for n in range(3)]
+    with store.session() as session:
+        queries.insert_events(session, [e.as_row() for e in rows])
+        session.commit()
+
+
+def test_digest_why_for_the_null_sender_explains_the_bounces(world: World) -> None:
+    _null_sender_bounces(world.store)
+    world.click(ids.ACTION_DIGEST_WHY, ALICE, value=json.dumps({"kind": "address", "value": "<>"}))
+    (why,) = eventually(lambda: world.fake.responses("click"), timeout=20)
+    shown = why.params["text"] + json.dumps(why.params["blocks"])
+    assert "the null sender (bounce messages)" in shown
+    assert "bounce message" in shown and "mx.backscatter.example [203.0.113.9]" in shown  # what, and who sent it
+    assert "userunknown" in shown and "invalid_recipient" in shown                     # why it was refused
+    assert "`why" not in shown and "/bounce `" not in shown and "/bounce ." not in shown
+    assert ids.ACTION_APPROVE_SENDER not in shown  # <> is every bounce: not something to approve
+    assert_calls_within_limits(world.fake.calls)
