@@ -158,7 +158,8 @@ def _post(chat: SlackChat, channel: str, answer: Answer, *, thread_ts: str | Non
     except ChatError as exc:
         if respond is None or not any(code in str(exc) for code in _NOT_A_MEMBER):
             raise
-        log.info("not a member of %s: answering through the response_url", channel)
+        log.warning("Slack refused chat.postMessage in %s (%s); answering through the response_url", channel,
+                    _error(exc))
         respond(text=answer.text, blocks=answer.blocks or None, response_type="in_channel",
                 replace_original=False)
         return None

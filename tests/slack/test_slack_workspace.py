@@ -38,9 +38,10 @@ TARGET = json.dumps({"kind": "address", "value": BLOCKED})
 #: The two places: (channel id, how the fake workspace knows it).
 PLACES = {
     "channel without the bot": "CNOBOT",
+    "private channel without the bot": "GPRIVATE",
     "DM between two people": "DPEOPLE",
 }
-REFUSALS = {"CNOBOT": "not_in_channel", "DPEOPLE": "channel_not_found"}
+REFUSALS = {"CNOBOT": "not_in_channel", "GPRIVATE": "channel_not_found", "DPEOPLE": "channel_not_found"}
 
 
 class World:
@@ -65,8 +66,8 @@ class World:
 @pytest.fixture(params=list(PLACES), ids=list(PLACES))
 def world(request, db_url: str, fake: FakeSlackAPI, slack_store, tmp_path: Path) -> Iterator[World]:
     channel = PLACES[request.param]
-    if channel == "CNOBOT":
-        fake.add_channel(channel, bot=False, members=(ALICE, APPROVER))
+    if channel.startswith(("C", "G")):
+        fake.add_channel(channel, bot=False, private=channel.startswith("G"), members=(ALICE, APPROVER))
     else:
         fake.add_dm(channel, ALICE, APPROVER)
     fake.add_channel(CASES_CHANNEL, bot=True)
@@ -295,3 +296,20 @@ def test_digest_why_for_the_null_sender_explains_the_bounces(world: World) -> No
     assert "`why" not in shown and "/bounce `" not in shown and "/bounce ." not in shown
     assert ids.ACTION_APPROVE_SENDER not in shown  # <> is every bounce: not something to approve
     assert_calls_within_limits(world.fake.calls)
+
+
+def test_close_case_from_its_copy_beside_the_answer(world: World) -> None:
+    with world.store.session() as session:
+        case, _ = cases.open_case(session, target=BLOCKED, title="partner bounces", description=None, snapshot=None,
+                                  opened_by=ALICE, request_key="k1", channel=world.channel, thread_ts=MESSAGE_TS)
+        cases.set_case_message(session, case_id=case.id, message_ts="1700000000.000999")
+    world.click(ids.ACTION_CLOSE_CASE, ALICE, value=json.dumps({"kind": "case", "value": str(case.id)}))
+    answers = eventually(lambda: len(world.fake.responses("click")) >= 2 and world.fake.responses("click"),
+                         timeout=15)
+    assert answers[0].params["replace_original"] is True and ids.ACTION_REOPEN_CASE in json.dumps(answers[0].params)
+    assert f"<@{ALICE}> closed support case #{case.id}" in answers[1].params["text"]
+    (in_cases,) = world.fake.accepted("chat.update")  # the copy in the cases channel shows it too
+    assert in_cases.params["channel"] == CASES_CHANNEL
+    with world.store.session() as session:
+        assert cases.get_case(session, case.id).status == "closed"
+    assert _audit(world, audit.CASE_CLOSE) == ["done"]
