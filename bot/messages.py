@@ -61,6 +61,11 @@ def digest_posted(day: str, channel: str) -> str:
     return f":white_check_mark: The digest of {day} is posted in <#{channel}>."
 
 
+def digest_posted_without_chart(day: str) -> str:
+    return (f":white_check_mark: The digest of {day} is posted here, without its chart: invite me to the channel "
+            "(`/invite @bouncebot`) for the chart and the daily digest.")
+
+
 # --- mentions and DMs ------------------------------------------------------------------------------------
 def mention_help() -> str:
     return ("Ask me about a sender address, domain, IP or message-id, e.g. "

@@ -78,5 +78,6 @@ def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respo
             answer = answers.cases_answer(session)
         respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
     elif parsed.kind == "digest":
-        respond(text=digest_command.post_digest(services, parsed.day, command["channel_id"]),
+        respond(text=digest_command.post_digest(services, parsed.day, command["channel_id"],
+                                                command.get("response_url") or None),
                 response_type="ephemeral")

@@ -313,3 +313,15 @@ def test_close_case_from_its_copy_beside_the_answer(world: World) -> None:
     with world.store.session() as session:
         assert cases.get_case(session, case.id).status == "closed"
     assert _audit(world, audit.CASE_CLOSE) == ["done"]
+
+
+def test_digest_on_demand_arrives_without_the_chart(world: World) -> None:
+    world.server.send(slash_command("digest", user=ALICE, channel=world.channel,
+                                    response_url=world.fake.response_url("slash")))
+    answers = eventually(lambda: len(world.fake.responses("slash")) >= 2 and world.fake.responses("slash"),
+                         timeout=30)
+    digest, note = answers[:2]
+    assert digest.params["response_type"] == "in_channel" and "Mail digest" in digest.params["text"]
+    assert ids.ACTION_DIGEST_WHY in json.dumps(digest.params["blocks"])
+    assert note.params["response_type"] == "ephemeral" and "without its chart" in note.params["text"]
+    assert not world.fake.calls_to("files.getUploadURLExternal")
