@@ -52,6 +52,10 @@ def lookup_failed(what: str) -> str:
     return f":x: I could not get {what}; the error is in bouncebot's log."
 
 
+def action_failed(what: str) -> str:
+    return f":x: I could not finish {what}; the error is in bouncebot's log."
+
+
 def store_unreachable() -> str:
     return (":warning: The tracking store is unreachable right now, so I cannot look this up; "
             "please try again in a few minutes.")

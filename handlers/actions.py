@@ -18,7 +18,7 @@ from bot.render import ids, lists, modals
 from bot.targets import NULL_SENDER, Target
 from handlers.context import Services, services_of
 from handlers.home import refresh_home
-from handlers.replies import Reach, approver_or_told, origin_of, post_or_log
+from handlers.replies import Reach, approver_or_told, origin_of, post_or_log, told_on_failure
 from handlers.views import update_case_messages
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ def register(app: App) -> None:
 
 def ack_button(ack: Ack) -> None:
     ack()
+
+
+def _reach(body: dict[str, Any], action: dict[str, Any], context: Any) -> Reach:
+    return Reach.of_action(services_of(context), body)
 
 
 def _clicked(body: dict[str, Any], action: dict[str, Any], context: Any
@@ -79,6 +83,7 @@ def _open_modal(services: Services, body: dict[str, Any], reach: Reach, view: di
         reach.tell(messages.modal_failed())
 
 
+@told_on_failure("the approval", _reach)
 def start_approval(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     services, reach, origin = _clicked(body, action, context)
     if origin is None:
@@ -97,6 +102,7 @@ def start_approval(body: dict[str, Any], action: dict[str, Any], context: Any) -
     _open_modal(services, body, reach, modals.approve_modal(origin))
 
 
+@told_on_failure("opening the case form", _reach)
 def start_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     """The case modal, prefilled from the stored evidence (no live checks: the trigger_id lasts 3 s)."""
     services, reach, origin = _clicked(body, action, context)
@@ -109,6 +115,7 @@ def start_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> No
     _open_modal(services, body, reach, modals.case_modal(origin, title=title, description=description))
 
 
+@told_on_failure("the re-check", _reach)
 def recheck_blacklists(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     """Run the diagnosis again with live block-list checks and replace the message in place."""
     services, reach, origin = _clicked(body, action, context)
@@ -120,6 +127,7 @@ def recheck_blacklists(body: dict[str, Any], action: dict[str, Any], context: An
         reach.post(answer.text, answer.blocks, thread_ts=origin.thread_ts or origin.message_ts)
 
 
+@told_on_failure("the events", _reach)
 def show_events(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     """More evidence: the newest tracking events, in the message's thread."""
     services, reach, origin = _clicked(body, action, context)
@@ -131,6 +139,7 @@ def show_events(body: dict[str, Any], action: dict[str, Any], context: Any) -> N
     reach.post(answer.text, answer.blocks, thread_ts=origin.thread_ts or origin.message_ts)
 
 
+@told_on_failure("the diagnosis", _reach)
 def digest_why(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     """The digest's "Why?" beside a top sender: its diagnosis in the digest's thread."""
     services, reach, origin = _clicked(body, action, context)
@@ -185,14 +194,17 @@ def _may_change_case(services: Services, reach: Reach, case: Any, origin: modals
     return False
 
 
+@told_on_failure("closing the case", _reach)
 def close_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     _case_change(body, action, context, close=True)
 
 
+@told_on_failure("reopening the case", _reach)
 def reopen_case(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     _case_change(body, action, context, close=False)
 
 
+@told_on_failure("the removal", _reach)
 def remove_approval(body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
     """Approvers only; the list it was clicked in (/bounce approved, or App Home) is refreshed."""
     services, reach, origin = _clicked(body, action, context)

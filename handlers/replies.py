@@ -11,8 +11,10 @@ renders and posts it itself (`_post_diagnosis_in_worker`), so none of that work 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -163,6 +165,27 @@ def _post(chat: SlackChat, channel: str, answer: Answer, *, thread_ts: str | Non
         respond(text=answer.text, blocks=answer.blocks or None, response_type="in_channel",
                 replace_original=False)
         return None
+
+
+def told_on_failure(what: str, reach_of: Callable[..., Reach]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Wrap a listener so that a failure (the store down, a bug) is told to the user, not only logged.
+    `reach_of` builds the Reach from the listener's own arguments; `what` names the work in the note."""
+
+    def wrap(listener: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(listener)
+        def answered(*args: Any, **kwargs: Any) -> None:
+            try:
+                listener(*args, **kwargs)
+            except STORE_ERRORS:
+                log.exception("%s: the tracking store is unreachable", what)
+                reach_of(*args, **kwargs).tell(messages.store_unreachable())
+            except Exception:
+                log.exception("%s failed", what)
+                reach_of(*args, **kwargs).tell(messages.action_failed(what))
+
+        return answered
+
+    return wrap
 
 
 def post_or_log(services: Services, channel: str, text: str, *, blocks: list[dict[str, Any]] | None = None,

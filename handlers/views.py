@@ -21,7 +21,7 @@ from bot.render import ids, lists, modals
 from bot.targets import Target
 from bot.timeutil import parse_duration, utcnow
 from handlers.context import Services, services_of
-from handlers.replies import Reach, approver_or_told, post_or_log, user_of
+from handlers.replies import Reach, approver_or_told, post_or_log, told_on_failure, user_of
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,12 @@ def _origin(body: dict[str, Any], services: Services) -> tuple[modals.Origin, Re
     return origin, Reach.of_origin(services, user_of(body), origin)
 
 
+def _reach(body: dict[str, Any], services: Services) -> Reach:
+    found = _origin(body, services)
+    return found[1] if found else Reach(services.chat, user_of(body))
+
+
+@told_on_failure("the approval", _reach)
 def finish_approval(body: dict[str, Any], services: Services) -> None:
     found = _origin(body, services)
     if found is None:
@@ -133,6 +139,7 @@ def _show_approval(services: Services, origin: modals.Origin, reach: Reach, noti
     reach.replace(notice, lists.with_notice(answer.blocks, notice))
 
 
+@told_on_failure("the support case", _reach)
 def finish_case(body: dict[str, Any], services: Services) -> None:
     """Store the case with a snapshot of a fresh diagnosis, forward it, then show it in Slack."""
     found = _origin(body, services)

@@ -325,3 +325,13 @@ def test_digest_on_demand_arrives_without_the_chart(world: World) -> None:
     assert ids.ACTION_DIGEST_WHY in json.dumps(digest.params["blocks"])
     assert note.params["response_type"] == "ephemeral" and "without its chart" in note.params["text"]
     assert not world.fake.calls_to("files.getUploadURLExternal")
+
+
+def test_a_failure_after_the_click_is_told(world: World, monkeypatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("resolver exploded")
+
+    monkeypatch.setattr(world.server.services, "diagnosis", broken)
+    world.click(ids.ACTION_RECHECK_BLACKLISTS, ALICE)
+    (told,) = eventually(lambda: world.fake.responses("click"), timeout=15)
+    assert told.params["response_type"] == "ephemeral" and "could not finish the re-check" in told.params["text"]
