@@ -49,6 +49,8 @@ def _answer(services: Services, event: dict[str, Any]) -> None:
     try:
         for answer in _answers(services, event):
             services.chat.post_message(channel, text=answer.text, blocks=answer.blocks or None, thread_ts=thread_ts)
+    except ChatError as exc:  # an event has no response_url: nothing else reaches the person
+        log.warning("Slack refused the answer to a %s in %s (%s)", event.get("type"), channel, exc)
     except STORE_ERRORS:
         log.exception("answering a %s: the tracking store is unreachable", event.get("type"))
         services.chat.post_message(channel, text=messages.store_unreachable(), thread_ts=thread_ts)

@@ -29,8 +29,8 @@ from tests.slack.fakes import (
     view_submission,
 )
 from tests.slack.limits import assert_calls_within_limits
+from tests.slack.receivers import Mailbox, Webhook
 from tests.slack.seed import BLOCKED, seed
-from tests.slack.test_slack_cases import Mailbox, Webhook
 
 ALICE = "UALICE"           # a member of the support team, not an approver
 MESSAGE_TS = "1700000000.000321"
