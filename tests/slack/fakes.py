@@ -200,7 +200,7 @@ class FakeSlackAPI:
 
     def responses(self, name: str) -> list[Call]:
         """What the response_url `name` accepted, in order."""
-        return [c for c in self.calls_to("response_url") if c.path == f"/response/{name}"]
+        return [c for c in self.calls_to("response_url") if c.path == f"/response/{name}" and c.error is None]
 
     def accepted(self, method: str) -> list[Call]:
         """Calls of `method` that Slack carried out (not refused, not rate limited)."""
