@@ -17,7 +17,7 @@ import pytest
 
 from bot import approvals, audit, cases
 from bot.render import ids
-from tests.slack.conftest import APPROVER, CASES_CHANNEL
+from tests.slack.conftest import APPROVER, APPROVER_GROUP, CASES_CHANNEL, GROUP_APPROVER
 from tests.slack.fakes import (
     AppServer,
     FakeSlackAPI,
@@ -73,7 +73,8 @@ def world(request, db_url: str, fake: FakeSlackAPI, slack_store, tmp_path: Path)
     fake.add_channel(CASES_CHANNEL, bot=True)
     hook, box = Webhook(), Mailbox()
     export = tmp_path / "approved_senders"
-    settings = test_settings(db_url, fake, approvers=(APPROVER,), cases_channel=CASES_CHANNEL,
+    settings = test_settings(db_url, fake, approvers=(APPROVER,), approver_group=APPROVER_GROUP,
+                             cases_channel=CASES_CHANNEL,
                              case_webhook_url=hook.url, case_email_to="tickets@support.example",
                              smtp_host="127.0.0.1", smtp_port=box.port, smtp_from="bouncebot@ourcorp.example",
                              approved_export_path=str(export))
@@ -335,3 +336,14 @@ def test_a_failure_after_the_click_is_told(world: World, monkeypatch) -> None:
     world.click(ids.ACTION_RECHECK_BLACKLISTS, ALICE)
     (told,) = eventually(lambda: world.fake.responses("click"), timeout=15)
     assert told.params["response_type"] == "ephemeral" and "could not finish the re-check" in told.params["text"]
+
+
+def test_approver_group_member_gets_the_modal_and_others_are_refused(world: World) -> None:
+    world.fake.usergroups[APPROVER_GROUP] = [GROUP_APPROVER]
+    world.click(ids.ACTION_APPROVE_SENDER, GROUP_APPROVER, url="member")
+    world.fake.wait_for("views.open")
+    world.fake.usergroups[APPROVER_GROUP] = []  # cached for a minute: the lookup is not repeated
+    world.click(ids.ACTION_APPROVE_SENDER, ALICE, url="alice")
+    (refused,) = eventually(lambda: world.fake.responses("alice"), timeout=15)
+    assert f"<!subteam^{APPROVER_GROUP}>" in refused.params["text"]
+    assert world.fake.responses("member") == [] and len(world.fake.calls_to("usergroups.users.list")) == 1
