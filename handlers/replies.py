@@ -54,6 +54,16 @@ def user_of(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
 
 
+#: Slack's errors for "the bot may not post there" (as opposed to a failure worth an apology in the same place).
+REFUSALS = ("not_in_channel", "channel_not_found", "user_not_in_channel", "is_archived", "restricted_action",
+            "cant_update_message", "message_not_found")
+
+
+def refused_here(exc: ChatError) -> bool:
+    """Whether Slack refused the post because of where it was going (posting there again is pointless)."""
+    return _error(exc) in REFUSALS
+
+
 def _error(exc: ChatError) -> str:
     """Slack's error code out of a ChatError's one line ("Slack chat.update failed: not_in_channel")."""
     return str(exc).rpartition(": ")[2] or str(exc)
