@@ -8,7 +8,17 @@ from typing import Any
 from bot.diagnosis.model import Diagnosis, Finding
 from bot.diagnosis.runbook import cause_info
 from bot.render import ids
-from bot.render.mrkdwn import as_datetime, cut, cut_mrkdwn, date, drop_empty, escape, fit, slack_tips
+from bot.render.mrkdwn import (
+    as_datetime,
+    cut,
+    cut_mrkdwn,
+    date,
+    drop_empty,
+    escape,
+    fit,
+    slack_dates,
+    slack_tips,
+)
 from bot.render.text import evidence_detail, summary_line
 from bot.targets import NULL_SENDER
 
@@ -67,7 +77,7 @@ def _finding_blocks(f: Finding, n: int) -> list[dict[str, Any]]:
         head.append(f"Recipients: {escape(listing(f.recipients))}")
     if f.client_ips:
         head.append(f"Client IPs: {escape(listing(f.client_ips))}")
-    head += [escape(fact) for fact in f.facts]
+    head += [slack_dates(escape(fact)) for fact in f.facts]
     evidence = []
     for e in f.evidence:
         line = evidence_mrkdwn(e)
@@ -101,7 +111,7 @@ def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, 
     title = d.title
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER), "emoji": False}},
-        section(f"*{fit(d.verdict.text, MAX_SECTION - 2)}*"),
+        section(f"*{slack_dates(fit(d.verdict.text, MAX_SECTION - 200))}*"),
     ]
     approved = "no"
     if d.approved_sender and d.approval:
@@ -109,7 +119,7 @@ def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, 
         approved = f"yes ({escape(d.approval['pattern'])}, until {until})"
     blocks.append(context(f"Traffic: {escape(summary_line(d))}", f"Approved sender: {approved}"))
     if d.history:
-        blocks.append(section(fit(d.history, MAX_SECTION)))
+        blocks.append(section(slack_dates(fit(d.history, MAX_SECTION - 200))))
     findings = d.findings[:MAX_FINDINGS]
     for n, f in enumerate(findings, 1):
         blocks.append({"type": "divider"})
@@ -132,7 +142,7 @@ def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, 
         blocks.append(section(_blacklist_text(d)))
     if d.suggestions:
         blocks.append(section("*Suggestions*\n" + "\n".join(f"• {slack_tips(escape(s))}" for s in d.suggestions)))
-    blocks.append(context(*(escape(c) for c in d.caveats)))
+    blocks.append(context(*(slack_dates(escape(c)) for c in d.caveats)))
     blocks = drop_empty(blocks)
     if with_actions:
         blocks = [*blocks[:MAX_BLOCKS - 1], actions_block(d)]

@@ -8,6 +8,8 @@
 - `date` shows a moment with Slack's date formatting, in each reader's own time zone, with a UTC fallback.
 - `actor` mentions a Slack user (`<@U123>`), and shows anyone else (the CLI, the scheduler) as plain text.
 - `slack_tips` turns the CLI's `why TARGET` in a tip into what works in Slack: `/bounce TARGET`.
+- `slack_dates` shows the "2026-12-06 14:03 UTC" of texts written for every reader (the diagnosis's verdict,
+  history, caveats) as Slack dates.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ DATE_ONLY = "{date_short_pretty}"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _CLI_WHY = re.compile(r"`why ([^`\s]+)`")
+_STAMP = r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?::\d{2})?"
+#: "A – B UTC" and "between A and B UTC" (both ends are UTC: groups 1-5), or one "A UTC" (groups 6-7).
+_UTC_TIMES = re.compile(rf"\b{_STAMP}(\s+(?:and|to|–|-)\s+){_STAMP} UTC\b|\b{_STAMP} UTC\b")
 #: The command the tips point to inside Slack.
 SLASH_COMMAND = "/bounce"
 
@@ -105,6 +110,25 @@ def actor(who: str | None, *, nobody: str = "someone") -> str:
 def slack_tips(text: str) -> str:
     """A tip written for the CLI (`why partner.example`) as it works in Slack (`/bounce partner.example`)."""
     return _CLI_WHY.sub(lambda m: f"`{SLASH_COMMAND} {m.group(1)}`", text)
+
+
+def slack_dates(text: str) -> str:
+    """Every "YYYY-MM-DD HH:MM[:SS] UTC" in (escaped) text, and both ends of "A and B UTC", as Slack dates in
+    the reader's time zone (one pass: a date's own UTC fallback is never rewritten again)."""
+
+    def shown(day: str, clock: str) -> str | None:
+        try:
+            return date(datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=UTC))
+        except ValueError:
+            return None
+
+    def replace(m: re.Match[str]) -> str:
+        if m.group(6):
+            return shown(m.group(6), m.group(7)) or m.group(0)
+        first, last = shown(m.group(1), m.group(2)), shown(m.group(4), m.group(5))
+        return f"{first}{m.group(3)}{last}" if first and last else m.group(0)
+
+    return _UTC_TIMES.sub(replace, text)
 
 
 def drop_empty(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -61,6 +61,14 @@ def test_messages_never_mention_the_cli_as_a_user() -> None:
     assert "<@UAPPROVER>" in messages.approval_removed("a@b.example", "UAPPROVER")
 
 
+def test_utc_times_in_diagnosis_texts_become_slack_dates() -> None:
+    text = "No mail was found between 2026-12-06 14:03 and 2026-12-07 09:00:59 UTC; newest 2026-12-06 14:03 UTC."
+    shown = mrkdwn.slack_dates(text)
+    assert shown.count("<!date^") == 3 and f"<!date^{int(WHEN.replace(second=0).timestamp())}^" in shown
+    assert "between <!date^" in shown and " and <!date^" in shown and "14:03 and" not in shown
+    assert mrkdwn.slack_dates("2026-13-45 99:99 UTC") == "2026-13-45 99:99 UTC"
+
+
 def test_slack_tips_use_the_slash_command() -> None:
     tip = "Check the spelling, or ask about the whole domain: `why partner.example`."
     assert mrkdwn.slack_tips(tip) == "Check the spelling, or ask about the whole domain: `/bounce partner.example`."
