@@ -20,6 +20,7 @@ from bot.diagnosis import Diagnosis, diagnose
 from bot.render import lists
 from bot.render.blocks import render_blocks
 from bot.render.dns import dns_blocks, dns_text
+from bot.render.mrkdwn import fit
 from bot.render.text import evidence_line, render_text
 from bot.targets import Target
 from bot.timeutil import utcnow
@@ -27,7 +28,8 @@ from bot.vocab import FAILED_DISPOSITIONS
 from storage import queries
 from storage.models import Event
 
-#: Fallback `text` of a message is what notifications and screen readers show: keep it short.
+#: Fallback `text` of a message is what notifications and screen readers show: keep it short. It is mrkdwn
+#: too, so it is escaped like every other text (`fit` cuts before escaping).
 MAX_FALLBACK = 3000
 
 
@@ -39,7 +41,7 @@ class Answer:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= MAX_FALLBACK else text[: MAX_FALLBACK - 1] + "…"
+    return fit(text, MAX_FALLBACK)
 
 
 def diagnosis_answer(session: Session, target: Target, *, settings: Settings, since: datetime | None = None,
@@ -59,7 +61,8 @@ def events_answer(session: Session, target: Target, *, settings: Settings, now: 
     since = (now or utcnow()) - timedelta(days=settings.retention_days)
     rows = queries.events_for(session, target.kind, target.value, since=since, limit=lists.EVENT_ROWS)
     total = sum(queries.count_by_disposition(session, target.kind, target.value, since=since).values())
-    return Answer(f"Tracking events for {target.value}: {total}", lists.events_message(target.value, rows, total))
+    return Answer(f"Tracking events for {fit(lists.sender_label(target.value), 300)}: {total}",
+                  lists.events_message(target.value, rows, total))
 
 
 def approved_answer(session: Session, *, can_remove: bool) -> Answer:

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from bot import bounce
 from bot.answers import Answer
 from bot.diagnosis.runbook import cause_info
-from bot.render.blocks import context, cut, escape, section
+from bot.render.blocks import context, escape, section
+from bot.render.mrkdwn import fit
 
 MAX_RECIPIENTS = 20
 
@@ -24,18 +25,19 @@ def _answer(analyze: Callable[[], Sequence[bounce.RecipientResult]], name: str) 
     try:
         results = list(analyze())
     except (bounce.BadMessage, bounce.NotABounce) as exc:
-        return Answer(f"{name}: {exc}", [section(f":thinking_face: `{escape(cut(name, 200))}`: {escape(str(exc))}")])
-    blocks = [section(f"*Bounce explained* (`{escape(cut(name, 200))}`): {len(results)} recipient(s)")]
+        return Answer(f"{fit(name, 200)}: {fit(str(exc), 1000)}",
+                      [section(f":thinking_face: `{fit(name, 200)}`: {fit(str(exc), 1000)}")])
+    blocks = [section(f"*Bounce explained* (`{fit(name, 200)}`): {len(results)} recipient(s)")]
     for r in results[:MAX_RECIPIENTS]:
         info = cause_info(r.cause)
         code = " ".join(str(x) for x in (r.smtp_code, r.status) if x)
         lines = [f"*{escape(r.address)}* — {escape(info.title)} `{r.cause}` / `{r.reason}` {escape(code)}"]
         if r.text:
-            lines.append("> " + escape(cut(r.text, 600)))
+            lines.append("> " + fit(r.text, 600))
         if info.next_steps:
             lines.append("*Next:* " + escape(" ".join(info.next_steps[:2])))
         blocks.append(section("\n".join(lines)))
     if len(results) > MAX_RECIPIENTS:
         blocks.append(context(f"and {len(results) - MAX_RECIPIENTS} more recipients"))
     first = results[0]
-    return Answer(f"Bounce explained: {first.address} {first.reason} ({first.cause})", blocks)
+    return Answer(f"Bounce explained: {fit(first.address, 300)} {first.reason} ({first.cause})", blocks)

@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.render.mrkdwn import actor, date
+from bot.render.mrkdwn import escape as _esc
 from bot.targets import USAGE as TARGET_USAGE
 
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+#: How the null sender (<>: bounce messages, auto-replies) is named to people.
+NULL_SENDER = "the null sender (bounce messages)"
 
 
 def _when(moment: datetime | None) -> str:
-    return "no expiry" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+    return date(moment, none="no expiry")
 
 
 # --- /bounce ---------------------------------------------------------------------------------------------
@@ -52,6 +53,10 @@ def lookup_failed(what: str) -> str:
     return f":x: I could not get {what}; the error is in bouncebot's log."
 
 
+def action_failed(what: str) -> str:
+    return f":x: I could not finish {what}; the error is in bouncebot's log."
+
+
 def store_unreachable() -> str:
     return (":warning: The tracking store is unreachable right now, so I cannot look this up; "
             "please try again in a few minutes.")
@@ -59,6 +64,11 @@ def store_unreachable() -> str:
 
 def digest_posted(day: str, channel: str) -> str:
     return f":white_check_mark: The digest of {day} is posted in <#{channel}>."
+
+
+def digest_posted_without_chart(day: str) -> str:
+    return (f":white_check_mark: The digest of {day} is posted here, without its chart: invite me to the channel "
+            "(`/invite @bouncebot`) for the chart and the daily digest.")
 
 
 # --- mentions and DMs ------------------------------------------------------------------------------------
@@ -77,7 +87,7 @@ def file_unreadable(name: str, why: str) -> str:
 
 # --- approvals -------------------------------------------------------------------------------------------
 def approvers_text(user_ids: Sequence[str], group: str | None) -> str:
-    names = [f"<@{u}>" for u in user_ids]
+    names = [actor(u) for u in user_ids]
     if group:
         names.append(f"<!subteam^{group}>")
     if not names:
@@ -95,12 +105,12 @@ def approver_check_failed() -> str:
 
 
 def already_approved(pattern: str, by: str, until: datetime | None) -> str:
-    return f":information_source: `{_esc(pattern)}` is already approved by <@{by}> ({_when(until)})."
+    return f":information_source: `{_esc(pattern)}` is already approved by {actor(by)} ({_when(until)})."
 
 
 def approved_notice(pattern: str, kind: str, by: str, until: datetime | None, reason: str | None) -> str:
     why = f" — {_esc(reason)}" if reason else ""
-    return f":white_check_mark: <@{by}> approved the {kind} `{_esc(pattern)}` ({_when(until)}){why}"
+    return f":white_check_mark: {actor(by)} approved the {kind} `{_esc(pattern)}` ({_when(until)}){why}"
 
 
 def approved_confirmation(pattern: str, until: datetime | None) -> str:
@@ -111,12 +121,16 @@ def export_failed(error: str) -> str:
     return f":warning: The approval is stored, but writing the gateway's list failed: {_esc(error)}"
 
 
+def approval_failed(error: str) -> str:
+    return f":warning: {_esc(error)}"
+
+
 def approval_removed(pattern: str, by: str) -> str:
-    return f":wastebasket: <@{by}> removed `{_esc(pattern)}` from the approved senders."
+    return f":wastebasket: {actor(by)} removed `{_esc(pattern)}` from the approved senders."
 
 
 def approval_already_removed(pattern: str, by: str | None) -> str:
-    who = f"<@{by}>" if by and by != "system" else "expiry"
+    who = actor(by) if by and by != "system" else "expiry"
     return f":information_source: `{_esc(pattern)}` was already removed (by {who})."
 
 
@@ -128,7 +142,10 @@ def no_approvals() -> str:
     return "No approved senders."
 
 
-def approve_not_possible(kind: str) -> str:
+def approve_not_possible(kind: str, value: str = "") -> str:
+    if value == "<>":
+        return (f":information_source: {NULL_SENDER} cannot be approved: it is every bounce and auto-reply. "
+                "Approve the sending host's domain instead, if it is trusted.")
     return f":information_source: Only a sender address or domain can be approved, not a {kind.replace('_', '-')}."
 
 
@@ -147,20 +164,20 @@ def case_opened(case_id: int, channel: str | None) -> str:
 
 
 def case_closed(case_id: int, by: str) -> str:
-    return f":lock: <@{by}> closed support case #{case_id}."
+    return f":lock: {actor(by)} closed support case #{case_id}."
 
 
 def case_reopened(case_id: int, by: str) -> str:
-    return f":unlock: <@{by}> reopened support case #{case_id}."
+    return f":unlock: {actor(by)} reopened support case #{case_id}."
 
 
 def case_already(case_id: int, status: str, by: str | None) -> str:
-    who = f" by <@{by}>" if by else ""
+    who = f" by {actor(by)}" if by else ""
     return f":information_source: Support case #{case_id} is already {status}{who}."
 
 
 def case_change_refused(case_id: int, opened_by: str, user_ids: Sequence[str], group: str | None) -> str:
-    return (f":no_entry: Only approvers ({approvers_text(user_ids, group)}) and <@{opened_by}>, who opened it, "
+    return (f":no_entry: Only approvers ({approvers_text(user_ids, group)}) and {actor(opened_by)}, who opened it, "
             f"may close or reopen support case #{case_id}. Your attempt was recorded.")
 
 
@@ -170,6 +187,11 @@ def case_unknown() -> str:
 
 def case_forward_failed(where: str, error: str) -> str:
     return f":warning: The case is stored, but forwarding it to {where} failed: {_esc(error)}"
+
+
+def case_not_posted(case_id: int, channel: str) -> str:
+    return (f":warning: Support case #{case_id} is stored (and forwarded where configured), but I could not post "
+            f"it in <#{channel}>: invite me there (`/invite @bouncebot`).")
 
 
 def no_cases() -> str:

@@ -17,6 +17,9 @@ _PREFIXES = {
     "from": "address", "ip": "ip", "domain": "domain",
 }
 
+#: The null sender: bounce messages (DSNs) and auto-replies are sent with an empty envelope sender, MAIL FROM:<>.
+NULL_SENDER = "<>"
+
 USAGE = (
     "give a sender address (alice@partner.example), a domain (partner.example), an IP (192.0.2.10) "
     "or a message-id (<id@host>); prefixes: msgid:, queue:, to:"
@@ -53,6 +56,8 @@ def parse_target(text: str) -> Target:
     raw = (text or "").strip()
     if not raw:
         raise ValueError(f"nothing to look up: {USAGE}")
+    if raw in (NULL_SENDER, "&lt;&gt;"):
+        return Target("address", NULL_SENDER)
     prefix, sep, rest = raw.partition(":")
     if sep and prefix.lower() in _PREFIXES and rest and normalize_ip(raw) is None:
         return _as_kind(_PREFIXES[prefix.lower()], rest.strip())

@@ -81,5 +81,6 @@ def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respo
         answer = answers.dns_answer(services.settings, parsed.dns_target, parsed.dns_ip, services.checker())
         respond(text=answer.text, blocks=answer.blocks, response_type="in_channel")
     elif parsed.kind == "digest":
-        respond(text=digest_command.post_digest(services, parsed.day, command["channel_id"]),
+        respond(text=digest_command.post_digest(services, parsed.day, command["channel_id"],
+                                                command.get("response_url") or None),
                 response_type="ephemeral")

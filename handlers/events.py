@@ -16,6 +16,7 @@ from bot.answers import Answer
 from bot.freetext import looks_like_bounce, plain_text, read_question
 from bot.ports import ChatError
 from handlers.context import STORE_ERRORS, Services, services_of
+from handlers.replies import refused_here
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,10 @@ def _answer(services: Services, event: dict[str, Any]) -> None:
     except STORE_ERRORS:
         log.exception("answering a %s: the tracking store is unreachable", event.get("type"))
         services.chat.post_message(channel, text=messages.store_unreachable(), thread_ts=thread_ts)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ChatError) and refused_here(exc):  # no response_url on an event: nothing else reaches
+            log.warning("Slack refused the answer to a %s in %s (%s)", event.get("type"), channel, exc)
+            return
         log.exception("answering a %s failed", event.get("type"))
         services.chat.post_message(channel, text=messages.lookup_failed("an answer"), thread_ts=thread_ts)
 

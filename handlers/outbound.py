@@ -14,6 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
 
 from bot.ports import ChatError
 
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: How often a rate-limited (429) call is tried again, each after the Retry-After the server asked for.
 RATE_LIMIT_RETRIES = 3
+#: Seconds to wait for a response_url to answer.
+RESPONSE_URL_TIMEOUT = 10
 
 
 def make_client(token: str | None, base_url: str, *, timeout: int = 30) -> WebClient:
@@ -114,3 +117,24 @@ class SlackChat:
         if len(data) > max_bytes:
             raise ChatError(f"file too large (over {max_bytes // 1024} KiB)")
         return data
+
+
+def respond_to(response_url: str, *, text: str, blocks: list[dict[str, Any]] | None = None,
+               response_type: str = "ephemeral", replace_original: bool = False,
+               thread_ts: str | None = None) -> None:
+    """POST an answer to an interaction's response_url (valid 30 minutes, 5 answers): it reaches the user
+    in channels the bot is not in, private channels and DMs between people. Raises ChatError when Slack
+    refuses it (expired or used up) or cannot be reached."""
+    body: dict[str, Any] = {"text": text, "response_type": response_type, "replace_original": replace_original}
+    if blocks:
+        body["blocks"] = blocks
+    if thread_ts:
+        body["thread_ts"] = thread_ts
+    client = WebhookClient(response_url, timeout=RESPONSE_URL_TIMEOUT, retry_handlers=[
+        ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
+    try:
+        response = client.send_dict(body)
+    except OSError as exc:  # urllib's errors; the URL itself is never logged (it is a credential of sorts)
+        raise ChatError(f"Slack response_url failed: {type(exc).__name__}") from exc
+    if response.status_code != 200:
+        raise ChatError(f"Slack response_url failed: {(response.body or str(response.status_code)).strip()[:80]}")

@@ -39,6 +39,8 @@ def _reverse(domain: str) -> str:
 def target_condition(kind: str, value: str) -> ColumnElement[bool]:
     """The WHERE clause for a target; every kind is served by an index (no leading-wildcard LIKE)."""
     value = value.strip()
+    if kind == "address" and value in ("<>", ""):  # the null sender: stored as NULL (some sources: "" or "<>")
+        return Event.sender.is_(None) | Event.sender.in_(["", "<>"])
     if kind == "address":
         return Event.sender == value.lower()
     if kind == "domain":

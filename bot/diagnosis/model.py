@@ -11,6 +11,8 @@ SCHEMA_VERSION = 1
 
 def target_phrase(kind: str, value: str) -> str:
     """'from alice@x.example', 'with message-id <id>': how a sentence names the target."""
+    if kind == "address" and value == "<>":
+        return "from the null sender (bounce messages)"
     return {
         "address": f"from {value}", "domain": f"from {value} (or its subdomains)", "ip": f"from the IP {value}",
         "message_id": f"with message-id <{value}>", "queue_id": f"with queue id {value}",

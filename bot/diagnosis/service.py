@@ -162,11 +162,30 @@ def _findings(
             next_steps=list(cause_info(cause).next_steps),
         )
         finding.facts = _policy_facts(finding, evidence, settings)
+        if kind == "address" and value == "<>":
+            finding.facts.insert(0, _null_sender_fact(finding, evidence))
         if sampled[key] < group["count"]:
             finding.facts.append(f"Recipients and IPs are from the newest {sampled[key]:,} of these "
                                  f"{group['count']:,} events.")
         findings.append(finding)
     return findings
+
+
+def _null_sender_fact(finding: Finding, events: Sequence[Event]) -> str:
+    """What null-sender traffic is, and who sent it: bounces and auto-replies come from mail servers."""
+    hosts = []
+    for e in events:
+        host = (f"{e.client_host} [{e.client_ip}]" if e.client_host and e.client_ip
+                else e.client_host or e.client_ip or e.relay)
+        if host and host not in hosts:
+            hosts.append(host)
+    what = ("Mail from the null sender <> is a bounce message (a delivery status notification) or an "
+            "auto-reply, sent by a mail server about other mail")
+    if finding.direction == "outbound":
+        return f"{what}: here our own server's bounces or replies, to {', '.join(finding.recipients[:3]) or 'them'}."
+    sent_by = f"; these came from {', '.join(hosts[:3])}" if hosts else ""
+    return (f"{what}{sent_by}. Bounces for mail nobody here sent (backscatter) are usually safe to refuse; "
+            "bounces for our own mail are worth letting through.")
 
 
 def _evidence(event: Event) -> Evidence:
@@ -301,7 +320,8 @@ def _suggestions(session: Session, target: Target, since: datetime, settings: Se
         others = queries.other_senders_in_domain(session, domain, exclude=target.value, since=since)
         if others:
             tips.append(f"Other senders of {domain} in the store: {', '.join(others)}. Was it one of these?")
-        tips.append(f"Check the spelling, or ask about the whole domain: `why {domain}`.")
+        if domain:  # the null sender has none
+            tips.append(f"Check the spelling, or ask about the whole domain: `why {domain}`.")
     elif target.kind == "domain":
         tips.append("Check the spelling; subdomains are included already.")
     tips.append(f"Widen the window (the store keeps {settings.retention_days} days), or wait if the mail was "

@@ -18,7 +18,7 @@ from bot.digest.chart import render_chart
 from bot.digest.content import Digest, compute_digest, needed_days
 from bot.digest.ipstatus import CheckFn, outbound_status, save_snapshot
 from bot.digest.period import DigestSpec, Period, default_period, parse_clock, resolve_zone, specs_from_settings
-from bot.digest.render import render_blocks, summary_text
+from bot.digest.render import render_blocks, summary_mrkdwn
 from bot.digest.rollup import purge_before, refresh
 from bot.ports import Chat, ChatError
 from bot.store import Store
@@ -49,7 +49,7 @@ def build_digest(store: Store, settings: Settings, period: Period | None = None,
 def publish(chat: Chat, channel: str, digest: Digest, *, on_posted: Callable[[str], None] | None = None) -> Posted:
     """Post the message, then the chart in its thread (files upload v2). A failed chart upload is logged and
     reported in the result; the message itself stays posted."""
-    ts = chat.post_message(channel, text=summary_text(digest), blocks=render_blocks(digest))
+    ts = chat.post_message(channel, text=summary_mrkdwn(digest), blocks=render_blocks(digest))
     if on_posted is not None:
         on_posted(ts)
     if digest.quiet:

@@ -13,7 +13,9 @@ from typing import Any
 
 from bot.digest.content import Digest, TopItem, Totals
 from bot.digest.ipstatus import IpStatusReport
+from bot.messages import NULL_SENDER
 from bot.render.ids import ACTION_DIGEST_WHY
+from bot.render.mrkdwn import cut_mrkdwn, date, escape
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -58,7 +60,8 @@ def totals_line(name: str, totals: Totals, days: int) -> str:
 
 def _item_line(item: TopItem) -> str:
     extra = f", {_n(item.accepted_before)} accepted before" if item.accepted_before else ""
-    return f"{item.value} — {_n(item.count)} ({item.reason}, {item.cause}{extra})"
+    name = NULL_SENDER if item.value in ("", "<>") else item.value
+    return f"{name} — {_n(item.count)} ({item.reason}, {item.cause}{extra})"
 
 
 def counts_line(rows: list[tuple[str, int]]) -> str:
@@ -91,7 +94,7 @@ def header_text(digest: Digest) -> str:
 
 
 def summary_text(digest: Digest) -> str:
-    """The notification text: one line."""
+    """The notification text: one line (Slack reads it as mrkdwn: escape it there, see `summary_mrkdwn`)."""
     word = QUIET + ": " if digest.quiet else ""
     return (f"{header_text(digest)}: {word}{_n(digest.blocked.current)} blocked, "
             f"{_n(digest.bounced.current)} bounced")
@@ -130,13 +133,17 @@ def render_text(digest: Digest) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary_mrkdwn(digest: Digest) -> str:
+    """The message's top-level text (notifications, screen readers): the summary line, escaped."""
+    return escape(summary_text(digest))
+
+
 def _mrkdwn(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(text)
 
 
 def _section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    if len(text) > MAX_SECTION:
-        text = text[: MAX_SECTION - 1] + "…"
+    text = cut_mrkdwn(text, MAX_SECTION)
     block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
     if accessory:
         block["accessory"] = accessory
@@ -168,6 +175,6 @@ def render_blocks(digest: Digest) -> list[dict[str, Any]]:
         if items:
             blocks.append(_section(f"*{_mrkdwn(title)}*"))
             blocks.extend(_section(_mrkdwn(_item_line(item)), why_button(item)) for item in items)
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(
-        f"Generated {digest.generated_at:%Y-%m-%d %H:%M} UTC from the tracking store's daily rollup")}]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        f"Generated {date(digest.generated_at)} from the tracking store's daily rollup")}]})
     return blocks

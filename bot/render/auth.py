@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from bot.render.mrkdwn import cut, escape
+
 WIDTH = 100
 
 #: How a verdict is marked in text and in Slack.
@@ -33,7 +35,6 @@ def auth_text_lines(auth: dict[str, Any]) -> list[str]:
 
 def auth_mrkdwn(auth: dict[str, Any]) -> str:
     """The same as one mrkdwn section text (escaped, within Slack's 3000 characters)."""
-    from bot.render.blocks import cut, escape  # blocks imports text, which imports this module
 
     lines = [f"*{escape(_heading(auth))}*"]
     for line in auth.get("lines", []):

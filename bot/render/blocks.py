@@ -9,7 +9,19 @@ from bot.diagnosis.model import Diagnosis, Finding
 from bot.diagnosis.runbook import cause_info
 from bot.render import ids
 from bot.render.auth import auth_mrkdwn
-from bot.render.text import evidence_line, summary_line
+from bot.render.mrkdwn import (
+    as_datetime,
+    cut,
+    cut_mrkdwn,
+    date,
+    drop_empty,
+    escape,
+    fit,
+    slack_dates,
+    slack_tips,
+)
+from bot.render.text import evidence_detail, summary_line
+from bot.targets import NULL_SENDER
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -18,15 +30,7 @@ MAX_FINDINGS = 6
 MAX_LIST_ITEMS = 8
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped (reply texts are full of <addresses>)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def cut(text: str, limit: int = MAX_SECTION) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
+__all__ = ["button", "context", "cut", "escape", "fit", "render_blocks", "section"]
 
 
 def listing(items: list[str], limit: int = MAX_LIST_ITEMS) -> str:
@@ -35,11 +39,23 @@ def listing(items: list[str], limit: int = MAX_LIST_ITEMS) -> str:
 
 
 def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text)}}
+    """A mrkdwn section; `text` is mrkdwn already (its pieces escaped), cut to 3000 outside any <...> or &..;"""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut_mrkdwn(text, MAX_SECTION)}}
 
 
 def context(*texts: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(t)} for t in texts[:10] if t]}
+    """A context block of the non-empty texts (at most 10); one with none is dropped by `drop_empty`."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut_mrkdwn(t, MAX_SECTION)}
+                                            for t in [t for t in texts if t and t.strip()][:10]]}
+
+
+def evidence_mrkdwn(e: Any) -> str:
+    """One event quoted as evidence: its time in the reader's time zone, the rest escaped."""
+    return f"{date(e.time)} {escape(evidence_detail(e))}"
+
+
+def _span(first: Any, last: Any) -> str:
+    return date(first) if first == last else f"{date(first)} – {date(last)}"
 
 
 def button(text: str, action_id: str, value: dict[str, Any], style: str | None = None) -> dict[str, Any]:
@@ -56,24 +72,24 @@ def target_value(d: Diagnosis) -> dict[str, str]:
 
 def _finding_blocks(f: Finding, n: int) -> list[dict[str, Any]]:
     info = cause_info(f.cause)
-    span = f"{f.first_seen:%Y-%m-%d %H:%M}" + (
-        "" if f.first_seen == f.last_seen else f" – {f.last_seen:%Y-%m-%d %H:%M}")
-    head = [f"*{n}. {escape(info.title)}*  `{f.cause}` / `{f.reason}` — {f.count}× {f.direction}, {span} UTC"]
+    span = _span(f.first_seen, f.last_seen)
+    head = [f"*{n}. {escape(info.title)}*  `{f.cause}` / `{f.reason}` — {f.count}× {f.direction}, {span}"]
     if f.recipients:
         head.append(f"Recipients: {escape(listing(f.recipients))}")
     if f.client_ips:
         head.append(f"Client IPs: {escape(listing(f.client_ips))}")
-    head += [escape(fact) for fact in f.facts]
+    head += [slack_dates(escape(fact)) for fact in f.facts]
     evidence = []
     for e in f.evidence:
-        line = escape(evidence_line(e))
+        line = evidence_mrkdwn(e)
         if e.reply_text:
-            line += "\n> " + escape(cut(e.reply_text, 600))
+            line += "\n> " + fit(e.reply_text, 600)
         evidence.append(line)
     blocks = [section("\n".join(head))]
     if evidence:
         blocks.append(section("\n".join(evidence)))
-    blocks.append(context("*Next:* " + escape(" ".join(f.next_steps))))
+    if f.next_steps:
+        blocks.append(context("*Next:* " + slack_tips(escape(" ".join(f.next_steps)))))
     return blocks
 
 
@@ -82,7 +98,7 @@ def _blacklist_text(d: Diagnosis) -> str:
     lines = ["*Block lists (live)*"]
     for r in listed[:MAX_LIST_ITEMS]:
         codes = ", ".join(r.get("codes") or [])
-        url = f" <{r['delist_url']}|delist>" if r.get("delist_url") else ""
+        url = f" <{escape(r['delist_url'])}|delist>" if r.get("delist_url") else ""
         lines.append(f":red_circle: `{escape(r['target'])}` on *{escape(r['zone'])}* {escape(codes)}"
                      f" {escape(r.get('meaning') or '')}{url}")
     if len(listed) > MAX_LIST_ITEMS:
@@ -96,14 +112,15 @@ def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, 
     title = d.title
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER), "emoji": False}},
-        section(f"*{escape(d.verdict.text)}*"),
+        section(f"*{slack_dates(fit(d.verdict.text, MAX_SECTION - 200))}*"),
     ]
     approved = "no"
     if d.approved_sender and d.approval:
-        approved = f"yes ({escape(d.approval['pattern'])}, until {d.approval.get('expires_at') or 'no expiry'})"
-    blocks.append(context(f"Traffic: {summary_line(d)}", f"Approved sender: {approved}"))
+        until = date(as_datetime(d.approval.get("expires_at")), none="no expiry")
+        approved = f"yes ({escape(d.approval['pattern'])}, until {until})"
+    blocks.append(context(f"Traffic: {escape(summary_line(d))}", f"Approved sender: {approved}"))
     if d.history:
-        blocks.append(section(escape(d.history)))
+        blocks.append(section(slack_dates(fit(d.history, MAX_SECTION - 200))))
     findings = d.findings[:MAX_FINDINGS]
     for n, f in enumerate(findings, 1):
         blocks.append({"type": "divider"})
@@ -127,17 +144,18 @@ def render_blocks(d: Diagnosis, *, with_actions: bool = True) -> list[dict[str, 
     if d.authentication:
         blocks.append(section(auth_mrkdwn(d.authentication)))
     if d.suggestions:
-        blocks.append(section("*Suggestions*\n" + "\n".join(f"• {escape(s)}" for s in d.suggestions)))
-    blocks.append(context(*(escape(c) for c in d.caveats)))
+        blocks.append(section("*Suggestions*\n" + "\n".join(f"• {slack_tips(escape(s))}" for s in d.suggestions)))
+    blocks.append(context(*(slack_dates(escape(c)) for c in d.caveats)))
+    blocks = drop_empty(blocks)
     if with_actions:
-        blocks.append(actions_block(d))
+        blocks = [*blocks[:MAX_BLOCKS - 1], actions_block(d)]
     return blocks[:MAX_BLOCKS]
 
 
 def actions_block(d: Diagnosis) -> dict[str, Any]:
     value = target_value(d)
     elements = []
-    if d.target_kind in ("address", "domain") and not d.approved_sender:
+    if d.target_kind in ("address", "domain") and not d.approved_sender and d.target_value != NULL_SENDER:
         elements.append(button("Add to approved senders", ids.ACTION_APPROVE_SENDER, value, "primary"))
     elements += [
         button("Open support case", ids.ACTION_OPEN_CASE, value),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.render.auth import SLACK_MARK, TEXT_MARK
-from bot.render.blocks import MAX_BLOCKS, context, escape, section
+from bot.render.blocks import MAX_BLOCKS, context, section
+from bot.render.mrkdwn import escape
 
 LINES_PER_SECTION = 6
 

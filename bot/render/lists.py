@@ -13,7 +13,8 @@ from typing import Any
 
 from bot import messages
 from bot.render import ids
-from bot.render.blocks import button, context, cut, escape, section
+from bot.render.blocks import button, context, escape, section
+from bot.render.mrkdwn import DATE_ONLY, actor, date, fit
 from storage.models import ApprovedSender, Event, SupportCase
 
 MAX_MESSAGE_BLOCKS = 50
@@ -23,7 +24,7 @@ EVENT_ROWS = 20
 
 
 def _when(moment: datetime | None) -> str:
-    return "no expiry" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+    return date(moment, none="no expiry")
 
 
 def _more(total: int, shown: int, what: str) -> list[dict[str, Any]]:
@@ -31,8 +32,8 @@ def _more(total: int, shown: int, what: str) -> list[dict[str, Any]]:
 
 
 def approval_line(a: ApprovedSender) -> str:
-    reason = f" — {escape(cut(a.reason, 200))}" if a.reason else ""
-    return (f"`{escape(a.pattern)}` ({a.kind}) by <@{a.approved_by}>, {a.created_at:%Y-%m-%d}, "
+    reason = f" — {fit(a.reason, 200)}" if a.reason else ""
+    return (f"`{escape(a.pattern)}` ({a.kind}) by {actor(a.approved_by)}, {date(a.created_at, DATE_ONLY)}, "
             f"until {_when(a.expires_at)}{reason}")
 
 
@@ -58,8 +59,8 @@ def approved_message(approvals: Sequence[ApprovedSender], *, can_remove: bool) -
 
 def case_line(c: SupportCase) -> str:
     where = f" <#{c.channel}>" if c.channel else ""
-    return (f"*#{c.id}* {escape(cut(c.title, 200))} — `{escape(cut(c.target, 200))}`, opened by <@{c.opened_by}> "
-            f"{c.created_at:%Y-%m-%d %H:%M} UTC{where}")
+    return (f"*#{c.id}* {fit(c.title, 200)} — `{fit(c.target, 200)}`, opened by {actor(c.opened_by)} "
+            f"{date(c.created_at)}{where}")
 
 
 def cases_blocks(cases: Sequence[SupportCase], rows: int = LIST_ROWS) -> list[dict[str, Any]]:
@@ -75,16 +76,16 @@ def cases_message(cases: Sequence[SupportCase]) -> list[dict[str, Any]]:
 def case_message(case: SupportCase) -> list[dict[str, Any]]:
     """The case as posted in the cases channel and the original thread, with Close or Reopen."""
     state = ":lock: closed" if case.status == "closed" else ":large_green_circle: open"
-    lines = [f"*Support case #{case.id}: {escape(cut(case.title, 250))}*",
-             f"Target: `{escape(cut(case.target, 300))}` — {state}",
-             f"Opened by <@{case.opened_by}> {case.created_at:%Y-%m-%d %H:%M} UTC"]
+    lines = [f"*Support case #{case.id}: {fit(case.title, 250)}*",
+             f"Target: `{fit(case.target, 300)}` — {state}",
+             f"Opened by {actor(case.opened_by)} {date(case.created_at)}"]
     if case.status == "closed" and case.closed_by:
-        lines.append(f"Closed by <@{case.closed_by}> {_when(case.closed_at)}")
+        lines.append(f"Closed by {actor(case.closed_by)} {date(case.closed_at)}")
     elif case.reopened_by:
-        lines.append(f"Reopened by <@{case.reopened_by}> {_when(case.reopened_at)}")
+        lines.append(f"Reopened by {actor(case.reopened_by)} {date(case.reopened_at)}")
     blocks = [section("\n".join(lines))]
     if case.description:
-        blocks.append(section(escape(cut(case.description, 2900))))
+        blocks.append(section(fit(case.description, 2900)))
     value = {"kind": "case", "value": str(case.id)}
     action = (button("Reopen case", ids.ACTION_REOPEN_CASE, value) if case.status == "closed"
               else button("Close case", ids.ACTION_CLOSE_CASE, value, "primary"))
@@ -93,16 +94,22 @@ def case_message(case: SupportCase) -> list[dict[str, Any]]:
 
 
 def case_text(case: SupportCase) -> str:
-    return f"Support case #{case.id} ({case.status}): {case.title}"
+    """The message's top-level text (notifications, screen readers): mrkdwn too, so escaped."""
+    return f"Support case #{case.id} ({case.status}): {fit(case.title, 250)}"
+
+
+def sender_label(sender: str | None) -> str:
+    """How a sender is named to people: the null sender (<>, empty) says what it is."""
+    return messages.NULL_SENDER if sender in (None, "", "<>") else sender
 
 
 def event_line(e: Event) -> str:
     code = " ".join(str(x) for x in (e.smtp_code, e.enhanced_status) if x)
-    who = f"{e.sender or '<>'} → {e.recipient or '-'}"
-    line = (f"`{e.time:%Y-%m-%d %H:%M:%S}` {e.direction} *{e.disposition}* {escape(who)} "
+    who = f"{sender_label(e.sender)} → {e.recipient or '-'}"
+    line = (f"{date(e.time)} {e.direction} *{e.disposition}* {escape(who)} "
             f"[{escape(e.client_ip or '-')}] {escape(code)} {e.reason or ''}/{e.cause or ''}")
     if e.reply_text:
-        line += "\n> " + escape(cut(e.reply_text, 300))
+        line += "\n> " + fit(e.reply_text, 300)
     return line
 
 
@@ -110,11 +117,16 @@ def events_message(target: str, events: Sequence[Event], total: int | None = Non
     """The newest events of a target, ten to a section (each within 3000 characters)."""
     if not events:
         return [section(messages.no_events(target))]
-    blocks = [section(f"*Tracking events for `{escape(target)}`* (newest first)")]
+    blocks = [section(f"*Tracking events for {target_label(target)}* (newest first)")]
     shown = list(events[:EVENT_ROWS])
     for start in range(0, len(shown), 5):
         blocks.append(section("\n".join(event_line(e) for e in shown[start:start + 5])))
-    return blocks + _more(total if total is not None else len(events), len(shown), "events (`bouncebot events`)")
+    return blocks + _more(total if total is not None else len(events), len(shown), "events")
+
+
+def target_label(value: str) -> str:
+    """A target in mrkdwn: `alice@partner.example` in code, the null sender in words."""
+    return messages.NULL_SENDER if value in ("", "<>") else f"`{fit(value, 300)}`"
 
 
 def with_notice(blocks: list[dict[str, Any]], notice: str) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The two modals: approve a sender, open a support case. Their inputs' ids live in bot/render/ids.py.
 
-private_metadata carries where the click came from (channel, message ts, thread) and the target, as JSON
-(Slack allows 3000 characters), so the submission can update the original message.
+private_metadata carries where the click came from (channel, message ts, thread, the click's response_url and
+user) and the target, as JSON (Slack allows 3000 characters), so the submission can update the original
+message and answer the user even where Slack refuses the bot's posts (the response_url is valid 30 minutes).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.render import ids
-from bot.render.blocks import cut, escape
+from bot.render.mrkdwn import cut, fit
 
 MAX_METADATA = 3000
 MAX_INPUT = 3000
@@ -32,6 +33,8 @@ class Origin:
     channel: str | None = None
     message_ts: str | None = None
     thread_ts: str | None = None
+    response_url: str | None = None
+    user: str | None = None
 
     def dump(self) -> str:
         text = json.dumps(asdict(self), separators=(",", ":"))
@@ -44,7 +47,8 @@ class Origin:
         data = json.loads(text or "{}")
         if not isinstance(data, dict) or not data.get("kind") or not data.get("value"):
             raise ValueError("the modal carries no target")
-        return cls(**{k: data.get(k) for k in ("kind", "value", "channel", "message_ts", "thread_ts")})
+        fields = ("kind", "value", "channel", "message_ts", "thread_ts", "response_url", "user")
+        return cls(**{k: data.get(k) for k in fields})
 
 
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:
@@ -70,9 +74,9 @@ def approve_modal(origin: Origin) -> dict[str, Any]:
         "submit": _plain("Approve", 24),
         "close": _plain("Cancel", 24),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": cut(
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
                 f"Our gateway will accept mail from the sender you choose. Approve only senders you trust: "
-                f"`{escape(origin.value)}`.")}},
+                f"`{fit(origin.value, 2000)}`.")}},
             {"type": "input", "block_id": ids.BLOCK_APPROVE_SCOPE, "label": _plain("What to approve"),
              "element": {"type": "radio_buttons", "action_id": ids.ACTION_APPROVE_SCOPE, "options": scopes,
                          "initial_option": scopes[0]}},

@@ -15,12 +15,17 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
-def evidence_line(e: Evidence) -> str:
+def evidence_detail(e: Evidence) -> str:
+    """An event quoted as evidence, without its time: what happened, to whom, from where, with which code."""
     code = " ".join(str(x) for x in (e.smtp_code, e.enhanced_status) if x)
     who = e.recipient or "(recipient not logged)"
     ip = f" from {e.client_ip}" if e.client_ip and e.direction == "inbound" else ""
     relay = f" via {e.relay}" if e.relay and e.direction == "outbound" else ""
-    return f"{e.time:%Y-%m-%d %H:%M:%S} {e.disposition} to {who}{ip}{relay} {code}".rstrip()
+    return f"{e.disposition} to {who}{ip}{relay} {code}".rstrip()
+
+
+def evidence_line(e: Evidence) -> str:
+    return f"{e.time:%Y-%m-%d %H:%M:%S} {evidence_detail(e)}"
 
 
 def summary_line(d: Diagnosis) -> str:

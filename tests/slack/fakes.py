@@ -1,8 +1,15 @@
 """A local fake Slack Web API over real HTTP, Slack's request signing, and the app served by waitress.
 
-Reusable by any test that talks to Slack (the digest, fault tests): start `FakeSlackAPI`, point a
-`WebClient(base_url=fake.base_url)` or BOUNCEBOT_SLACK_API_URL at it, then read `fake.calls`.
+The one fake Slack of the test suite (the digest, fault and Slack tests all use it): start `FakeSlackAPI`,
+point a `WebClient(base_url=fake.base_url)` or BOUNCEBOT_SLACK_API_URL at it, then read `fake.calls`.
 This is how bolt-python tests itself: real HTTP both ways, only Slack's servers replaced.
+
+It acts as a workspace: `add_channel` declares a channel with or without the bot (public or private) and
+its members, `add_dm` a direct message between people. Where the bot is not a member Slack refuses
+chat.postMessage (`not_in_channel` in a public channel, `channel_not_found` in a private one or a DM),
+chat.postEphemeral (the same, or `user_not_in_channel` for a user who is not a member) and chat.update; the
+fake refuses them the same way. A channel never declared is one the bot was invited to. `response_url`
+endpoints record what they receive and, as Slack's, take at most 5 answers each (then 404 `used_url`).
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ class Call:
     headers: dict[str, str]
     path: str
     at: float = field(default_factory=time.monotonic)
+    #: Slack's error when it refused the call (not_in_channel, used_url, ...); None when carried out.
+    error: str | None = None
 
     def json(self, name: str) -> Any:
         """A parameter that may have been sent form-encoded as a JSON string (blocks, view) or as JSON."""
@@ -57,6 +66,28 @@ class StoredFile:
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
+PUBLIC, PRIVATE, IM, MPIM = "public", "private", "im", "mpim"
+#: Answers a response_url takes before Slack refuses it (its documentation: 5 times within 30 minutes).
+RESPONSE_URL_USES = 5
+
+
+@dataclass
+class Conversation:
+    """A channel or DM of the fake workspace."""
+
+    id: str
+    kind: str = PUBLIC            # public | private | im (two people) | mpim
+    members: set[str] = field(default_factory=set)
+    bot: bool = True              # the bot is a member (invited, or the DM is with the bot)
+
+    def refusal(self, user: str | None = None) -> str | None:
+        """Slack's error for a bot post here, or None when Slack lets it through."""
+        if not self.bot:
+            return "not_in_channel" if self.kind == PUBLIC else "channel_not_found"
+        if user is not None and self.members and user not in self.members:
+            return "user_not_in_channel"
+        return None
+
 
 class FakeSlackAPI:
     """Answers the Web API methods bouncebot uses, records every call, and can answer 429 on request."""
@@ -68,6 +99,10 @@ class FakeSlackAPI:
         self.socket_url: str | None = None
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}
+        self.conversations: dict[str, Conversation] = {}
+        #: response_url name -> the answers it took (refused ones are recorded as "response_url#404").
+        self.response_uses: dict[str, int] = {}
+        self.expired_response_urls: set[str] = set()
         self.files: dict[str, StoredFile] = {}
         self.uploads: dict[str, bytes] = {}
         self.handlers: dict[str, Handler] = {}
@@ -146,6 +181,47 @@ class FakeSlackAPI:
         with self._cond:
             self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
+    def add_channel(self, channel: str, *, bot: bool = True, private: bool = False,
+                    members: tuple[str, ...] | list[str] = ()) -> Conversation:
+        """A channel of the workspace; bot=False: the bot was never invited (Slack refuses its posts there)."""
+        conv = Conversation(channel, PRIVATE if private else PUBLIC, set(members), bot)
+        self.conversations[channel] = conv
+        return conv
+
+    def add_dm(self, channel: str, *people: str) -> Conversation:
+        """A direct message between people (two: im, more: mpim); the bot is never part of it."""
+        conv = Conversation(channel, IM if len(people) == 2 else MPIM, set(people), bot=False)
+        self.conversations[channel] = conv
+        return conv
+
+    def expire_response_url(self, name: str) -> None:
+        """The response_url `name` is past its 30 minutes: Slack answers 404 `expired_url`."""
+        self.expired_response_urls.add(name)
+
+    def responses(self, name: str) -> list[Call]:
+        """What the response_url `name` accepted, in order."""
+        return [c for c in self.calls_to("response_url") if c.path == f"/response/{name}" and c.error is None]
+
+    def accepted(self, method: str) -> list[Call]:
+        """Calls of `method` that Slack carried out (not refused, not rate limited)."""
+        return [c for c in self.calls_to(method) if c.error is None]
+
+    def refused(self, method: str) -> list[Call]:
+        """Calls of `method` that Slack refused with an error (e.g. not_in_channel)."""
+        return [c for c in self.calls_to(method) if c.error is not None]
+
+    def reached(self, user: str, *, response_url: str | None = None) -> list[str]:
+        """Every text that reached `user`: ephemeral notes to them, DMs from the app, answers through the
+        response_url `response_url` (as text plus the blocks' JSON, to search in)."""
+        texts = []
+        for call in list(self.calls):
+            to_them = ((call.method == "chat.postEphemeral" and call.params.get("user") == user)
+                       or (call.method == "chat.postMessage" and call.params.get("channel") == user)
+                       or (call.method == "response_url" and call.path == f"/response/{response_url}"))
+            if to_them and call.error is None:
+                texts.append(_shown(call))
+        return texts
+
     def add_file(self, name: str, content: bytes, mimetype: str = "text/plain") -> dict[str, Any]:
         """A file as Slack would hold it after a user attached it; returns its event-payload shape."""
         file_id = f"F{next(self._ids):07d}"
@@ -208,9 +284,7 @@ class FakeSlackAPI:
             self._record(Call("upload", {"file_id": file_id, "size": len(raw)}, headers, path))
             self._send(request, 200, b"OK - " + str(len(raw)).encode(), "text/plain")
         elif path.startswith("/response/"):
-            params = json.loads(raw or b"{}")
-            self._record(Call("response_url", params, headers, path))
-            self._send(request, 200, b"ok", "text/plain")
+            self._response_url(request, path.removeprefix("/response/"), json.loads(raw or b"{}"), headers, path)
         elif path.startswith("/files/") and request.command == "GET":
             self._download(request, path.removeprefix("/files/"), headers, path)
         else:
@@ -249,7 +323,25 @@ class FakeSlackAPI:
             return
         handler = self.handlers.get(method) or getattr(self, "_m_" + method.replace(".", "_"), None)
         result = handler(params) if handler else {"ok": True}
+        if not result.get("ok"):
+            with self._cond:
+                call.error = str(result.get("error"))
         self._send_json(request, result)
+
+    def _response_url(self, request: BaseHTTPRequestHandler, name: str, params: dict[str, Any],
+                      headers: dict[str, str], path: str) -> None:
+        """As Slack's: JSON in, "ok" out; 404 once used 5 times or expired (the call is then marked refused)."""
+        with self._cond:
+            uses = self.response_uses.get(name, 0)
+            error = ("expired_url" if name in self.expired_response_urls
+                     else "used_url" if uses >= RESPONSE_URL_USES else None)
+            if error is None:
+                self.response_uses[name] = uses + 1
+        self._record(Call("response_url", params, headers, path, error=error))
+        if error:
+            self._send(request, 404, error.encode(), "text/plain")
+        else:
+            self._send(request, 200, b"ok", "text/plain")
 
     def _download(self, request: BaseHTTPRequestHandler, file_id: str, headers: dict[str, str], path: str) -> None:
         self._record(Call("download", {"file_id": file_id}, headers, path))
@@ -293,15 +385,30 @@ class FakeSlackAPI:
             return {"ok": False, "error": "no_socket_server"}
         return {"ok": True, "url": self.socket_url}
 
+    def _refusal(self, channel: str, user: str | None = None) -> dict[str, Any] | None:
+        conv = self.conversations.get(channel)
+        error = conv.refusal(user) if conv is not None else None
+        return {"ok": False, "error": error} if error else None
+
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel") or "")
+        refused = self._refusal(channel)
+        if refused:
+            return refused
         ts = self._next_ts()
-        return {"ok": True, "channel": params.get("channel"), "ts": ts,
+        return {"ok": True, "channel": channel, "ts": ts,
                 "message": {"text": params.get("text"), "ts": ts, "bot_id": BOT_ID}}
 
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._refusal(str(params.get("channel") or ""))
+        if refused:
+            return refused
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "text": params.get("text")}
 
     def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._refusal(str(params.get("channel") or ""), str(params.get("user") or ""))
+        if refused:
+            return refused
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -341,6 +448,11 @@ def slack_chat(base_url: str, token: str = BOT_TOKEN) -> Any:
     from handlers.outbound import SlackChat, make_client
 
     return SlackChat(make_client(token, base_url, timeout=60))
+
+
+def _shown(call: Call) -> str:
+    blocks = call.json("blocks")
+    return str(call.params.get("text") or "") + ("\n" + json.dumps(blocks) if blocks else "")
 
 
 def _as_json(value: Any) -> Any:
