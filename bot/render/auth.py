@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from bot.render.mrkdwn import cut, escape
+from bot.render.mrkdwn import cut_mrkdwn, escape
 
 WIDTH = 100
 
@@ -35,11 +35,10 @@ def auth_text_lines(auth: dict[str, Any]) -> list[str]:
 
 def auth_mrkdwn(auth: dict[str, Any]) -> str:
     """The same as one mrkdwn section text (escaped, within Slack's 3000 characters)."""
-
     lines = [f"*{escape(_heading(auth))}*"]
     for line in auth.get("lines", []):
         text = f"{SLACK_MARK.get(line['verdict'], '')} *{line['check'].upper()}* {escape(line['text'])}"
         if line["fix"]:
             text += f"\n      _Fix:_ {escape(line['fix'])}"
         lines.append(text)
-    return cut("\n".join(lines))
+    return cut_mrkdwn("\n".join(lines), 3000)
