@@ -3,10 +3,12 @@ synthetic generator for volume (the benchmark)."""
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 MB = 1024 * 1024
@@ -206,4 +208,30 @@ def synthetic(n: int, start: datetime, end: datetime, seed: int = 7) -> dict[str
             out["blocked_traffic"].append(blocked(when, reason=rng.choice(_REASONS), sender=sender,
                                                   recipient=recipient, mail_id=mail_id,
                                                   sender_ip=f"203.0.113.{rng.randrange(1, 255)}"))
+    return out
+
+
+# --- the published records (../shared/corpus/tmems/samples.json) ------------------------------------------------
+_TIME_KEYS = ("genTime", "timestamp", "deliveryTime")
+
+
+def published(path: Path, now: datetime) -> dict[str, Any]:
+    """samples.json with every record moved into the last hour (the API serves 72 hours), each record's times
+    shifted together so their order is kept (genTime later than timestamp); everything else as published, the
+    `_source` notes left out (the API does not send them)."""
+    data = json.loads(path.read_text())
+    out: dict[str, Any] = {"documented_vocab": data["documented_vocab"], "page_example": data["page_example"]}
+    n = 0
+    for kind in ("accepted_traffic", "blocked_traffic", "policy_events"):
+        records = []
+        for record in data[kind]:
+            n += 1
+            gen = datetime.fromisoformat(record["genTime"].replace("Z", "+00:00"))
+            shift = (now - timedelta(minutes=2 * n)) - gen
+            moved = {k: v for k, v in record.items() if not k.startswith("_")}
+            for key in _TIME_KEYS:
+                if key in moved:
+                    moved[key] = stamp(datetime.fromisoformat(moved[key].replace("Z", "+00:00")) + shift)
+            records.append(moved)
+        out[kind] = records
     return out
