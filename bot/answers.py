@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot import approvals, cases
 from bot.config import Settings
 from bot.diagnosis import Diagnosis, diagnose
+from bot.ingest.tmems_health import source_health_lines
 from bot.render import lists
 from bot.render.blocks import render_blocks
 from bot.render.text import evidence_line, render_text
@@ -90,4 +91,5 @@ def home_view(session: Session, *, can_remove: bool, now: datetime | None = None
     return lists.home_view(
         approvals=approvals.list_active(session, now), cases=cases.list_cases(session, status=cases.OPEN),
         blocked=blocked_totals(session, yesterday), day=f"{yesterday:%Y-%m-%d}", can_remove=can_remove,
+        health=source_health_lines(session, now),
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.cli.context import CliContext, UsageError
 from bot.ingest.tmems import PollSummary, poll_once
+from bot.ingest.tmems_health import record
 from bot.timeutil import parse_since, utcnow
 
 
@@ -81,6 +82,7 @@ def _poller_log_quiet(quiet: bool) -> Iterator[None]:
 def _run(args: argparse.Namespace, ctx: CliContext, since: datetime | None) -> int:
     if args.once:
         summary = poll_once(ctx.store, ctx.settings, since=since)
+        record(ctx.store, summary, ctx.settings)
         report(summary)
         return 0 if summary.ok else 1
     stop = threading.Event()
@@ -88,6 +90,7 @@ def _run(args: argparse.Namespace, ctx: CliContext, since: datetime | None) -> i
     interval = ctx.settings.tmems_poll_minutes * 60
     while not stop.is_set():
         summary = poll_once(ctx.store, ctx.settings, since=since)
+        record(ctx.store, summary, ctx.settings)
         report(summary)
         if summary.stopped:
             return 1
