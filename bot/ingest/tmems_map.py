@@ -510,3 +510,16 @@ class Mapper:
 def _temporary(code: int | None, enhanced: str | None) -> bool:
     """A 4xx reply: the sender was told to try again."""
     return (code is not None and 400 <= code < 500) or (code is None and bool(enhanced) and enhanced[0] == "4")
+
+
+def held_notes(profile: list[dict[str, Any]]) -> list[str]:
+    """For the diagnosis: how many of a target's records say the gateway held the mail for analysis (sandbox,
+    password analysis): held, not refused; its outcome comes in a later record. `profile`: rows of
+    storage.queries.target_profile."""
+    held = sum(row["count"] for row in profile
+               if row["disposition"] == Disposition.ACCEPTED and row["reason"] == "onhold")
+    if not held:
+        return []
+    return [f"{held} record{'s' if held != 1 else ''} of this mail say our gateway held it while analysing it "
+            "(sandbox or password analysis): held, not refused. The gateway logs the outcome (delivered, "
+            "quarantined...) in a later record; the newest ~2 hours may not be ingested yet."]
