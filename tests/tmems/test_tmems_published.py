@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.ingest.tmems import poll_once
 from bot.ingest.tmems_client import MAIL_TRACKING_PATH, TmemsClient, iso, next_token
 from bot.ingest.tmems_map import ACCEPTED, POLICY, Mapper, blocked_rule, event_rule, policy_disposition
+from bot.ingest.tmems_store import FLUSH_ROWS
 from bot.reasons import classify
 from storage import queries
 from storage.models import Event
@@ -113,15 +114,17 @@ def _serve(fake: FakeTmems, mode: str, corpus: dict[str, Any], now: datetime) ->
     return len(corpus["accepted_traffic"]) + len(_vocab(corpus, "blocked_reason")) + 2 * n_policy
 
 
+@pytest.mark.parametrize("flush_rows", [FLUSH_ROWS, 3], ids=["in-place", "writer-process"])
 @pytest.mark.parametrize("mode", MODES)
-def test_the_same_poll_twice_adds_nothing_in_every_mode(fake, store, tmems_settings, corpus, mode) -> None:
+def test_the_same_poll_twice_adds_nothing_in_every_mode(fake, store, tmems_settings, corpus, mode,
+                                                        flush_rows) -> None:
     now = datetime.now(UTC)
     expected = _serve(fake, mode, corpus, now)
-    first = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=2))
+    first = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=2), flush_rows=flush_rows)
     assert first.ok, first.errors
     assert first.new == expected and first.skipped == 0 and first.unmapped == 0
     assert first.pages > 6  # paged, not one page a window
-    again = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=2))
+    again = poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=2), flush_rows=flush_rows)
     assert again.ok and again.new == 0 and again.records == first.records
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == expected
