@@ -245,8 +245,8 @@ class TmemsClient:
                 wait = self._retry_after(headers.get("retry-after"), delay)
             if attempt == self.max_attempts:
                 raise TmemsUnavailable(f"{problem} (gave up after {attempt} attempts)", problem.status)
-            log.warning("TMEMS %s: %s; attempt %d of %d, retrying in %.1fs", path, problem, attempt,
-                        self.max_attempts, wait)
+            limit = self.max_attempts if self.reached else self.first_contact_attempts
+            log.warning("TMEMS %s: %s; attempt %d of %d, retrying in %.1fs", path, problem, attempt, limit, wait)
             self.sleep(wait)
             delay = min(delay * 2, self.max_backoff)
         raise AssertionError("unreachable")  # pragma: no cover
