@@ -62,10 +62,12 @@ class Stream:
     params: Mapping[str, str]
 
 
+#: Policy events first: a Quarantined or Deleted tracking record fetched later in the same poll takes the reason
+#: of its policy event (joined by message ID and recipient, bot.ingest.tmems_map.Mapper).
 STREAMS: tuple[Stream, ...] = (
+    Stream(POLICY, POLICY_EVENT_PATH, {}),
     Stream(ACCEPTED, MAIL_TRACKING_PATH, {"type": "accepted_traffic"}),
     Stream(BLOCKED, MAIL_TRACKING_PATH, {"type": "blocked_traffic"}),
-    Stream(POLICY, POLICY_EVENT_PATH, {}),
 )
 
 

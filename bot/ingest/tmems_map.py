@@ -308,6 +308,9 @@ class Mapper:
         }
         self._actions: dict[str, tuple[str, ActionRule, Mapped, bool, str | None]] = {}
         self._domains: dict[str, tuple[str | None, str | None]] = {}
+        #: (message ID, recipient) -> (disposition, reason, cause, what the policy did) of this poll's policy
+        #: events: the why of a Quarantined or Deleted tracking record, which says only that.
+        self._policies: dict[tuple[str, str], tuple[str, str | None, str | None, str]] = {}
 
     def map(self, kind: str, record: Mapping[str, Any]) -> list[TrackingEvent]:
         """Events for one record of `kind`; raises BadRecord for a record that names no time."""
@@ -359,6 +362,12 @@ class Mapper:
         # Expired: the queue gave up on temporary failures (a final bounce, cause transient); the last reply
         # stays the evidence. Held: the record says so in words, since it carries no reply.
         reply = details or (f"{action_text}: {HELD_TEXT}" if rule.held else action_text or None)
+        if self._policies and rule.disposition in (Disposition.QUARANTINED, Disposition.DELETED) and \
+                record.get("messageID"):
+            joined = self._policies.get(_join_key(record.get("messageID"), record.get("recipient")))
+            if joined is not None and joined[0] == rule.disposition:
+                mapped = Mapped(rule.disposition, joined[1], joined[2], f"tmems-policy:{mapped.rule}")
+                reply = f"{action_text} by {joined[3]}"[:_TEXT_MAX]
         when = record.get("deliveryTime") if rule.disposition == Disposition.DELIVERED else None
         return [build(ACCEPTED, record, mapped, action_text, reply, code, enhanced, rejected_by, when)]
 
@@ -419,8 +428,16 @@ class Mapper:
         elif not isinstance(recipients, list) or not recipients:
             recipients = [record.get("recipient")]
         what = f"{policy_name}\x1e{event_type}\x1e{subtype}\x1e{action}"
-        return [build(POLICY, record, mapped, what, reply, None, None, Side.GATEWAY, None, rcpt)
-                for rcpt in recipients]
+        events = [build(POLICY, record, mapped, what, reply, None, None, Side.GATEWAY, None, rcpt)
+                  for rcpt in recipients]
+        if disposition in (Disposition.QUARANTINED, Disposition.DELETED) and rule is not None and \
+                record.get("messageID"):
+            if len(self._policies) >= _POLICIES_KEPT:
+                self._policies.clear()
+            for rcpt in recipients:
+                self._policies[_join_key(record.get("messageID"), rcpt)] = (
+                    disposition, mapped.reason, mapped.cause, reply)
+        return events
 
     # -- common ------------------------------------------------------------------------------------------------
     def _columns(self, kind: str, record: Mapping[str, Any], mapped: Mapped, what: str, reply: str | None,
@@ -505,6 +522,15 @@ class Mapper:
                 self._domains.clear()
             self._domains[tail] = found
         return found
+
+
+#: Policy events a Mapper remembers for the join (one poll's worth; a bigger poll forgets the oldest batch).
+_POLICIES_KEPT = 200_000
+
+
+def _join_key(message_id: Any, recipient: Any) -> tuple[str, str]:
+    """How a policy event and a tracking record of the same mail and recipient meet."""
+    return (str(message_id or "").strip().strip("<>").lower(), str(recipient or "").strip().lower())
 
 
 def _temporary(code: int | None, enhanced: str | None) -> bool:

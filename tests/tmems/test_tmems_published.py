@@ -168,8 +168,27 @@ def test_policy_events_join_their_tracking_records_by_message_id_and_recipient(f
         found = queries.events_for(session, "message_id", quarantined["messageID"], since=now - timedelta(days=1))
     mine = [e for e in found if e.recipient == quarantined["recipient"]]
     assert sorted(e.disposition for e in mine) == ["quarantined", "quarantined"]
-    [from_policy] = [e for e in mine if e.reason == "policyviolation"]
-    assert "Password protected attachment" in (from_policy.reply_text or "")
+    # the tracking record says only "Quarantined": it takes the why of its policy event
+    assert [e.reason for e in mine] == ["policyviolation", "policyviolation"]
+    [tracked] = [e for e in mine if e.queue_id]
+    assert (tracked.reply_text or "").startswith("Quarantined by Scan Exception (Password protected attachment)")
+
+
+def test_the_join_needs_the_same_message_recipient_and_outcome() -> None:
+    now = datetime.now(UTC)
+    mapper = Mapper(Settings())
+    mapper.map(POLICY, policy_event(now, event_type="Malware", policy_name="p", policy_action="Delete",
+                                    sender="a@x.example", recipients=["b@ourcorp.example"], message_id="<m1@x>"))
+    from tests.tmems.records import accepted
+
+    def reason(action: str, message_id: str, recipient: str = "b@ourcorp.example") -> str | None:
+        record = accepted(now, action=action, sender="a@x.example", recipient=recipient, message_id=message_id)
+        return mapper.map(ACCEPTED, record)[0].reason
+
+    assert reason("Deleted", "<M1@x>") == "virusdetected"
+    assert reason("Deleted", "<m2@x>") == "filtered"                                # another message
+    assert reason("Deleted", "<m1@x>", recipient="c@ourcorp.example") == "filtered"  # another recipient
+    assert reason("Quarantined", "<m1@x>") == "filtered"                            # another outcome
 
 
 # --- every documented value, with what it must mean ---------------------------------------------------------------
