@@ -6,7 +6,9 @@ The fake server runs in its own process (as the real service would be elsewhere)
 records (80% accepted traffic with every action, 20% blocked) spread over the last two hours. Prints:
 - server only: every page fetched and JSON-decoded, nothing mapped or stored (the ceiling the server sets);
 - poll_once: the full path (fetch, map, classify, insert with dedup keys, cursor), records/s;
-- a re-poll of the same window: everything fetched again, nothing new (the dedup path).
+- a re-poll of the same window: everything fetched again, nothing new (the dedup path);
+- mapping: the CPU time of Mapper.rows alone on the same synthetic records (best of 3), the part of the path
+  that reads TMEMS's words; a CPU figure, so a loaded machine changes it far less than the wall-clock rates.
 
 The polls run in the process as `bouncebot serve` runs them (bot.app): start-up objects frozen out of the
 garbage collector's sight and the GIL switch interval at bot.app.GIL_SWITCH_INTERVAL. `--plain-process` keeps
@@ -79,6 +81,25 @@ def server_only(url: str, now: datetime) -> tuple[int, float]:
     return records, time.perf_counter() - started
 
 
+def mapping_cpu(n: int) -> float:
+    """CPU microseconds a record for Mapper.rows over the benchmark's own synthetic records (best of 3)."""
+    from bot.ingest.tmems_map import Mapper
+    from tests.tmems.records import synthetic
+
+    now = datetime.now(UTC)
+    data = synthetic(n, now - timedelta(hours=2), now)
+    best = float("inf")
+    for _ in range(3):
+        mapper = Mapper(Settings(local_domains=("ourcorp.example",)))
+        started = time.process_time()
+        for kind, records in data.items():
+            rows = mapper.rows
+            for record in records:
+                rows(kind, record)
+        best = min(best, time.process_time() - started)
+    return 1e6 * best / max(n, 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000, help="records (default 100000)")
@@ -124,6 +145,7 @@ def main() -> int:
                   f"{again.records / took2:,.0f} records/s")
             with store.session() as session:
                 print(f"store:       {queries.total_events(session):,} events")
+            print(f"mapping:     {mapping_cpu(args.n):.1f} us/record CPU (Mapper.rows alone)")
             store.dispose()
             if profiler:
                 out = io.StringIO()

@@ -17,6 +17,7 @@ from bot.auth import auth_checker_for
 from bot.auth.health import check_health
 from bot.config import Settings
 from bot.diagnosis import Diagnosis, diagnose
+from bot.ingest.tmems_health import source_health_lines
 from bot.render import lists
 from bot.render.blocks import render_blocks
 from bot.render.dns import dns_blocks, dns_text
@@ -103,4 +104,5 @@ def home_view(session: Session, *, can_remove: bool, now: datetime | None = None
     return lists.home_view(
         approvals=approvals.list_active(session, now), cases=cases.list_cases(session, status=cases.OPEN),
         blocked=blocked_totals(session, yesterday), day=f"{yesterday:%Y-%m-%d}", can_remove=can_remove,
+        health=source_health_lines(session, now),
     )

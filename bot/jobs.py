@@ -16,7 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import approvals
 from bot.config import Settings
-from bot.ingest.tmems import poll_once
+from bot.ingest.tmems_health import scheduled_poll
 from bot.maintenance import prepare_partitions, purge_expired
 from bot.store import Store
 
@@ -47,8 +47,9 @@ def expire_approvals(store: Store, settings: Settings) -> int:
 
 
 def poll_tmems(store: Store, settings: Settings) -> None:
-    """One TMEMS poll (it logs its own summary, and errors and lost-data gaps as errors)."""
-    poll_once(store, settings)
+    """One TMEMS poll unless a failing source is backing off (it logs its own summary, and errors and lost-data
+    gaps as errors; its health is what App Home and the digest show)."""
+    scheduled_poll(store, settings)
 
 
 def housekeeping_jobs(store: Store, settings: Settings) -> list[dict[str, Any]]:

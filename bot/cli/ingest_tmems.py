@@ -7,13 +7,18 @@ progress first; a setup error (401/403/404) ends the loop, since polling again c
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from bot.cli.context import CliContext, UsageError
 from bot.ingest.tmems import PollSummary, poll_once
+from bot.ingest.tmems_health import record
 from bot.timeutil import parse_since, utcnow
 
 
@@ -29,7 +34,11 @@ def register_tmems(sources: argparse._SubParsersAction) -> None:
 
 
 def report(summary: PollSummary) -> None:
-    """The summary on stdout; lost data, errors and warnings on stderr, one line each."""
+    """The summary on stdout; lost data, errors and warnings on stderr, one line each. A service that could not
+    be used at all is one line on stderr, saying what to check, and nothing else."""
+    if summary.unusable:
+        print(f"error: {summary.errors[0]}", file=sys.stderr, flush=True)
+        return
     print(summary.line(), flush=True)
     for gap in summary.gaps:
         print(f"error: {gap}", file=sys.stderr)
@@ -50,8 +59,30 @@ def cmd_ingest_tmems(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.settings.require("tmems_url", "tmems_user", "tmems_api_key")
     if ctx.settings.tmems_poll_minutes < 1:
         raise UsageError("BOUNCEBOT_TMEMS_POLL_MINUTES must be at least 1")
+    with _poller_log_quiet(not args.verbose):
+        return _run(args, ctx, since)
+
+
+@contextmanager
+def _poller_log_quiet(quiet: bool) -> Iterator[None]:
+    """The summary reports every error and gap itself, once: the poller's own log lines would say it all a
+    second time (and a retry line per attempt). -v shows them."""
+    loggers = [logging.getLogger(name) for name in ("bot.ingest.tmems", "bot.ingest.tmems_client")]
+    levels = [lg.level for lg in loggers]
+    if quiet:
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _run(args: argparse.Namespace, ctx: CliContext, since: datetime | None) -> int:
     if args.once:
         summary = poll_once(ctx.store, ctx.settings, since=since)
+        record(ctx.store, summary, ctx.settings)
         report(summary)
         return 0 if summary.ok else 1
     stop = threading.Event()
@@ -59,6 +90,7 @@ def cmd_ingest_tmems(args: argparse.Namespace, ctx: CliContext) -> int:
     interval = ctx.settings.tmems_poll_minutes * 60
     while not stop.is_set():
         summary = poll_once(ctx.store, ctx.settings, since=since)
+        record(ctx.store, summary, ctx.settings)
         report(summary)
         if summary.stopped:
             return 1

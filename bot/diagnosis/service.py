@@ -20,6 +20,7 @@ from bot.diagnosis.model import Diagnosis, Evidence, Finding, Verdict
 from bot.diagnosis.model import target_phrase as _phrase
 from bot.diagnosis.runbook import cause_info
 from bot.events import split_domain
+from bot.ingest.tmems_map import held_notes
 from bot.targets import Target
 from bot.timeutil import utcnow
 from storage import queries
@@ -82,6 +83,7 @@ def diagnose(
     _rank(diagnosis.findings, shown_until)
     _history(diagnosis, profile)
     diagnosis.verdict = _verdict(diagnosis, kind, value)
+    diagnosis.caveats[1:1] = held_notes(profile)  # TMEMS's sandbox states: held, not refused
     _nonexistent_recipients(session, diagnosis)
     _contacts(diagnosis, soa_lookup)
     run_live_checks(diagnosis, checker, settings, extra=targets_without_events(target))

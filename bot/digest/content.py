@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.digest import rollup
 from bot.digest.ipstatus import IpStatusReport
 from bot.digest.period import Period, day_bounds
+from bot.ingest.tmems_health import source_health_lines
 from bot.store import Store
 from storage.models import DigestRollup as R
 
@@ -76,6 +77,7 @@ class Digest:
     chart_buckets: list[tuple[str, dict[str, int]]]   # (label, {cause: blocked}) per hour (or per day)
     trend: list[tuple[date, int, int]]                 # (day, blocked, bounced) over TREND_DAYS
     ip_status: IpStatusReport = field(default_factory=IpStatusReport)
+    sources: list[str] = field(default_factory=list)  # log sources' health (bot.ingest.tmems_health)
 
     @property
     def quiet(self) -> bool:
@@ -360,4 +362,5 @@ def compute_digest(
             trend=[(d, by_day.get(d, {}).get("blocked", 0), by_day.get(d, {}).get("bounced", 0))
                    for d in trend_days],
             ip_status=ip_status or IpStatusReport(),
+            sources=source_health_lines(session, now),
         )

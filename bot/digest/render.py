@@ -106,6 +106,7 @@ def _sections(digest: Digest) -> list[tuple[str, list[str], list[TopItem]]]:
     totals = [totals_line(TITLES["blocked"], digest.blocked, days),
               totals_line(TITLES["bounced"], digest.bounced, days), f"Accepted: {_n(digest.accepted)}"]
     out: list[tuple[str, list[str], list[TopItem]]] = [("", totals, [])]
+    out += [("Log sources", digest.sources, [])] if digest.sources else []
     if digest.quiet:
         out.append((QUIET, ["No unusual volume, no likely false positive, no new block-list listing."], []))
         out.append((TITLES["outbound_ips"], ip_lines(digest.ip_status), []))

@@ -33,6 +33,7 @@ from bot.ingest.tmems_client import (
     TmemsClient,
     TmemsError,
     TmemsSetupError,
+    TmemsUnreachable,
     iso,
 )
 from bot.ingest.tmems_map import ACCEPTED, BLOCKED, POLICY, SOURCE, BadRecord, Mapper
@@ -61,10 +62,12 @@ class Stream:
     params: Mapping[str, str]
 
 
+#: Policy events first: a Quarantined or Deleted tracking record fetched later in the same poll takes the reason
+#: of its policy event (joined by message ID and recipient, bot.ingest.tmems_map.Mapper).
 STREAMS: tuple[Stream, ...] = (
+    Stream(POLICY, POLICY_EVENT_PATH, {}),
     Stream(ACCEPTED, MAIL_TRACKING_PATH, {"type": "accepted_traffic"}),
     Stream(BLOCKED, MAIL_TRACKING_PATH, {"type": "blocked_traffic"}),
-    Stream(POLICY, POLICY_EVENT_PATH, {}),
 )
 
 
@@ -99,11 +102,17 @@ class PollSummary:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stopped: bool = False  # a setup error (401/403/404): nothing more will work until someone fixes it
+    unreachable: bool = False  # the service never answered: the poll stopped at once (the next one tries again)
     cursors: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors and not self.gaps
+
+    @property
+    def unusable(self) -> bool:
+        """The service could not be used at all (unreachable, or refusing us): the error says what to check."""
+        return self.stopped or self.unreachable
 
     def line(self) -> str:
         text = (f"TMEMS poll: {self.records} records, {self.new} new events, {self.windows} windows, "
@@ -198,6 +207,11 @@ def poll_once(
             except TmemsSetupError as exc:
                 summary.errors.append(str(exc))
                 summary.stopped = True
+                log.error("%s", exc)
+                break
+            except TmemsUnreachable as exc:  # every stream is on the same host: do not try the others
+                summary.errors.append(str(exc))
+                summary.unreachable = True
                 log.error("%s", exc)
                 break
             except TmemsError as exc:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from bot.config import ConfigError, Settings
 
@@ -59,16 +59,28 @@ class TmemsUnavailable(TmemsError):
     """429, 5xx or the network, after every retry: try the same window again on the next run."""
 
 
+class TmemsUnreachable(TmemsUnavailable):
+    """The service was never reached in this run (refused, no such host, no answer): nothing else will work
+    either, so the poll stops at once with what to check."""
+
+
+#: What to check when TMEMS cannot be used at all, in one line.
+CHECKLIST = ("check BOUNCEBOT_TMEMS_URL is your region's API host (e.g. https://api.tmes.trendmicro.com; "
+             "docs/tmems.md lists the regions) and that this machine can reach it, BOUNCEBOT_TMEMS_USER and "
+             "BOUNCEBOT_TMEMS_API_KEY, and that Log Retrieval is switched on in " + _CONSOLE_KEYS)
+
+
 def setup_message(status: int, code: str, message: str) -> str:
-    """What to do about a status that retries cannot fix, in the console's own words."""
+    """What to do about a status that retries cannot fix, in the console's own words; one line."""
     said = f" ({code}: {message})" if code or message else ""
     if status == 401:
         return (f"TMEMS refused the credentials (HTTP 401{said}): set BOUNCEBOT_TMEMS_USER to the console login ID "
-                f"and BOUNCEBOT_TMEMS_API_KEY to an enabled API key from {_CONSOLE_KEYS}")
+                f"and BOUNCEBOT_TMEMS_API_KEY to an enabled API key from {_CONSOLE_KEYS} (a key belongs to one "
+                f"region: check BOUNCEBOT_TMEMS_URL too)")
     if status == 403:
-        return (f"TMEMS forbids log access for this API key (HTTP 403{said}): check the key's status in "
-                f"{_CONSOLE_KEYS}")
-    return (f"TMEMS log retrieval is not available (HTTP 404{said}): enable it in {_CONSOLE_KEYS} > Log Retrieval "
+        return (f"TMEMS forbids log access for this API key (HTTP 403{said}): check the key is enabled and Log "
+                f"Retrieval is switched on in {_CONSOLE_KEYS}, and that BOUNCEBOT_TMEMS_URL is your region's API host")
+    return (f"TMEMS log retrieval is not available (HTTP 404{said}): switch Log Retrieval on in {_CONSOLE_KEYS} "
             f"(and check BOUNCEBOT_TMEMS_URL is your region's API host, e.g. https://api.tmes.trendmicro.com)")
 
 
@@ -136,6 +148,8 @@ class TmemsClient:
         api_key: str,
         *,
         timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        first_contact_attempts: int = 2,
         max_attempts: int = 5,
         backoff: float = 1.0,
         max_backoff: float = 60.0,
@@ -147,7 +161,12 @@ class TmemsClient:
         self.endpoint = Endpoint.parse(url)
         self._auth = "Basic " + base64.b64encode(f"{user}:{api_key}".encode()).decode("ascii")
         self.timeout = timeout
+        self.connect_timeout = min(connect_timeout, timeout)
+        #: Network failures before the service ever answered are retried only this often: a wrong URL, a closed
+        #: port or a firewall does not heal in seconds, and the run must say so quickly (serve retries later).
+        self.first_contact_attempts = max(1, min(first_contact_attempts, max_attempts))
         self.max_attempts = max(1, max_attempts)
+        self.reached = False  # the service answered at least once
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
@@ -184,7 +203,7 @@ class TmemsClient:
             if token:
                 query["token"] = token
             page = self.get(path, query)
-            if page is None:
+            if page is None:  # 204, or a 200 with an empty body: the end
                 return
             yield page.logs
             token = page.next_token
@@ -203,13 +222,18 @@ class TmemsClient:
                 status, headers, body = self._request(target)
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
-                problem: TmemsError = TmemsUnavailable(f"TMEMS is unreachable at {self.endpoint}: "
-                                                       f"{type(exc).__name__}: {exc}")
+                said = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+                if not self.reached and attempt >= self.first_contact_attempts:
+                    raise TmemsUnreachable(f"TMEMS is unreachable at {self.endpoint} ({said}): {CHECKLIST}") from None
+                problem: TmemsError = TmemsUnavailable(f"TMEMS is unreachable at {self.endpoint}: {said}")
                 wait = delay
             else:
+                self.reached = True
                 if status == 204:
                     return None
                 if status == 200:
+                    if not body.strip():  # one integration's tests end paging so
+                        return None
                     return self._page(path, body)
                 code, message = _error_fields(body)
                 if status in (401, 403, 404):
@@ -221,8 +245,8 @@ class TmemsClient:
                 wait = self._retry_after(headers.get("retry-after"), delay)
             if attempt == self.max_attempts:
                 raise TmemsUnavailable(f"{problem} (gave up after {attempt} attempts)", problem.status)
-            log.warning("TMEMS %s: %s; attempt %d of %d, retrying in %.1fs", path, problem, attempt,
-                        self.max_attempts, wait)
+            limit = self.max_attempts if self.reached else self.first_contact_attempts
+            log.warning("TMEMS %s: %s; attempt %d of %d, retrying in %.1fs", path, problem, attempt, limit, wait)
             self.sleep(wait)
             delay = min(delay * 2, self.max_backoff)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -255,7 +279,11 @@ class TmemsClient:
     def _send(self, target: str) -> tuple[int, http.client.HTTPMessage, bytes]:
         if self._conn is None:
             factory = http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
-            self._conn = factory(self.endpoint.host, self.endpoint.port, timeout=self.timeout)
+            conn = factory(self.endpoint.host, self.endpoint.port, timeout=self.connect_timeout)
+            conn.connect()  # a short limit to connect; the full one to read a page the server takes long to make
+            if conn.sock is not None:
+                conn.sock.settimeout(self.timeout)
+            self._conn = conn
         self.requests += 1
         headers = {"Authorization": self._auth, "Accept": "application/json", "Accept-Encoding": "gzip",
                    "User-Agent": "bouncebot"}
@@ -278,8 +306,18 @@ class TmemsClient:
             raise TmemsRequestError(f"TMEMS answered {path} without a 'logs' list")
         if _UNSTORABLE.search(body):
             data = _storable(data)
-        token = data.get("nextToken")
-        return Page(logs=data.get("logs") or [], next_token=str(token) if token else None)
+        return Page(logs=data.get("logs") or [], next_token=next_token(data.get("nextToken")))
+
+
+def next_token(value: Any) -> str | None:
+    """nextToken as it must be sent back: opaque (base64 with '+', '/', '='; never parsed), and un-quoted once,
+    since the API may hand it out percent-encoded (two integrations un-quote it before reuse). A raw base64
+    token holds no '%', so un-quoting leaves it as it is; `unquote`, not `unquote_plus`: a '+' stays a '+'.
+    The request then encodes it exactly once (urlencode)."""
+    if not value:
+        return None
+    token = str(value)
+    return unquote(token) if "%" in token else token
 
 
 #: JSON escapes that decode to text no database takes: NUL (PostgreSQL refuses it) and lone surrogates

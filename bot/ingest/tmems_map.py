@@ -1,8 +1,13 @@
 """Trend Micro Email Security log records -> tracking events.
 
-TMEMS's own words (actions, blocking reasons, policy event types) are mapped by the explicit tables in
-bot.ingest.tmems_tables; a downstream SMTP reply found in `details` goes to bot.reasons.classify, which knows
-SMTP replies better than any table here. The policy limits (Settings.policy) decide a size the tables cannot.
+TMEMS's own words (actions, blocking reasons, policy event types and actions) are mapped by the explicit tables
+in bot.ingest.tmems_tables. An SMTP reply found in `details` goes to bot.reasons.classify, the same chain every
+other source uses: it decides the reason wherever the reply says something specific, and TMEMS's own word
+decides where the reply says less. The policy limits (Settings.policy) decide a size the tables cannot.
+
+Records are read as published: keys are absent where they do not apply (a Quarantined record has no senderIP,
+tlsInfo, deliveredTo, details), `deliveredTo` is `host[ip]:port`, a bare IP or `none`, policy events carry a
+`recipients` list and a `messageID` but no `mailID`, and their `details` is a JSON object.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ from bot.config import Settings
 from bot.events import EARLIEST, LATEST, TrackingEvent, plausible_time, reverse_domain, split_domain, storable
 from bot.ingest.tmems_tables import (
     ACTIONS,
-    BLOCKED_RULES,
-    POLICY_ACTIONS,
-    POLICY_RULES,
+    BLOCKED_REASONS,
+    DELETE_ACTIONS,
+    DELIVER_ACTIONS,
+    EVENT_TYPES,
+    HELD_TEXT,
+    QUARANTINE_ACTIONS,
     UNKNOWN_ACTION,
     ActionRule,
     Rule,
@@ -42,7 +50,6 @@ _DIRECTIONS = {"in": Direction.INBOUND, "incoming": Direction.INBOUND, "inbound"
 
 # "550 5.1.1 ...", "host x[192.0.2.1] said: 452-4.2.2 ...": the first reply code not part of an address.
 _REPLY = re.compile(r"(?<![\d.])([245]\d\d)(?:[ -]+([245]\.\d{1,3}\.\d{1,3}))?(?![\d.])")
-_IP_LIKE = re.compile(r"^\[?[\d.]+\]?$|.*:")
 _HOST = re.compile(r"\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\[")
 _ENHANCED = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
 
@@ -61,16 +68,53 @@ class Mapped(NamedTuple):  # a tuple: made for every record, where a frozen data
     rule: str
 
 
-def match_rules(rules: tuple[Rule, ...], text: str | None) -> tuple[Rule, str] | None:
-    """The first rule one of whose phrases occurs in text (case-insensitive), and that phrase."""
-    if not text:
+#: Classifier rules that read a reply only weakly (a general status code, generic words, the SMTP stage, or
+#: nothing readable): TMEMS's own word says more than they do.
+_WEAK_RULES = ("status-hint:", "weak-phrase:", "stage:", "fallback:")
+
+
+def says_more(found: Classification) -> bool:
+    """Whether the classifier read something specific in a reply (a provider rule, a named block list, a
+    decisive status code, a specific phrase), rather than falling back on weak evidence."""
+    return found.reason not in ("undefined", "onhold") and not found.rule.startswith(_WEAK_RULES)
+
+
+def blocked_rule(reason_text: str | None) -> Rule | None:
+    """The documented blocking reason a record names (its text exactly, in any case), or None."""
+    if not reason_text:
         return None
-    lowered = text.lower()
-    for rule in rules:
-        for phrase in rule.phrases:
-            if phrase in lowered:
-                return rule, phrase
-    return None
+    return BLOCKED_REASONS.get(" ".join(reason_text.split()).lower())
+
+
+def event_rule(event_type: str, subtype: str) -> Rule | None:
+    """The rule for a policy event's eventType and eventSubtype (documented values, any case), or None."""
+    found = EVENT_TYPES.get(event_type.strip().lower())
+    if found is None:
+        return None
+    rule, by_subtype = found
+    return by_subtype.get(subtype.strip().lower(), rule)
+
+
+_ACTION_SPLIT = re.compile(r"\s*[,;]\s*")
+#: The one documented action whose own text holds a comma.
+_CLEAN_OR_DELETE = "clean cleanable malware, delete those that cannot be cleaned"
+
+
+def policy_disposition(action: str) -> tuple[str, bool]:
+    """(disposition, known) for a policyAction, which may name several actions: quarantine wins over deleting
+    the message, which wins over everything that lets the message go on (attachment removed or cleaned, tag,
+    stamp, BCC, notification...). `known` is False when an action is not a documented one."""
+    text = action.strip().lower().replace(_CLEAN_OR_DELETE, "cleaned")
+    items = [item for item in _ACTION_SPLIT.split(text) if item]
+    known = bool(items) and all(i in QUARANTINE_ACTIONS or i in DELETE_ACTIONS or i in DELIVER_ACTIONS
+                                for i in items)
+    if any(i in QUARANTINE_ACTIONS for i in items):
+        return Disposition.QUARANTINED, known
+    if any(i in DELETE_ACTIONS for i in items):
+        return Disposition.DELETED, known
+    if any(i in DELIVER_ACTIONS for i in items):
+        return Disposition.DELIVERED, known
+    return Disposition.ACCEPTED, False
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -133,14 +177,29 @@ def _classify_cached(code: int | None, enhanced: str | None, text: str | None, s
 
 
 def remote_host(details: str | None, delivered_to: Any) -> str | None:
-    """The next hop's host name, for the classifier's provider tables: 'host mx.x.example[...] said' or
-    deliveredTo when that is a name rather than an address."""
+    """The next hop's host name, for the classifier's provider tables: 'host mx.x.example[...] said' in the
+    reply, or the host of deliveredTo ('mx.example.net[203.0.113.10]:25') when that is a name."""
     host = _host_in(details) if details else None
     if host:
         return host
-    if not isinstance(delivered_to, str) or "." not in delivered_to or _IP_LIKE.match(delivered_to):
-        return None  # an IPv4 address (IPv6 has no dots unless mapped, and then it has colons)
-    return delivered_to.lower()
+    return relay_host(delivered_to)
+
+
+_DELIVERED_TO = re.compile(r"^([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z][A-Za-z0-9-]*)\.?(?:\[|$)")
+
+
+def relay_host(delivered_to: Any) -> str | None:
+    """The host name in deliveredTo (`host[ip]:port`, a bare IP or `none`); None for an address or none."""
+    if delivered_to.__class__ is not str:
+        return None
+    match = _DELIVERED_TO.match(delivered_to.strip())
+    return match.group(1).lower() if match else None
+
+
+def relay_of(delivered_to: Any) -> str | None:
+    """deliveredTo as the relay column holds it: `none` (a bounce) is no relay."""
+    text = str(delivered_to or "").strip()
+    return text[:255] if text and text.lower() != "none" else None
 
 
 @lru_cache(maxsize=4096)
@@ -249,6 +308,9 @@ class Mapper:
         }
         self._actions: dict[str, tuple[str, ActionRule, Mapped, bool, str | None]] = {}
         self._domains: dict[str, tuple[str | None, str | None]] = {}
+        #: (message ID, recipient) -> (disposition, reason, cause, what the policy did) of this poll's policy
+        #: events: the why of a Quarantined or Deleted tracking record, which says only that.
+        self._policies: dict[tuple[str, str], tuple[str, str | None, str | None, str]] = {}
 
     def map(self, kind: str, record: Mapping[str, Any]) -> list[TrackingEvent]:
         """Events for one record of `kind`; raises BadRecord for a record that names no time."""
@@ -291,17 +353,23 @@ class Mapper:
             self.unmapped += 1
         details = _text(record.get("details"))
         code, enhanced = reply_code(details)
-        if rule.downstream and details:
+        if rule.downstream and details and rule.disposition != Disposition.EXPIRED:
             host = remote_host(details, record.get("deliveredTo"))
             found = _classify_cached(code, enhanced, details, Side.REMOTE, rule.disposition, host)
-            # Expired keeps its reason (the queue gave up) and takes the cause from the last reply; a
-            # deferral is transient whatever the reply says, the reply only makes the reason precise.
-            reason = "expired" if rule.disposition == Disposition.EXPIRED else found.reason
+            # A deferral is transient whatever the reply says; the reply only makes the reason precise.
             cause = Cause.TRANSIENT if rule.disposition == Disposition.DEFERRED else found.cause
-            mapped = Mapped(rule.disposition, reason, cause, f"classify:{found.rule}")
+            mapped = Mapped(rule.disposition, found.reason, cause, f"classify:{found.rule}")
+        # Expired: the queue gave up on temporary failures (a final bounce, cause transient); the last reply
+        # stays the evidence. Held: the record says so in words, since it carries no reply.
+        reply = details or (f"{action_text}: {HELD_TEXT}" if rule.held else action_text or None)
+        if self._policies and rule.disposition in (Disposition.QUARANTINED, Disposition.DELETED) and \
+                record.get("messageID"):
+            joined = self._policies.get(_join_key(record.get("messageID"), record.get("recipient")))
+            if joined is not None and joined[0] == rule.disposition:
+                mapped = Mapped(rule.disposition, joined[1], joined[2], f"tmems-policy:{mapped.rule}")
+                reply = f"{action_text} by {joined[3]}"[:_TEXT_MAX]
         when = record.get("deliveryTime") if rule.disposition == Disposition.DELIVERED else None
-        return [build(ACCEPTED, record, mapped, action_text, details or action_text or None,
-                      code, enhanced, rejected_by, when)]
+        return [build(ACCEPTED, record, mapped, action_text, reply, code, enhanced, rejected_by, when)]
 
     # -- blocked traffic -----------------------------------------------------------------------------------------
     def blocked(self, record: Mapping[str, Any], build: Callable[..., Any]) -> list[Any]:
@@ -310,52 +378,66 @@ class Mapper:
         code, enhanced = reply_code(details)
         if code is None and enhanced is None:
             code, enhanced = reply_code(reason_text)
-        size = _size(record.get("size"))
-        found_rule = _match_blocked(reason_text)
-        # A DNSBL named in the reply is the classifier's business (and "spamcop" is no spam verdict).
-        in_details = None if _zone_in(details) else _match_blocked(details)
-        if found_rule is not None:
-            rule, phrase = found_rule
-            mapped = Mapped(Disposition.REJECTED, rule.reason, rule.cause, f"tmems-reason:{phrase}")
-        elif size is not None and size > self.max_bytes:
-            mapped = Mapped(Disposition.REJECTED, "mesgtoobig", Cause.GATEWAY_POLICY, "size-over-policy-limit")
-        elif in_details is not None:
-            rule, phrase = in_details
-            mapped = Mapped(Disposition.REJECTED, rule.reason, rule.cause, f"tmems-details:{phrase}")
-        else:
+        rule = blocked_rule(reason_text)
+        if rule is None:  # not a documented reason: counted, whatever decides it below
             self.unmapped += 1
+        temporary = (rule is not None and rule.temporary) or _temporary(code, enhanced)
+        disposition = Disposition.DEFERRED if temporary else Disposition.REJECTED
+        found = (_classify_cached(code, enhanced, details, Side.GATEWAY, disposition, None) if details else None)
+        size = _size(record.get("size"))
+        if found is not None and says_more(found):
+            # The reply says what happened in SMTP's own words: the classifier reads it as for every source.
+            cause = Cause.TRANSIENT if temporary and rule is not None and rule.temporary else found.cause
+            mapped = Mapped(disposition, found.reason, cause, f"classify:{found.rule}")
+        elif rule is not None:
+            mapped = Mapped(disposition, rule.reason, rule.cause, f"tmems-reason:{reason_text.lower()}")
+        elif size is not None and size > self.max_bytes:
+            mapped = Mapped(disposition, "mesgtoobig", Cause.GATEWAY_POLICY, "size-over-policy-limit")
+        else:
             text = " ".join(t for t in (reason_text, details) if t) or None
-            found = _classify_cached(code, enhanced, text, Side.GATEWAY, Disposition.REJECTED, None)
-            mapped = Mapped(Disposition.REJECTED, found.reason, found.cause, f"classify:{found.rule}")
+            found = _classify_cached(code, enhanced, text, Side.GATEWAY, disposition, None)
+            mapped = Mapped(disposition, found.reason, found.cause, f"classify:{found.rule}")
         reply = (f"{reason_text}: {details}" if details else reason_text) if reason_text else details
         return [build(BLOCKED, record, mapped, reason_text, reply, code, enhanced, Side.GATEWAY, None)]
 
     # -- policy events -------------------------------------------------------------------------------------------
     def policy_event(self, record: Mapping[str, Any], build: Callable[..., Any]) -> list[Any]:
         event_type = str(record.get("eventType") or "")
+        subtype = str(record.get("eventSubtype") or "")
         policy_name = str(record.get("policyName") or "")
-        action = str(record.get("policyAction") or record.get("action") or "")
-        disposition = next((d for phrase, d in POLICY_ACTIONS if phrase in action.lower()), Disposition.ACCEPTED)
+        action = str(record.get("policyAction") or "")
+        disposition, action_known = policy_disposition(action)
+        rule = event_rule(event_type, subtype)
         size = _size(record.get("size"))
-        found_rule = match_rules(POLICY_RULES, event_type) or match_rules(POLICY_RULES, policy_name)
+        if rule is None or not action_known:
+            self.unmapped += 1
         if size is not None and size > self.max_bytes:
             mapped = Mapped(disposition, "mesgtoobig", Cause.GATEWAY_POLICY, "size-over-policy-limit")
-        elif found_rule is not None:
-            rule, phrase = found_rule
-            mapped = Mapped(disposition, rule.reason, rule.cause, f"tmems-event:{phrase}")
+        elif rule is not None:
+            mapped = Mapped(disposition, rule.reason, rule.cause, f"tmems-event:{event_type.lower()}")
         else:
-            self.unmapped += 1
             mapped = Mapped(disposition, "undefined", Cause.GATEWAY_POLICY, "tmems-event:unknown")
+        kind = f"{event_type} ({subtype})" if subtype else event_type or "policy"
+        reply = f"{kind} policy '{policy_name}': {action or 'no action'}"
         details = _text(record.get("details"))
-        reply = f"{event_type or 'policy'} policy '{policy_name}': {action or 'no action'}"
         if details:
             reply = f"{reply} ({details})"[:_TEXT_MAX]
         recipients = record.get("recipients")
-        if not isinstance(recipients, list) or not recipients:
+        if isinstance(recipients, str):
+            recipients = [recipients]
+        elif not isinstance(recipients, list) or not recipients:
             recipients = [record.get("recipient")]
-        what = f"{policy_name}\x1e{event_type}\x1e{action}"
-        return [build(POLICY, record, mapped, what, reply, None, None, Side.GATEWAY, None, rcpt)
-                for rcpt in recipients]
+        what = f"{policy_name}\x1e{event_type}\x1e{subtype}\x1e{action}"
+        events = [build(POLICY, record, mapped, what, reply, None, None, Side.GATEWAY, None, rcpt)
+                  for rcpt in recipients]
+        if disposition in (Disposition.QUARANTINED, Disposition.DELETED) and rule is not None and \
+                record.get("messageID"):
+            if len(self._policies) >= _POLICIES_KEPT:
+                self._policies.clear()
+            for rcpt in recipients:
+                self._policies[_join_key(record.get("messageID"), rcpt)] = (
+                    disposition, mapped.reason, mapped.cause, reply)
+        return events
 
     # -- common ------------------------------------------------------------------------------------------------
     def _columns(self, kind: str, record: Mapping[str, Any], mapped: Mapped, what: str, reply: str | None,
@@ -390,7 +472,7 @@ class Mapper:
             "client_ip": client_ip if 0 < len(client_ip) <= 45 else None,
             "client_host": None,
             "helo": None,
-            "relay": str(record.get("deliveredTo") or "")[:255] or None,
+            "relay": relay_of(record.get("deliveredTo")),
             "message_id": str(message_id)[:998] if message_id else None,
             "queue_id": _queue_id(mail_id),
             "size": _size(record.get("size")),
@@ -442,7 +524,28 @@ class Mapper:
         return found
 
 
-@lru_cache(maxsize=4096)
-def _match_blocked(text: str | None) -> tuple[Rule, str] | None:
-    # Blocking reasons are a handful of phrases repeated all day: scan the table once per distinct text.
-    return match_rules(BLOCKED_RULES, text)
+#: Policy events a Mapper remembers for the join (one poll's worth; a bigger poll forgets the oldest batch).
+_POLICIES_KEPT = 200_000
+
+
+def _join_key(message_id: Any, recipient: Any) -> tuple[str, str]:
+    """How a policy event and a tracking record of the same mail and recipient meet."""
+    return (str(message_id or "").strip().strip("<>").lower(), str(recipient or "").strip().lower())
+
+
+def _temporary(code: int | None, enhanced: str | None) -> bool:
+    """A 4xx reply: the sender was told to try again."""
+    return (code is not None and 400 <= code < 500) or (code is None and bool(enhanced) and enhanced[0] == "4")
+
+
+def held_notes(profile: list[dict[str, Any]]) -> list[str]:
+    """For the diagnosis: how many of a target's records say the gateway held the mail for analysis (sandbox,
+    password analysis): held, not refused; its outcome comes in a later record. `profile`: rows of
+    storage.queries.target_profile."""
+    held = sum(row["count"] for row in profile
+               if row["disposition"] == Disposition.ACCEPTED and row["reason"] == "onhold")
+    if not held:
+        return []
+    return [f"{held} record{'s' if held != 1 else ''} of this mail say our gateway held it while analysing it "
+            "(sandbox or password analysis): held, not refused. The gateway logs the outcome (delivered, "
+            "quarantined...) in a later record; the newest ~2 hours may not be ingested yet."]

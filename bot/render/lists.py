@@ -148,12 +148,14 @@ def with_notice(blocks: list[dict[str, Any]], notice: str) -> list[dict[str, Any
 
 
 def home_view(*, approvals: Sequence[ApprovedSender], cases: Sequence[SupportCase], blocked: dict[str, int],
-              day: str, can_remove: bool) -> dict[str, Any]:
-    """The App Home tab: approved senders (with expiry), open cases, yesterday's blocked totals."""
+              day: str, can_remove: bool, health: Sequence[str] = ()) -> dict[str, Any]:
+    """The App Home tab: approved senders (with expiry), open cases, yesterday's blocked totals; `health`: one
+    line per polled log source (bot.ingest.tmems_health)."""
     totals = ", ".join(f"{name}: {count}" for name, count in sorted(blocked.items()) if count) or "nothing blocked"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "bouncebot"}},
         section(messages.home_intro()),
+        *(context(escape(line)) for line in health),
         {"type": "divider"},
         section(f"*Blocked traffic on {day}* (UTC): {sum(blocked.values())} — {escape(totals)}"),
         {"type": "divider"},

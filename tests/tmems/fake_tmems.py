@@ -4,7 +4,11 @@
   start/end (ISO 8601 UTC to the second or millisecond), limit (default and maximum 500), token, direction,
   domain. Neither start nor end: the last five minutes; only start: five minutes from it; only end: five minutes
   up to it. A start older than 72 hours is refused (400), as is end before start.
-- Pages of `limit` records with a nextToken until the last page; an empty window answers 204.
+- Pages of `limit` records (at most `page_size`) with a nextToken until the last page; an empty window answers
+  204. Tokens are opaque standard base64 with '+', '/' and '=' (as the vendor's example); `quote_tokens` hands
+  them out percent-encoded (as two integrations report the real service does), and `end_with_empty_200` ends
+  paging as one integration's tests do: the last page still carries a nextToken, whose request (and an empty
+  window) answers 200 with an empty body.
 - Basic auth checked on every request (401 AuthenticationMissingOrInvalid); log retrieval switched off answers
   404 ResourceNotAvailable; other methods 400 InvalidMethod.
 - Scripted faults (`fail(...)`): a status, how many times, for which path/type, with Retry-After, optionally
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 PATHS = {"/api/v1/log/mailtrackinglog": "mailtrackinglog", "/api/v1/log/policyeventlog": "policyeventlog"}
 TYPES = ("accepted_traffic", "blocked_traffic")
@@ -87,6 +91,10 @@ class FakeTmems:
         self.gzip_pages = gzip_pages
         self.clock = clock or (lambda: datetime.now(UTC))
         self.log_retrieval = True
+        self.page_size = 500           # the most records a page holds, whatever `limit` asks
+        self.quote_tokens = False      # nextToken percent-encoded in the JSON
+        self.end_with_empty_200 = False
+        self.refuse_with: int | None = None  # answer every request with this status (401/403), credentials or not
         self.drop_connections = False  # close every connection after its response, without saying so
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
@@ -159,6 +167,9 @@ class FakeTmems:
     def _answer(self, name: str | None, params: dict[str, str], authorized: bool
                 ) -> tuple[int, dict[str, str], bytes]:
         try:
+            if self.refuse_with is not None:
+                raise ApiError(self.refuse_with, "Forbidden" if self.refuse_with == 403 else "Refused",
+                               "access to this resource is forbidden")
             if name is None:
                 raise ApiError(404, "ResourceNotFound", "no such resource")
             if not authorized:
@@ -208,6 +219,7 @@ class FakeTmems:
             raise ApiError(400, "InvalidFormat", "limit must be a number") from None
         if not 1 <= limit <= 500:
             raise ApiError(400, "InvalidFormat", "limit must be 1 to 500")
+        limit = min(limit, self.page_size)
         query = f"{name}|{kind}|{start.isoformat()}|{end.isoformat()}|{params.get('direction')}|{params.get('domain')}"
         offset = _read_token(params["token"], query) if params.get("token") else 0
         log = self._logs[kind or "policy"]
@@ -218,10 +230,15 @@ class FakeTmems:
                 indexes = [i for i in indexes if _wanted(log.records[i], params)]  # type: ignore[assignment]
             chosen = [log.bodies[i] for i in indexes[offset:offset + limit]]
             total = len(indexes)
+        if not chosen and (self.end_with_empty_200 or offset):
+            return 200, {"Content-Type": "application/json"}, b""
         if total == 0:
             return 204, {}, b""
-        more = offset + limit < total
-        token = f'"nextToken":{json.dumps(_make_token(offset + limit, query))},' if more else ""
+        more = offset + limit < total or self.end_with_empty_200
+        token = _make_token(offset + limit, query)
+        if self.quote_tokens:
+            token = quote(token, safe="")
+        token = f'"nextToken":{json.dumps(token)},' if more else ""
         return 200, {"Content-Type": "application/json"}, f'{{{token}"logs":[{",".join(chosen)}]}}'.encode()
 
 
@@ -235,17 +252,26 @@ def _wanted(record: dict[str, Any], params: dict[str, str]) -> bool:
     return True
 
 
+#: Bytes that encode as '++++////': every token holds '+' and '/', and is padded to end in '=='.
+_TOKEN_HEAD = b"\xfb\xef\xbe\xff\xff\xff"
+
+
 def _make_token(offset: int, query: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset, "q": query}).encode()).decode()
+    body = json.dumps({"o": offset, "q": query}).encode()
+    body += b" " * ((1 - len(_TOKEN_HEAD) - len(body)) % 3)
+    return base64.b64encode(_TOKEN_HEAD + body).decode()
 
 
 def _read_token(token: str, query: str) -> int:
     try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        raw = base64.b64decode(token.encode(), validate=True)
+        if not raw.startswith(_TOKEN_HEAD):
+            raise ValueError("not one of our tokens")
+        data = json.loads(raw[len(_TOKEN_HEAD):])
         if data["q"] != query:
             raise ValueError("token of another query")
         return int(data["o"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise ApiError(400, "InvalidFormat", "invalid token") from None
 
 

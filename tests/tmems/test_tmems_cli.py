@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.support import ROOT
+from tests.support import ROOT, free_port
 from tests.tmems.fake_tmems import FakeTmems
 from tests.tmems.records import blocked, samples
 
@@ -76,3 +77,40 @@ def test_the_loop_polls_until_ctrl_c(fake: FakeTmems, env) -> None:
             proc.wait()
     assert proc.returncode == 0, err
     assert "stopped" in err and "Traceback" not in err
+
+
+def _once_in_a_process(env: dict[str, str], **changes: str) -> tuple[int, str, str, float]:
+    """`bouncebot ingest tmems --once` as a user runs it: its own process, its own logging set-up."""
+    child_env = {**os.environ, **env, **changes, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())",
+                           "ingest", "tmems", "--once"], env=child_env, capture_output=True, text=True, timeout=60)
+    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+
+
+def _says_what_to_check(line: str) -> None:
+    assert "BOUNCEBOT_TMEMS_URL" in line and "region" in line and "Log Retrieval" in line
+    assert "Traceback" not in line
+
+
+def test_a_closed_port_ends_once_quickly_with_one_line_saying_what_to_check(env) -> None:
+    port = free_port()  # bound and released: nothing listens there, connections are refused
+    code, out, err, took = _once_in_a_process(env, BOUNCEBOT_TMEMS_URL=f"http://127.0.0.1:{port}")
+    assert code == 1 and out == ""
+    [line] = err.splitlines()
+    assert line.startswith("error: TMEMS is unreachable at http://127.0.0.1:") and "Refused" in line
+    _says_what_to_check(line)
+    assert "BOUNCEBOT_TMEMS_API_KEY" in line
+    assert took < 15  # two connection attempts a second apart, plus the interpreter's start (was 45 s)
+
+
+@pytest.mark.parametrize(("status", "change"), [(401, {"BOUNCEBOT_TMEMS_API_KEY": "not-the-key"}), (403, {})])
+def test_a_refusing_service_ends_once_with_one_line(fake: FakeTmems, env, status: int, change) -> None:
+    if status == 403:
+        fake.refuse_with = 403
+    code, out, err, _took = _once_in_a_process(env, **change)
+    assert code == 1 and out == ""
+    [line] = err.splitlines()
+    assert f"HTTP {status}" in line and "API Access" in line and "BOUNCEBOT_TMEMS_URL" in line
+    assert "not-the-key" not in line and fake.api_key not in line
+    assert len(fake.seen) == 1  # refused once: nothing retried, no other stream tried

@@ -161,3 +161,29 @@ def test_a_kept_alive_connection_closed_by_the_server_is_reopened_quietly(fake: 
     pages = list(client.pages(MAIL_TRACKING_PATH, {**_window(), "limit": "500"}))
     assert [len(p) for p in pages] == [500, 500, 100]
     assert sleeps.asked == [] and not caplog.records  # no retry, no warning
+
+
+def test_a_service_never_reached_fails_fast_one_that_answered_is_retried_in_full(fake: FakeTmems, sleeps) -> None:
+    from bot.ingest.tmems_client import TmemsUnreachable
+    from tests.support import free_port
+
+    never = TmemsClient(f"http://127.0.0.1:{free_port()}", "u", "k", backoff=0.01, max_attempts=5, sleep=sleeps)
+    with pytest.raises(TmemsUnreachable, match=r"BOUNCEBOT_TMEMS_URL.*region.*Log Retrieval"):
+        never.get(MAIL_TRACKING_PATH, _window())
+    assert sleeps.asked == [0.01]  # two attempts, not five
+    _publish(fake, 1)
+    fake.drop_connections = True  # no kept-alive connection outlives the server below
+    with TmemsClient(fake.url, fake.user, fake.api_key, backoff=0.01, max_attempts=3, sleep=sleeps) as client:
+        assert client.get(MAIL_TRACKING_PATH, _window()) is not None
+        fake.stop()  # gone after it answered: a blip worth the full retries
+        with pytest.raises(TmemsUnavailable) as info:
+            client.get(MAIL_TRACKING_PATH, _window())
+    assert not isinstance(info.value, TmemsUnreachable) and "gave up after 3 attempts" in str(info.value)
+
+
+def test_a_200_with_an_empty_body_ends_paging(fake: FakeTmems, client: TmemsClient) -> None:
+    _publish(fake, 3)
+    fake.page_size, fake.end_with_empty_200 = 2, True
+    pages = list(client.pages(MAIL_TRACKING_PATH, {**_window(), "limit": "500"}))
+    assert [len(p) for p in pages] == [2, 1]
+    assert [s.status for s in fake.seen] == [200, 200, 200]  # the third: an empty body, the end

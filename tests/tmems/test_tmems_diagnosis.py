@@ -57,3 +57,30 @@ def test_content_policy_quarantine(fake, store, tmems_settings) -> None:
     d = _diagnose(store, tmems_settings, "invoice@shady.example", now)
     assert d.verdict.cause == "gateway_policy"
     assert "virusdetected" in {f.reason for f in d.findings}
+
+
+def test_mail_held_in_the_sandbox_is_held_not_refused(fake, store, tmems_settings) -> None:
+    now = datetime.now(UTC)
+    fake.add("accepted_traffic", [
+        accepted(now - timedelta(minutes=20 + i), action=action, sender="scans@vendor.example",
+                 recipient=f"it{i}@ourcorp.example") for i, action in enumerate(("Scanning in sandbox",
+                                                                                   "Submitted to sandbox",
+                                                                                   "Password analyzing"))])
+    assert poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=1)).new == 3
+    d = _diagnose(store, tmems_settings, "scans@vendor.example", now)
+    assert d.findings == [] and d.verdict.cause == "delivered"  # nothing refused, nothing bounced
+    [note] = [c for c in d.caveats if "held" in c]
+    assert note.startswith("3 records") and "held, not refused" in note
+
+
+def test_an_attachment_removed_by_a_policy_leaves_the_message_delivered(fake, store, tmems_settings) -> None:
+    now = datetime.now(UTC)
+    fake.add("policy", [policy_event(now - timedelta(minutes=5), event_type="Malware",
+                                     subtype="Pattern-based scanning", policy_name="Inbound Virus Policy",
+                                     policy_action="Clean cleanable malware, delete those that cannot be cleaned",
+                                     sender="cv@jobs.example", recipients=["hr@ourcorp.example"])])
+    fake.add("accepted_traffic", [accepted(now - timedelta(minutes=5), action="Delivered", sender="cv@jobs.example",
+                                           recipient="hr@ourcorp.example")])
+    assert poll_once(store, tmems_settings, now=now, since=now - timedelta(hours=1)).new == 2
+    d = _diagnose(store, tmems_settings, "cv@jobs.example", now)
+    assert d.findings == [] and d.summary["delivered"] == 2

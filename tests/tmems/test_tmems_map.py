@@ -51,12 +51,13 @@ def test_downstream_replies_are_classified_with_side_remote() -> None:
     assert event.reply_text == details
 
 
-def test_expired_keeps_its_reason_and_takes_the_cause_of_the_last_reply() -> None:
-    details = "host mx.partner.example[198.51.100.20] said: 550 5.1.1 User unknown"
+def test_expired_is_a_final_bounce_of_a_temporary_failure_with_the_last_reply_as_evidence() -> None:
+    details = "host mx.partner.example[198.51.100.20] said: 451 4.3.0 Temporary local problem"
     record = accepted(NOW, action="Expired", sender="a@ourcorp.example", recipient="b@partner.example",
                       direction="out", details=details)
     [event] = Mapper(Settings()).map(ACCEPTED, record)
-    assert (event.disposition, event.reason, event.cause) == ("expired", "expired", "invalid_recipient")
+    assert (event.disposition, event.reason, event.cause) == ("expired", "expired", "transient")
+    assert (event.reply_text, event.smtp_code, event.rejected_by) == (details, 451, "remote")
 
 
 def test_an_unknown_action_is_unknown_and_counted() -> None:
@@ -84,14 +85,16 @@ def test_unknown_blocked_reason_falls_back_to_the_classifier_on_the_gateway_side
 
 
 def test_a_policy_event_makes_one_event_per_recipient() -> None:
-    record = policy_event(NOW, event_type="Spam", policy_name="Spam policy", policy_action="Quarantine",
+    record = policy_event(NOW, event_type="Web Reputation", policy_name="URL policy", policy_action="Quarantine",
                           sender="bulk@x.example", recipients=["a@ourcorp.example", "b@ourcorp.example"])
+    assert "mailID" not in record
     events = Mapper(Settings()).map(POLICY, record)
     assert [e.recipient for e in events] == ["a@ourcorp.example", "b@ourcorp.example"]
     assert len({e.source_key for e in events}) == 2
     assert all((e.disposition, e.reason, e.cause) == ("quarantined", "spamdetected", "gateway_policy")
                for e in events)
-    assert "Spam policy" in (events[0].reply_text or "")
+    assert all(e.message_id == record["messageID"] and e.queue_id is None for e in events)
+    assert "URL policy" in (events[0].reply_text or "")
 
 
 def test_direction_falls_back_to_our_domains() -> None:
