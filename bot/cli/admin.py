@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from bot import approvals, audit, cases, export
-from bot.cli.context import CliContext, UsageError
+from bot.cli.context import CliContext, UsageError, positive_int
 from bot.timeutil import parse_duration, parse_since, utcnow
 
 
@@ -30,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_cases(subparsers)
     p = subparsers.add_parser("audit", help="who approved, refused, removed, opened or closed what, and when")
     p.add_argument("--since", default="7d", help="how far back, e.g. 7d, 12h or 2026-11-01 (default: 7d)")
-    p.add_argument("--limit", type=int, default=500, help="at most this many entries (default 500)")
+    p.add_argument("--limit", type=positive_int, default=500, help="at most this many entries (default 500)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_audit)
 
@@ -59,7 +63,10 @@ def _register_approved(subparsers: argparse._SubParsersAction) -> None:
                      help="postfix access map, csv of hosted-gateway patterns, or tmems list "
                           "(default: $BOUNCEBOT_APPROVED_EXPORT_FORMAT or postfix)")
     out.add_argument("--output", metavar="FILE", default=None, help="write here, atomically (default: stdout)")
-    out.add_argument("--postmap", action="store_true", help="run postmap on the written map (postfix format)")
+    out.add_argument("--postmap", action="store_true",
+                     help="run postmap on the written map (postfix format); the map is --output FILE, else "
+                          "$BOUNCEBOT_APPROVED_EXPORT_PATH; the command is $BOUNCEBOT_POSTMAP (default: postmap "
+                          "on PATH or in /usr/sbin)")
     out.set_defaults(func=cmd_approved_export)
 
 
@@ -68,7 +75,7 @@ def _register_cases(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="cases_command", metavar="ACTION", required=True)
     lst = sub.add_parser("list", help="cases, newest first")
     lst.add_argument("--status", choices=(*cases.STATUSES, "all"), default="open", help="default: open")
-    lst.add_argument("--limit", type=int, default=100)
+    lst.add_argument("--limit", type=positive_int, default=100, help="at most this many cases (default 100)")
     lst.add_argument("--json", action="store_true", help="one JSON object per line")
     lst.set_defaults(func=cmd_cases_list)
     show = sub.add_parser("show", help="one case with its diagnosis snapshot")
@@ -122,7 +129,7 @@ def cmd_approved_add(args: argparse.Namespace, ctx: CliContext) -> int:
     now = utcnow()
     try:
         expires_at = now + parse_duration(args.expires) if args.expires else None
-        with ctx.store.session() as session:
+        with ctx.store.session() as session, _export_failure_printed_once():
             outcome = approvals.approve(session, pattern=args.pattern, kind=args.kind, reason=args.reason,
                                         actor=cli_actor(), expires_at=expires_at, settings=ctx.settings, now=now)
     except (ValueError, approvals.ApprovalError) as exc:
@@ -137,16 +144,34 @@ def cmd_approved_add(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _export_warning(error: str | None) -> int:
     if error:
-        print(f"warning: the approved senders export was not rewritten: {error}")
+        print(f"bouncebot approved: warning: the approved senders export was not rewritten: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+class _ReportedHere(logging.Filter):
+    """Drops bot.approvals' log line about a failed export: the command prints that failure itself, once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("approved senders export failed")
+
+
+@contextmanager
+def _export_failure_printed_once() -> Iterator[None]:
+    logger = logging.getLogger("bot.approvals")
+    quiet = _ReportedHere()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def cmd_approved_remove(args: argparse.Namespace, ctx: CliContext) -> int:
     text = args.pattern.strip()
     ident = text[1:] if text.startswith("#") else None
     try:
-        with ctx.store.session() as session:
+        with ctx.store.session() as session, _export_failure_printed_once():
             if ident is not None:
                 if not ident.isdigit():
                     raise UsageError(f"not an approval id: {text!r}")
@@ -165,7 +190,7 @@ def cmd_approved_remove(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def cmd_approved_expire(args: argparse.Namespace, ctx: CliContext) -> int:
     with ctx.store.session() as session:
-        expired = approvals.expire_due(session, settings=ctx.settings)
+        expired = approvals.expire_due(session, settings=ctx.settings)  # a failed export is logged there
     for a in expired:
         print(f"expired {a.kind} {a.pattern} (#{a.id}, ended {_when(a.expires_at)})")
     print(f"{len(expired)} approval(s) expired")
@@ -176,11 +201,13 @@ def cmd_approved_export(args: argparse.Namespace, ctx: CliContext) -> int:
     fmt = args.format or ctx.settings.approved_export_format
     try:
         fmt = export.check_format(fmt)
-        if args.postmap and not args.output:
-            raise UsageError("--postmap needs --output FILE")
+        # with --postmap the map goes where the gateway reads it: --output, else BOUNCEBOT_APPROVED_EXPORT_PATH
+        output = args.output or (ctx.settings.approved_export_path if args.postmap else None)
+        if args.postmap and not output:
+            raise UsageError("--postmap needs a file: --output FILE or BOUNCEBOT_APPROVED_EXPORT_PATH")
         postmap = export.find_postmap(ctx.settings.postmap_command) if args.postmap else None
         with ctx.store.session() as session:
-            result, text = export.export_active(session, path=Path(args.output) if args.output else None,
+            result, text = export.export_active(session, path=Path(output) if output else None,
                                                 fmt=fmt, postmap=postmap)
     except export.ExportError as exc:
         raise UsageError(str(exc)) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bot.cli.context import CliContext, UsageError
+from bot.cli.context import CliContext, UsageError, positive_int
 from bot.targets import parse_target
 from bot.timeutil import parse_duration, parse_since, utcnow
 from storage import queries
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("events", help="list the tracking events for a target")
     p.add_argument("target", help="sender address, domain, IP, message-id (msgid:...), queue:ID or to:ADDRESS")
     p.add_argument("--since", default=None, help="how far back, e.g. 7d, 12h or 2026-11-01 (default: 30d)")
-    p.add_argument("--limit", type=int, default=200, help="at most this many events (default 200)")
+    p.add_argument("--limit", type=positive_int, default=200, help="at most this many events (default 200)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_events)
     purge = subparsers.add_parser("purge", help="delete events older than the retention")
@@ -69,6 +69,8 @@ def cmd_purge(args: argparse.Namespace, ctx: CliContext) -> int:
         age = parse_duration(args.older_than or f"{ctx.settings.retention_days}d")
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if not age:
+        raise UsageError("--older-than 0 would delete every event; give an age such as 30d")
     cutoff = utcnow() - age
     with ctx.store.session() as session:
         removed = queries.purge_older_than(session, cutoff)

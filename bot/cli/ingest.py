@@ -35,8 +35,8 @@ def _missing_source(parser: argparse.ArgumentParser) -> int:
 
 def _file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="log file(s); each keeps its own cursor")
-    parser.add_argument("--verbose", dest="show_skipped", action="store_true",
-                        help="show examples of the lines that were skipped")
+    parser.add_argument("--show-skipped", action="store_true",
+                        help="show examples of the lines that were skipped (--verbose does too)")
     parser.add_argument("--batch", type=int, default=None, metavar="LINES",
                         help="lines per transaction (default 10000)")
 
