@@ -156,7 +156,7 @@ def ensure_schema(engine: Engine) -> None:
                          "bouncebot knows: install the bouncebot version that wrote it")
     raise StoreError(f"the tracking store's schema is behind (at {', '.join(sorted(current)) or 'none'}, this "
                      f"bouncebot needs {', '.join(sorted(heads))}): run `bouncebot db upgrade` (back the store up "
-                     "first; docs/ingest.md says how long a migration takes)")
+                     "first: a migration may take minutes on a large store)")
 
 
 def pending_revisions(engine: Engine) -> list[str]:

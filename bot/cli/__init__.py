@@ -124,6 +124,14 @@ def _error(command: str | None, message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `bouncebot` entry point: the exit code; every failure a user can cause is one line on stderr."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # also from argparse printing --help or usage into a closed pipe
+        return _quiet_broken_pipe()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -141,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
         return code
     except BrokenPipeError:
-        return _quiet_broken_pipe()
+        raise  # main() ends quietly; not a "system error" below
     except UsageError as exc:
         _error(args.command, str(exc))
         return 2

@@ -71,8 +71,14 @@ def _register_approved(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _register_cases(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("cases", help="support cases: list, show, close, reopen")
+    p = subparsers.add_parser("cases", help="support cases: open, list, show, close, reopen")
     sub = p.add_subparsers(dest="cases_command", metavar="ACTION", required=True)
+    new = sub.add_parser("open", help="open a case about a target, with a snapshot of its diagnosis, and forward it")
+    new.add_argument("target", help="the sender address, domain, IP or message-id it is about")
+    new.add_argument("--title", required=True, help="one line saying what is wrong")
+    new.add_argument("--description", default=None, help="more detail (optional)")
+    new.add_argument("--no-live", action="store_true", help="snapshot the diagnosis without live DNS checks")
+    new.set_defaults(func=cmd_cases_open)
     lst = sub.add_parser("list", help="cases, newest first")
     lst.add_argument("--status", choices=(*cases.STATUSES, "all"), default="open", help="default: open")
     lst.add_argument("--limit", type=positive_int, default=100, help="at most this many cases (default 100)")
@@ -228,6 +234,40 @@ def _case_id(text: str) -> int:
     if not digits.isdigit():
         raise UsageError(f"not a case number: {text!r}")
     return int(digits)
+
+
+def cmd_cases_open(args: argparse.Namespace, ctx: CliContext) -> int:
+    """As the Slack modal does: a fresh diagnosis as the snapshot, the case stored (audited), then forwarded to
+    the configured webhook / e-mail; a failed forward is reported, the case stays open either way."""
+    from bot.case_forwarding import forward_case
+    from bot.diagnosis import diagnose
+    from bot.diagnosis.live import checker_from_settings
+    from bot.targets import parse_target
+
+    try:
+        target = parse_target(args.target)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    actor = cli_actor()
+    checker = None if args.no_live else checker_from_settings(ctx.settings)
+    with ctx.store.session() as session:
+        diagnosis = diagnose(session, target, settings=ctx.settings, checker=checker)
+        try:
+            case, _created = cases.open_case(session, target=target.value, title=args.title,
+                                             description=args.description, snapshot=diagnosis.to_json(),
+                                             opened_by=actor)
+        except cases.CaseError as exc:
+            raise UsageError(str(exc)) from exc
+        results = forward_case(session, case=case, settings=ctx.settings, actor=actor)
+    print(f"case #{case.id} opened: {case.title} ({case.target})")
+    failed = 0
+    for result in results:
+        if result.ok:
+            print(f"  forwarded by {result.target}: {result.detail}")
+        else:
+            failed += 1
+            print(f"bouncebot cases: forwarding by {result.target} failed: {result.detail}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_cases_list(args: argparse.Namespace, ctx: CliContext) -> int:
