@@ -13,7 +13,13 @@ NOT_A_TERMINAL_WIDTH = 100
 def width() -> int:
     if not sys.stdout.isatty():
         return NOT_A_TERMINAL_WIDTH
-    return max(40, shutil.get_terminal_size((NOT_A_TERMINAL_WIDTH, 24)).columns)
+    # $COLUMNS first, then the terminal's size; a terminal that reports 0 columns (a bare pty) gets the default
+    return max(40, shutil.get_terminal_size((NOT_A_TERMINAL_WIDTH, 24)).columns or NOT_A_TERMINAL_WIDTH)
+
+
+def height() -> int:
+    """The terminal's rows; 24 when it reports none (tqdm draws nothing on a 0-row terminal)."""
+    return shutil.get_terminal_size((NOT_A_TERMINAL_WIDTH, 24)).lines or 24
 
 
 def wrap(text: str, indent: str = "", more: str = "  ") -> str:
