@@ -149,8 +149,8 @@ class Progress:
     """Live progress of one file on a terminal, drawn by tqdm: bytes read of the file, rate, ETA, and the lines,
     events and skipped lines so far. None of it when stdout is not a terminal (a cron job, a pipe, a log file)."""
 
-    def __init__(self, path: str, *, follow: bool = False, stream: Any = None) -> None:
-        self.path, self.follow = path, follow
+    def __init__(self, path: str, *, follow: bool = False, stream: Any = None, every: float = 0.2) -> None:
+        self.path, self.follow, self.every = path, follow, every
         self.stream = stream if stream is not None else sys.stderr
         self._bar: tqdm[Any] | None = None
 
@@ -162,7 +162,7 @@ class Progress:
         if self._bar is None:
             self._bar = tqdm(total=None if self.follow else total, initial=0, unit="B", unit_scale=True,
                              unit_divisor=1024, desc=os.path.basename(self.path), file=self.stream, leave=False,
-                             ncols=terminal.width(), nrows=terminal.height(), mininterval=0.2, smoothing=0.1)
+                             ncols=terminal.width(), nrows=terminal.height(), mininterval=self.every, smoothing=0.1)
         if not self.follow and total > (self._bar.total or 0):
             self._bar.total = total  # the file grew while it was read
         self._bar.update(done - self._bar.n)
