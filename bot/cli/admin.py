@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot import approvals, audit, cases, export
 from bot.cli.context import CliContext, UsageError, positive_int
+from bot.render.numbers import count
 from bot.timeutil import parse_duration, parse_since, utcnow
 
 
@@ -127,7 +128,7 @@ def cmd_approved_list(args: argparse.Namespace, ctx: CliContext) -> int:
         extra = f" removed by {a.removed_by} {_when(a.removed_at)}" if state == "removed" else ""
         print(f"#{a.id:<5} {a.pattern:40} {a.kind:7} {state:7} until {_when(a.expires_at, 'no expiry'):16}"
               f" by {a.approved_by} {_when(a.created_at)}{extra}  {a.reason or ''}")
-    print(f"{len(rows)} approval(s)")
+    print(count(len(rows), "approval"))
     return 0
 
 
@@ -199,7 +200,7 @@ def cmd_approved_expire(args: argparse.Namespace, ctx: CliContext) -> int:
         expired = approvals.expire_due(session, settings=ctx.settings)  # a failed export is logged there
     for a in expired:
         print(f"expired {a.kind} {a.pattern} (#{a.id}, ended {_when(a.expires_at)})")
-    print(f"{len(expired)} approval(s) expired")
+    print(f"{count(len(expired), 'approval')} expired")
     return 0
 
 
@@ -221,7 +222,7 @@ def cmd_approved_export(args: argparse.Namespace, ctx: CliContext) -> int:
         print(text, end="")
         return 0
     ran = f"; ran {' '.join(result.postmap)}" if result.postmap else ""
-    print(f"wrote {result.count} approved sender(s) to {result.path} ({result.format}){ran}")
+    print(f"wrote {count(result.count, 'approved sender')} to {result.path} ({result.format}){ran}")
     if fmt == "tmems":
         print(f"paste the patterns into Trend Micro Email Security: {export.TMEMS_WHERE} > Approved Senders")
     return 0
@@ -283,7 +284,7 @@ def cmd_cases_list(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     for c in rows:
         print(f"#{c.id:<5} {c.status:6} {_when(c.created_at)} {c.target:40} {c.title}  (by {c.opened_by})")
-    print(f"{len(rows)} case(s)")
+    print(count(len(rows), "case"))
     return 0
 
 
@@ -355,5 +356,5 @@ def cmd_audit(args: argparse.Namespace, ctx: CliContext) -> int:
     for e in rows:
         where = f" in {e.channel}" + (f" ({e.message_ts})" if e.message_ts else "") if e.channel else ""
         print(f"{e.time:%Y-%m-%d %H:%M:%S} {e.actor:20} {e.action:13} {e.outcome:9} {e.target or '-'}{where}")
-    print(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
+    print(count(len(rows), "entry"))
     return 0

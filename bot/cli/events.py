@@ -6,6 +6,7 @@ import argparse
 import json
 
 from bot.cli.context import CliContext, UsageError, positive_int
+from bot.render.numbers import count
 from bot.targets import parse_target
 from bot.timeutil import parse_duration, parse_since, utcnow
 from storage import queries
@@ -60,7 +61,7 @@ def cmd_events(args: argparse.Namespace, ctx: CliContext) -> int:
               f"{' zone=' + event.dnsbl_zone if event.dnsbl_zone else ''}")
         if event.reply_text:
             print(f"    {event.reply_text[:300]}")
-    print(f"{len(rows)} event(s){' (limit reached)' if len(rows) == args.limit else ''}")
+    print(f"{count(len(rows), 'event')}{' (limit reached)' if len(rows) == args.limit else ''}")
     return 0
 
 
@@ -74,5 +75,5 @@ def cmd_purge(args: argparse.Namespace, ctx: CliContext) -> int:
     cutoff = utcnow() - age
     with ctx.store.session() as session:
         removed = queries.purge_older_than(session, cutoff)
-    print(f"purged {removed} event(s) older than {cutoff:%Y-%m-%d %H:%M} UTC")
+    print(f"purged {count(removed, 'event')} older than {cutoff:%Y-%m-%d %H:%M} UTC")
     return 0

@@ -14,6 +14,7 @@ from bot.blacklists.failures import failure_kind, resolver_problem
 from bot.blacklists.names import parse_check_target
 from bot.config import Settings
 from bot.diagnosis.model import Diagnosis
+from bot.diagnosis.runbook import LIVE_RESULTS, NO_LIVE_RESULTS
 from bot.events import split_domain
 from bot.targets import Target, is_address
 
@@ -61,6 +62,7 @@ def _public_ip(text: str) -> bool:
 def run_live_checks(d: Diagnosis, checker: Checker | None, settings: Settings, extra: Sequence[str]) -> None:
     """Block-list checks of the IPs and domains the diagnosis touches, cross-checked with what rejections named."""
     if checker is None:
+        _no_live_results(d)
         return
     targets: list[str] = [t for t in extra if t]
     for f in d.findings:
@@ -74,9 +76,16 @@ def run_live_checks(d: Diagnosis, checker: Checker | None, settings: Settings, e
     unique = [t for t in dict.fromkeys(targets) if _checkable(t) and (not _looks_ip(t) or _public_ip(t)
                                                                        or t == d.target_value)]
     if not unique:
+        _no_live_results(d)
         return
     d.blacklists = [r.to_json() for r in checker.check(unique)]
     d.blacklist_notes = _blacklist_notes(d, checker)
+
+
+def _no_live_results(d: Diagnosis) -> None:
+    """No block-list results will follow: the next steps must not promise them "below"."""
+    for f in d.findings:
+        f.next_steps = [step.replace(LIVE_RESULTS, NO_LIVE_RESULTS) for step in f.next_steps]
 
 
 def _looks_ip(text: str) -> bool:
