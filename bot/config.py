@@ -45,6 +45,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1 (days), got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -133,7 +140,7 @@ class Settings:
         )
         return cls(
             database_url=e.get("BOUNCEBOT_DATABASE_URL") or cls.database_url,
-            retention_days=_int(e, "BOUNCEBOT_RETENTION_DAYS", cls.retention_days),
+            retention_days=_at_least_one(e, "BOUNCEBOT_RETENTION_DAYS", cls.retention_days),
             local_domains=tuple(d.lower() for d in _list(e.get("BOUNCEBOT_LOCAL_DOMAINS"))),
             outbound_ips=_list(e.get("BOUNCEBOT_OUTBOUND_IPS")),
             policy=limits,

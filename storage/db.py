@@ -1,7 +1,13 @@
-"""Engine and session setup, and schema upgrades through Alembic."""
+"""Engine and session setup, and schema upgrades through Alembic.
+
+The schema rule, the same on SQLite and PostgreSQL: a new, empty store (no tables yet) is created on first
+use; a store whose schema is behind is refused with the command that upgrades it (`bouncebot db upgrade`), so a
+long migration never starts from a plain `why`; a store newer than this bouncebot is refused too.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.partitions  # noqa: F401 - registers the hook that gives ORM-inserted events their partition
@@ -21,7 +27,24 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class StoreError(RuntimeError):
-    """The tracking store cannot be used: unreachable, or its schema is out of date."""
+    """The tracking store cannot be used: unreachable, read-only, or its schema is out of date."""
+
+
+#: The URL kinds bouncebot supports, as said in every refusal of another kind.
+SUPPORTED = ("SQLite (sqlite:///path/to/bouncebot.db) and PostgreSQL via psycopg 3 "
+             "(postgresql://user@host/db)")
+
+
+def unsupported(url: str, backend: str) -> StoreError:
+    return StoreError(f"unsupported database URL kind {backend!r} in {_safe(url)!r}: bouncebot supports {SUPPORTED}")
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def normalize_url(url: str) -> str:
@@ -47,20 +70,40 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(normalize_url(url))
     except ArgumentError as exc:
-        raise StoreError(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite":
+        raise StoreError(f"not a database URL: {url!r}; bouncebot supports {SUPPORTED}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            folder = Path(database).expanduser().resolve().parent
-            if not folder.is_dir():
-                raise StoreError(f"the folder for the SQLite database does not exist: {folder}")
+            _check_sqlite_path(Path(database).expanduser())
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if backend != "postgresql" or parsed.get_driver_name() != "psycopg":
+        raise unsupported(url, parsed.drivername)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
-    return create_engine(parsed, **kwargs)
+    try:
+        return create_engine(parsed, **kwargs)
+    except NoSuchModuleError as exc:  # psycopg missing from this installation
+        raise StoreError(f"cannot use {_safe(url)!r}: {exc}") from exc
+
+
+def _check_sqlite_path(path: Path) -> None:
+    """Refuse, with the reason, an SQLite file bouncebot could not write: every command may write (the schema,
+    the replay guard, WAL's shared-memory file), and SQLite's journal needs the folder writable too."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise StoreError(f"the folder for the SQLite database does not exist: {folder}")
+    if path.is_dir():
+        raise StoreError(f"cannot use {path} as the SQLite database: it is a folder")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"cannot write to {path}: the database file is read-only (or not ours); "
+                         "bouncebot writes to its store on every command")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot write to {folder}: the folder of the SQLite database is read-only "
+                         "(SQLite keeps its journal files next to the database)")
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -92,21 +135,63 @@ def is_empty(engine: Engine) -> bool:
     return not inspect(engine).get_table_names()
 
 
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Upgrade an empty SQLite file automatically; otherwise insist the schema is current."""
+    """Create a new, empty store; refuse one whose schema is behind (or ahead) - on both databases alike."""
     try:
         current = current_revisions(engine)
     except OperationalError as exc:
         raise StoreError(f"the tracking store is unreachable: {_first_line(exc)}") from exc
-    if current == head_revisions():
+    heads = head_revisions()
+    if current == heads:
         return
-    if engine.dialect.name == "sqlite" and (not current or is_empty(engine)):
-        upgrade(engine)
+    if not current and is_empty(engine):
+        upgrade_or_explain(engine)
         return
-    if engine.dialect.name == "sqlite":
-        upgrade(engine)
-        return
-    raise StoreError("the tracking store's schema is not current: run `bouncebot db upgrade`")
+    if current - known_revisions():
+        raise StoreError(f"the tracking store's schema ({', '.join(sorted(current))}) is newer than this "
+                         "bouncebot knows: install the bouncebot version that wrote it")
+    raise StoreError(f"the tracking store's schema is behind (at {', '.join(sorted(current)) or 'none'}, this "
+                     f"bouncebot needs {', '.join(sorted(heads))}): run `bouncebot db upgrade` (back the store up "
+                     "first: a migration may take minutes on a large store)")
+
+
+def pending_revisions(engine: Engine) -> list[str]:
+    """The migrations not yet applied, oldest first."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    current = current_revisions(engine)
+    pending = []
+    for head in script.get_heads():
+        for rev in script.iterate_revisions(head, tuple(current) or "base"):
+            if rev.revision not in pending:
+                pending.append(rev.revision)
+    return [f"{r} ({script.get_revision(r).doc})" for r in reversed(pending)]
+
+
+def upgrade_or_explain(engine: Engine) -> list[str]:
+    """`upgrade`, turning a failed migration into a StoreError that says which one failed, why, where the store
+    was left, and what to do."""
+    try:
+        pending = pending_revisions(engine)
+    except OperationalError as exc:
+        raise StoreError(f"the tracking store is unreachable: {_first_line(exc)}") from exc
+    try:
+        return upgrade(engine)
+    except Exception as exc:  # any failure inside a migration: said once, with what to do
+        try:
+            left = ", ".join(sorted(current_revisions(engine))) or "no schema yet"
+            still = pending_revisions(engine)
+        except Exception:  # the store went away while failing: report the migration's own error
+            left, still = "unknown", pending
+        failed = still[0] if still else (pending[0] if pending else "the index rebuild")
+        raise StoreError(
+            f"the schema migration {failed} failed: {_first_line(exc)}. The store is left at {left}. "
+            f"Fix the cause (disk space, permissions, a lock held by another bouncebot), then run "
+            f"`bouncebot db upgrade` again; `bouncebot --verbose db upgrade` shows the migration's log"
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:

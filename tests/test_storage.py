@@ -157,3 +157,43 @@ def test_insert_events_refuses_a_naive_time_and_unknown_columns_on_both_database
         queries.insert_events(conn, [row])
     with pytest.raises(ValueError, match="not columns of the event table"), store.engine.begin() as conn:
         queries.insert_events(conn, [dict(row, time=datetime(2026, 11, 30, 8, 0, tzinfo=UTC), bogus=1)])
+
+
+def test_a_store_whose_schema_is_behind_is_refused_on_both_databases(db_url: str) -> None:
+    """One rule on SQLite and PostgreSQL: no silent upgrade (a long rebuild must not start from a plain `why`)."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    engine = make_engine(db_url)
+    command.downgrade(alembic_config(engine), "0004")
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"schema is behind \(at .*0004.*run `bouncebot db upgrade`"):
+        open_store(db_url)
+    engine = make_engine(db_url)
+    assert "0004" in current_revisions(engine) != head_revisions()   # untouched
+    engine.dispose()
+
+
+def test_a_failed_migration_says_which_where_it_stopped_and_what_to_do(db_url: str) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config, upgrade_or_explain
+
+    engine = make_engine(db_url)
+    command.stamp(alembic_config(engine), "0004", purge=True)   # the tables are newer than the stamp says
+    with pytest.raises(StoreError) as caught:
+        upgrade_or_explain(engine)
+    engine.dispose()
+    message = str(caught.value)
+    assert message.startswith("the schema migration 0005 (")
+    assert "failed: " in message and "The store is left at 0004" in message
+    assert "run `bouncebot db upgrade` again" in message
+
+
+def test_unsupported_url_kinds_name_the_supported_ones() -> None:
+    for url in ("mysql://u:pw@h/db", "postgresql+psycopg2://u:pw@h/db", "oracle://h/db"):
+        with pytest.raises(StoreError, match="unsupported database URL kind") as caught:
+            make_engine(url)
+        assert "SQLite" in str(caught.value) and "PostgreSQL via psycopg 3" in str(caught.value)
+        assert "pw" not in str(caught.value)

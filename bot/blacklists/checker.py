@@ -22,6 +22,7 @@ import dns.resolver
 
 from bot.blacklists.answers import read_codes
 from bot.blacklists.cache import AnswerCache
+from bot.blacklists.failures import describe_resolver
 from bot.blacklists.health import judge
 from bot.blacklists.lookup import ANSWER, FAILED, RawAnswer, ask_a, ask_txt
 from bot.blacklists.names import CheckTarget, parse_check_target, probe_query_name
@@ -100,6 +101,7 @@ class BlacklistChecker:
         self.zones = list(zones)
         self.timeout = timeout
         self.resolver = make_resolver(nameservers, port, timeout)
+        self._configured_resolver = bool(nameservers)
         self.cache: AnswerCache[_Looked] = AnswerCache(cache_size, clock=clock)
         self.health_interval = health_interval
         self.down_for = down_for
@@ -118,6 +120,10 @@ class BlacklistChecker:
         zones = load_zones(settings.dnsbl_zones_file, key=settings.spamhaus_dqs_key)
         return cls(zones, nameservers=settings.dns_nameservers, port=settings.dns_port,
                    timeout=settings.dns_timeout, **options)
+
+    def resolver_description(self) -> str:
+        """The resolver asked, for messages: "127.0.0.1 port 5300 (BOUNCEBOT_DNS_NAMESERVERS)"."""
+        return describe_resolver(self.resolver.nameservers, self.resolver.port, self._configured_resolver)
 
     # ---- checks -------------------------------------------------------------------------------------------
 

@@ -8,12 +8,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from bot import approvals, audit, cases, export
-from bot.cli.context import CliContext, UsageError
+from bot.cli.context import CliContext, UsageError, positive_int
+from bot.render.numbers import count
 from bot.timeutil import parse_duration, parse_since, utcnow
 
 
@@ -30,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_cases(subparsers)
     p = subparsers.add_parser("audit", help="who approved, refused, removed, opened or closed what, and when")
     p.add_argument("--since", default="7d", help="how far back, e.g. 7d, 12h or 2026-11-01 (default: 7d)")
-    p.add_argument("--limit", type=int, default=500, help="at most this many entries (default 500)")
+    p.add_argument("--limit", type=positive_int, default=500, help="at most this many entries (default 500)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_audit)
 
@@ -59,16 +64,25 @@ def _register_approved(subparsers: argparse._SubParsersAction) -> None:
                      help="postfix access map, csv of hosted-gateway patterns, or tmems list "
                           "(default: $BOUNCEBOT_APPROVED_EXPORT_FORMAT or postfix)")
     out.add_argument("--output", metavar="FILE", default=None, help="write here, atomically (default: stdout)")
-    out.add_argument("--postmap", action="store_true", help="run postmap on the written map (postfix format)")
+    out.add_argument("--postmap", action="store_true",
+                     help="run postmap on the written map (postfix format); the map is --output FILE, else "
+                          "$BOUNCEBOT_APPROVED_EXPORT_PATH; the command is $BOUNCEBOT_POSTMAP (default: postmap "
+                          "on PATH or in /usr/sbin)")
     out.set_defaults(func=cmd_approved_export)
 
 
 def _register_cases(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("cases", help="support cases: list, show, close, reopen")
+    p = subparsers.add_parser("cases", help="support cases: open, list, show, close, reopen")
     sub = p.add_subparsers(dest="cases_command", metavar="ACTION", required=True)
+    new = sub.add_parser("open", help="open a case about a target, with a snapshot of its diagnosis, and forward it")
+    new.add_argument("target", help="the sender address, domain, IP or message-id it is about")
+    new.add_argument("--title", required=True, help="one line saying what is wrong")
+    new.add_argument("--description", default=None, help="more detail (optional)")
+    new.add_argument("--no-live", action="store_true", help="snapshot the diagnosis without live DNS checks")
+    new.set_defaults(func=cmd_cases_open)
     lst = sub.add_parser("list", help="cases, newest first")
     lst.add_argument("--status", choices=(*cases.STATUSES, "all"), default="open", help="default: open")
-    lst.add_argument("--limit", type=int, default=100)
+    lst.add_argument("--limit", type=positive_int, default=100, help="at most this many cases (default 100)")
     lst.add_argument("--json", action="store_true", help="one JSON object per line")
     lst.set_defaults(func=cmd_cases_list)
     show = sub.add_parser("show", help="one case with its diagnosis snapshot")
@@ -114,7 +128,7 @@ def cmd_approved_list(args: argparse.Namespace, ctx: CliContext) -> int:
         extra = f" removed by {a.removed_by} {_when(a.removed_at)}" if state == "removed" else ""
         print(f"#{a.id:<5} {a.pattern:40} {a.kind:7} {state:7} until {_when(a.expires_at, 'no expiry'):16}"
               f" by {a.approved_by} {_when(a.created_at)}{extra}  {a.reason or ''}")
-    print(f"{len(rows)} approval(s)")
+    print(count(len(rows), "approval"))
     return 0
 
 
@@ -122,7 +136,7 @@ def cmd_approved_add(args: argparse.Namespace, ctx: CliContext) -> int:
     now = utcnow()
     try:
         expires_at = now + parse_duration(args.expires) if args.expires else None
-        with ctx.store.session() as session:
+        with ctx.store.session() as session, _export_failure_printed_once():
             outcome = approvals.approve(session, pattern=args.pattern, kind=args.kind, reason=args.reason,
                                         actor=cli_actor(), expires_at=expires_at, settings=ctx.settings, now=now)
     except (ValueError, approvals.ApprovalError) as exc:
@@ -137,16 +151,34 @@ def cmd_approved_add(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _export_warning(error: str | None) -> int:
     if error:
-        print(f"warning: the approved senders export was not rewritten: {error}")
+        print(f"bouncebot approved: warning: the approved senders export was not rewritten: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+class _ReportedHere(logging.Filter):
+    """Drops bot.approvals' log line about a failed export: the command prints that failure itself, once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("approved senders export failed")
+
+
+@contextmanager
+def _export_failure_printed_once() -> Iterator[None]:
+    logger = logging.getLogger("bot.approvals")
+    quiet = _ReportedHere()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def cmd_approved_remove(args: argparse.Namespace, ctx: CliContext) -> int:
     text = args.pattern.strip()
     ident = text[1:] if text.startswith("#") else None
     try:
-        with ctx.store.session() as session:
+        with ctx.store.session() as session, _export_failure_printed_once():
             if ident is not None:
                 if not ident.isdigit():
                     raise UsageError(f"not an approval id: {text!r}")
@@ -165,10 +197,10 @@ def cmd_approved_remove(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def cmd_approved_expire(args: argparse.Namespace, ctx: CliContext) -> int:
     with ctx.store.session() as session:
-        expired = approvals.expire_due(session, settings=ctx.settings)
+        expired = approvals.expire_due(session, settings=ctx.settings)  # a failed export is logged there
     for a in expired:
         print(f"expired {a.kind} {a.pattern} (#{a.id}, ended {_when(a.expires_at)})")
-    print(f"{len(expired)} approval(s) expired")
+    print(f"{count(len(expired), 'approval')} expired")
     return 0
 
 
@@ -176,11 +208,13 @@ def cmd_approved_export(args: argparse.Namespace, ctx: CliContext) -> int:
     fmt = args.format or ctx.settings.approved_export_format
     try:
         fmt = export.check_format(fmt)
-        if args.postmap and not args.output:
-            raise UsageError("--postmap needs --output FILE")
+        # with --postmap the map goes where the gateway reads it: --output, else BOUNCEBOT_APPROVED_EXPORT_PATH
+        output = args.output or (ctx.settings.approved_export_path if args.postmap else None)
+        if args.postmap and not output:
+            raise UsageError("--postmap needs a file: --output FILE or BOUNCEBOT_APPROVED_EXPORT_PATH")
         postmap = export.find_postmap(ctx.settings.postmap_command) if args.postmap else None
         with ctx.store.session() as session:
-            result, text = export.export_active(session, path=Path(args.output) if args.output else None,
+            result, text = export.export_active(session, path=Path(output) if output else None,
                                                 fmt=fmt, postmap=postmap)
     except export.ExportError as exc:
         raise UsageError(str(exc)) from exc
@@ -188,7 +222,7 @@ def cmd_approved_export(args: argparse.Namespace, ctx: CliContext) -> int:
         print(text, end="")
         return 0
     ran = f"; ran {' '.join(result.postmap)}" if result.postmap else ""
-    print(f"wrote {result.count} approved sender(s) to {result.path} ({result.format}){ran}")
+    print(f"wrote {count(result.count, 'approved sender')} to {result.path} ({result.format}){ran}")
     if fmt == "tmems":
         print(f"paste the patterns into Trend Micro Email Security: {export.TMEMS_WHERE} > Approved Senders")
     return 0
@@ -201,6 +235,40 @@ def _case_id(text: str) -> int:
     if not digits.isdigit():
         raise UsageError(f"not a case number: {text!r}")
     return int(digits)
+
+
+def cmd_cases_open(args: argparse.Namespace, ctx: CliContext) -> int:
+    """As the Slack modal does: a fresh diagnosis as the snapshot, the case stored (audited), then forwarded to
+    the configured webhook / e-mail; a failed forward is reported, the case stays open either way."""
+    from bot.case_forwarding import forward_case
+    from bot.diagnosis import diagnose
+    from bot.diagnosis.live import checker_from_settings
+    from bot.targets import parse_target
+
+    try:
+        target = parse_target(args.target)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    actor = cli_actor()
+    checker = None if args.no_live else checker_from_settings(ctx.settings)
+    with ctx.store.session() as session:
+        diagnosis = diagnose(session, target, settings=ctx.settings, checker=checker)
+        try:
+            case, _created = cases.open_case(session, target=target.value, title=args.title,
+                                             description=args.description, snapshot=diagnosis.to_json(),
+                                             opened_by=actor)
+        except cases.CaseError as exc:
+            raise UsageError(str(exc)) from exc
+        results = forward_case(session, case=case, settings=ctx.settings, actor=actor)
+    print(f"case #{case.id} opened: {case.title} ({case.target})")
+    failed = 0
+    for result in results:
+        if result.ok:
+            print(f"  forwarded by {result.target}: {result.detail}")
+        else:
+            failed += 1
+            print(f"bouncebot cases: forwarding by {result.target} failed: {result.detail}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_cases_list(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -216,7 +284,7 @@ def cmd_cases_list(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     for c in rows:
         print(f"#{c.id:<5} {c.status:6} {_when(c.created_at)} {c.target:40} {c.title}  (by {c.opened_by})")
-    print(f"{len(rows)} case(s)")
+    print(count(len(rows), "case"))
     return 0
 
 
@@ -288,5 +356,5 @@ def cmd_audit(args: argparse.Namespace, ctx: CliContext) -> int:
     for e in rows:
         where = f" in {e.channel}" + (f" ({e.message_ts})" if e.message_ts else "") if e.channel else ""
         print(f"{e.time:%Y-%m-%d %H:%M:%S} {e.actor:20} {e.action:13} {e.outcome:9} {e.target or '-'}{where}")
-    print(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
+    print(count(len(rows), "entry"))
     return 0

@@ -11,7 +11,9 @@ import json
 from collections import Counter
 
 from bot.blacklists import BlacklistChecker, InvalidTarget, ListingResult, ZoneHealth, parse_check_target
+from bot.blacklists.failures import resolver_problem
 from bot.cli.context import CliContext, UsageError
+from bot.cli.terminal import wrap
 
 _MAX_TEXT = 70
 
@@ -55,7 +57,7 @@ def cmd_blacklist(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.health:
         print(health_table(verdicts))
     if args.targets:
-        print(results_table(results))
+        print(results_table(results, resolver=checker.resolver_description()))
     return 0
 
 
@@ -72,7 +74,7 @@ def _detail(result: ListingResult) -> str:
     return ""
 
 
-def results_table(results: list[ListingResult]) -> str:
+def results_table(results: list[ListingResult], *, resolver: str = "in use") -> str:
     rows = [("TARGET", "ZONE", "RESULT", "CODES / MEANING / WHY", "TXT", "MS")]
     for r in results:
         rows.append((r.target, r.zone, r.result + ("" if r.trustworthy else "!"), _clip(_detail(r)),
@@ -94,7 +96,10 @@ def results_table(results: list[ListingResult]) -> str:
             if r.result == "listed" and r.delist_url:
                 lines.append(f"    {r.zone}: {r.delist_url}")
     if any(not r.trustworthy for r in results):
-        lines.append("! the list is broken (it lists the RFC 5782 must-not-list test entry): its answer is ignored")
+        lines.append("! this list failed its RFC 5782 self-test (the row says how), so its answer is not trusted")
+    problem = resolver_problem(results, resolver)
+    if problem:
+        lines.append(wrap(problem))
     return "\n".join(lines)
 
 

@@ -15,6 +15,17 @@ class UsageError(ValueError):
     """A bad argument: printed as one line, exit code 2."""
 
 
+def positive_int(text: str) -> int:
+    """An argparse type for counts such as --limit: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 @dataclass
 class CliContext:
     settings: Settings

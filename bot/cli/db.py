@@ -7,7 +7,7 @@ import json
 
 from bot.cli.context import CliContext
 from storage import bulk, queries
-from storage.db import current_revisions, head_revisions, make_engine, upgrade
+from storage.db import current_revisions, head_revisions, make_engine, upgrade_or_explain
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def cmd_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:
     engine = make_engine(ctx.settings.database_url)
     try:
         before = current_revisions(engine)
-        built = upgrade(engine)
+        built = upgrade_or_explain(engine)
         after = current_revisions(engine)
     finally:
         engine.dispose()

@@ -59,7 +59,7 @@ def cmd_digest(args: argparse.Namespace, ctx: CliContext) -> int:
         except ChatError as exc:
             print(f"bouncebot digest: {exc}", file=sys.stderr)
             return 1
-        note = "" if posted.chart_uploaded or digest.quiet else ", chart not uploaded (see the log)"
+        note = "" if posted.chart_uploaded or digest.empty else ", chart not uploaded (see the log)"
         print(f"posted to {channel} (ts {posted.ts}){note}")
         return 0
     if args.json:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from bot.cli.context import CliContext, UsageError
+from bot.cli.context import CliContext, UsageError, positive_int
+from bot.render.numbers import count
 from bot.targets import parse_target
 from bot.timeutil import parse_duration, parse_since, utcnow
 from storage import queries
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("events", help="list the tracking events for a target")
     p.add_argument("target", help="sender address, domain, IP, message-id (msgid:...), queue:ID or to:ADDRESS")
     p.add_argument("--since", default=None, help="how far back, e.g. 7d, 12h or 2026-11-01 (default: 30d)")
-    p.add_argument("--limit", type=int, default=200, help="at most this many events (default 200)")
+    p.add_argument("--limit", type=positive_int, default=200, help="at most this many events (default 200)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_events)
     purge = subparsers.add_parser("purge", help="delete events older than the retention")
@@ -60,7 +61,7 @@ def cmd_events(args: argparse.Namespace, ctx: CliContext) -> int:
               f"{' zone=' + event.dnsbl_zone if event.dnsbl_zone else ''}")
         if event.reply_text:
             print(f"    {event.reply_text[:300]}")
-    print(f"{len(rows)} event(s){' (limit reached)' if len(rows) == args.limit else ''}")
+    print(f"{count(len(rows), 'event')}{' (limit reached)' if len(rows) == args.limit else ''}")
     return 0
 
 
@@ -69,8 +70,10 @@ def cmd_purge(args: argparse.Namespace, ctx: CliContext) -> int:
         age = parse_duration(args.older_than or f"{ctx.settings.retention_days}d")
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if not age:
+        raise UsageError("--older-than 0 would delete every event; give an age such as 30d")
     cutoff = utcnow() - age
     with ctx.store.session() as session:
         removed = queries.purge_older_than(session, cutoff)
-    print(f"purged {removed} event(s) older than {cutoff:%Y-%m-%d %H:%M} UTC")
+    print(f"purged {count(removed, 'event')} older than {cutoff:%Y-%m-%d %H:%M} UTC")
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.bounce import BadMessage, NotABounce, RecipientResult, explain_bytes
 from bot.cli.context import CliContext
 from bot.reasons import DESCRIPTIONS
+from bot.render.numbers import count
 
 #: Read at most this much of a file: bounces are small, and a huge file is not one.
 _MAX_BYTES = 20 * 1024 * 1024
@@ -51,7 +52,7 @@ def explain_file(name: str) -> tuple[list[RecipientResult], str | None]:
 
 
 def _text_block(name: str, recipients: list[RecipientResult]) -> str:
-    lines = [f"{name}: {len(recipients)} recipient(s)"]
+    lines = [f"{name}: {count(len(recipients), 'recipient')}"]
     for r in recipients:
         code = " ".join(str(x) for x in (r.smtp_code, r.status) if x)
         lines.append(f"  {r.address or '(unknown address)'}: {r.reason} / {r.cause}"

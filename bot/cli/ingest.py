@@ -10,15 +10,18 @@ import argparse
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tqdm import tqdm
+
+from bot.cli import terminal
 from bot.cli.context import CliContext, UsageError
 from bot.cli.ingest_tmems import register_tmems
-from bot.ingest.runner import Ingestor, IngestResult
+from bot.ingest.runner import Ingestor, IngestResult, binary_reason
+from bot.render.numbers import count, num
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,8 +38,11 @@ def _missing_source(parser: argparse.ArgumentParser) -> int:
 
 def _file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="log file(s); each keeps its own cursor")
-    parser.add_argument("--verbose", dest="show_skipped", action="store_true",
-                        help="show examples of the lines that were skipped")
+    parser.add_argument("--show-skipped", action="store_true",
+                        help="show examples of the lines that were skipped (--verbose does too)")
+    parser.add_argument("--from-start", action="store_true",
+                        help="forget where the last run stopped and read each file from its first line (its skipped "
+                             "lines are counted and shown again; stored events are not added twice)")
     parser.add_argument("--batch", type=int, default=None, metavar="LINES",
                         help="lines per transaction (default 10000)")
 
@@ -75,11 +81,15 @@ def cmd_ingest_files(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError("--follow takes one FILE")
     if args.batch is not None and args.batch < 1:
         raise UsageError("--batch must be at least 1")
-    for path in args.files:  # all readable before anything is stored
+    for path in args.files:  # all readable, and text, before anything is stored
         if os.path.isdir(path):
             raise IsADirectoryError(21, "Is a directory", path)
-        with open(path, "rb"):
-            pass
+        with open(path, "rb") as handle:
+            refused = binary_reason(handle.read(4096))
+        if refused:
+            raise UsageError(f"{path}: {refused}")
+    if args.follow and args.from_start:
+        raise UsageError("--from-start reads a file again once; it does not go with --follow")
     options: dict[str, Any] = {}
     if args.ingest_source == "postfix":
         options = {"tz": _zone(args.timezone), "local_domains": ctx.settings.local_domains}
@@ -87,16 +97,27 @@ def cmd_ingest_files(args: argparse.Namespace, ctx: CliContext) -> int:
                         **({"batch_lines": args.batch} if args.batch else {}))
     if args.follow:
         _stop_on_signals(ingestor)
-    show = Progress(sys.stderr) if sys.stderr.isatty() else None
     for path in args.files:
-        result = ingestor.ingest(path, follow=args.follow, progress=show.update if show else None)
-        if show:
-            show.finish()
+        show = Progress.on_terminal(path, follow=args.follow)
+        try:
+            result = ingestor.ingest(path, follow=args.follow, progress=show.update if show else None,
+                                     from_start=args.from_start)
+        finally:
+            if show:
+                show.finish()
         print(summary(args.ingest_source, result))
         if args.show_skipped or args.verbose:
             for line in skipped_examples(result):
                 print(line)
+        elif result.stats.skipped:
+            print(skipped_hint(args.ingest_source, path))
     return 0
+
+
+def skipped_hint(source: str, path: str) -> str:
+    """How to see the skipped lines: on this run with --show-skipped, or after it by reading the file again."""
+    return (f"  to see examples of the skipped lines: bouncebot ingest {source} {path} --from-start --show-skipped "
+            "(reads the file again; nothing is stored twice)")
 
 
 def _stop_on_signals(ingestor: Ingestor) -> None:
@@ -125,29 +146,31 @@ def skipped_examples(result: IngestResult) -> list[str]:
 
 
 class Progress:
-    """A one-line progress bar on a terminal: position, lines/s, events, skipped."""
+    """Live progress of one file on a terminal, drawn by tqdm: bytes read of the file, rate, ETA, and the lines,
+    events and skipped lines so far. None of it when stdout is not a terminal (a cron job, a pipe, a log file)."""
 
-    def __init__(self, stream: Any, every: float = 0.2) -> None:
-        self.stream = stream
-        self.every = every
-        self._last = 0.0
-        self._drawn = False
+    def __init__(self, path: str, *, follow: bool = False, stream: Any = None, every: float = 0.2) -> None:
+        self.path, self.follow, self.every = path, follow, every
+        self.stream = stream if stream is not None else sys.stderr
+        self._bar: tqdm[Any] | None = None
+
+    @classmethod
+    def on_terminal(cls, path: str, *, follow: bool = False) -> Progress | None:
+        return cls(path, follow=follow) if sys.stdout.isatty() and sys.stderr.isatty() else None
 
     def update(self, result: IngestResult, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._last < self.every:
-            return
-        self._last = now
-        share = done / total if total else 1.0
-        filled = int(share * 20)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {share:4.0%} {result.stats.lines:,} lines "
-                          f"{result.lines_per_second:,.0f}/s {result.stats.events:,} events "
-                          f"{result.stats.skipped:,} skipped ")
-        self.stream.flush()
-        self._drawn = True
+        if self._bar is None:
+            self._bar = tqdm(total=None if self.follow else total, initial=0, unit="B", unit_scale=True,
+                             unit_divisor=1024, desc=os.path.basename(self.path), file=self.stream, leave=False,
+                             ncols=terminal.width(), nrows=terminal.height(), mininterval=self.every, smoothing=0.1)
+        if not self.follow and total > (self._bar.total or 0):
+            self._bar.total = total  # the file grew while it was read
+        self._bar.update(done - self._bar.n)
+        stats = result.stats
+        self._bar.set_postfix_str(f"{count(stats.lines, 'line')}, {count(stats.events, 'event')}, "
+                                  f"{num(stats.skipped)} skipped", refresh=False)
 
     def finish(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-            self._drawn = False
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -31,6 +31,9 @@ def cmd_why(args: argparse.Namespace, ctx: CliContext) -> int:
         until = parse_since(args.until) if args.until else None
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if since and until and since >= until:
+        raise UsageError(f"--since ({since:%Y-%m-%d %H:%M} UTC) is not before --until ({until:%Y-%m-%d %H:%M} UTC): "
+                         "the window is empty; --since is the older end, e.g. --since 7d --until 1d")
     settings = ctx.settings
     checker = None if args.no_live else checker_from_settings(settings)
     soa = None if args.no_live else soa_lookup_from_settings(settings)

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from bot.blacklists import BlacklistChecker
+from bot.blacklists.failures import failure_kind, resolver_problem
 from bot.blacklists.names import parse_check_target
 from bot.config import Settings
 from bot.diagnosis.model import Diagnosis
+from bot.diagnosis.runbook import LIVE_RESULTS, NO_LIVE_RESULTS
 from bot.events import split_domain
 from bot.targets import Target, is_address
 
@@ -60,6 +62,7 @@ def _public_ip(text: str) -> bool:
 def run_live_checks(d: Diagnosis, checker: Checker | None, settings: Settings, extra: Sequence[str]) -> None:
     """Block-list checks of the IPs and domains the diagnosis touches, cross-checked with what rejections named."""
     if checker is None:
+        _no_live_results(d)
         return
     targets: list[str] = [t for t in extra if t]
     for f in d.findings:
@@ -73,9 +76,16 @@ def run_live_checks(d: Diagnosis, checker: Checker | None, settings: Settings, e
     unique = [t for t in dict.fromkeys(targets) if _checkable(t) and (not _looks_ip(t) or _public_ip(t)
                                                                        or t == d.target_value)]
     if not unique:
+        _no_live_results(d)
         return
     d.blacklists = [r.to_json() for r in checker.check(unique)]
     d.blacklist_notes = _blacklist_notes(d, checker)
+
+
+def _no_live_results(d: Diagnosis) -> None:
+    """No block-list results will follow: the next steps must not promise them "below"."""
+    for f in d.findings:
+        f.next_steps = [step.replace(LIVE_RESULTS, NO_LIVE_RESULTS) for step in f.next_steps]
 
 
 def _looks_ip(text: str) -> bool:
@@ -94,6 +104,16 @@ def _checkable(target: str) -> bool:
     return True
 
 
+def unknown_note(unknown: list[dict[str, Any]]) -> str:
+    """The zones that could not be checked, grouped by the reason (each reason said once, not once per zone)."""
+    by_kind: dict[str, tuple[str, set[str]]] = {}
+    for r in unknown:
+        why = r.get("why") or "no answer"
+        by_kind.setdefault(failure_kind(why), (why, set()))[1].add(r["zone"])
+    groups = "; ".join(f"{', '.join(sorted(zones))} ({why})" for why, zones in by_kind.values())
+    return f"Could not be checked: {groups}. Unknown is neither listed nor clean."
+
+
 def _blacklist_notes(d: Diagnosis, checker: Checker) -> list[str]:
     notes: list[str] = []
     listed = [r for r in d.blacklists if r.get("result") == "listed"]
@@ -102,8 +122,11 @@ def _blacklist_notes(d: Diagnosis, checker: Checker) -> list[str]:
         trust = "" if r.get("trustworthy", True) else " (this zone is answering wrongly right now: do not trust it)"
         notes.append(f"{r['target']} is listed on {r['zone']}{trust}.")
     if unknown:
-        zones = ", ".join(sorted({f"{r['zone']} ({r.get('why') or 'no answer'})" for r in unknown}))
-        notes.append(f"Could not be checked: {zones}. Unknown is neither listed nor clean.")
+        notes.append(unknown_note(unknown))
+        describe = getattr(checker, "resolver_description", None)
+        problem = resolver_problem(d.blacklists, describe() if describe else "in use")
+        if problem:
+            notes.append(problem)
     for f in d.findings:
         if not f.dnsbl_zone:
             continue

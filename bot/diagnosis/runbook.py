@@ -22,7 +22,7 @@ CAUSES: dict[str, CauseInfo] = {
         "our gateway refused the mail because it broke one of our policies (a block list, an access rule, "
         "a size or recipient limit, a HELO rule)",
         (
-            "Check which rule matched (the reply text below names it) and whether the rule is still wanted.",
+            "Check which rule matched (the reply text above names it) and whether the rule is still wanted.",
             "If the sender is trusted, add it to the approved senders.",
             "If a limit was hit (size, recipients), ask the sender to split or shrink the mail, or change the policy.",
         ),
@@ -61,7 +61,7 @@ CAUSES: dict[str, CauseInfo] = {
         "A policy of the receiving side's filter",
         "a filter at the receiving side refused the mail by its own policy (authentication/DMARC, spam, size...)",
         (
-            "Read the receiver's reply text below: it names the policy.",
+            "Read the receiver's reply text above: it names the policy.",
             "Fix what it names on our side (SPF/DKIM/DMARC alignment, content, size) where that is ours to fix.",
             "Otherwise contact the receiving domain (postmaster@ their domain) with the evidence.",
         ),
@@ -95,12 +95,17 @@ CAUSES: dict[str, CauseInfo] = {
 
 UNKNOWN_CAUSE = CauseInfo(
     "Unclassified", "the mail failed for a reason bouncebot could not classify",
-    ("Read the reply text below and open a support case if it is unclear.",), 0.5,
+    ("Read the reply text above and open a support case if it is unclear.",), 0.5,
 )
 
 
 def cause_info(cause: str | None) -> CauseInfo:
     return CAUSES.get(cause or "", UNKNOWN_CAUSE)
+
+
+#: How a next step points at the live block-list results; without them (--no-live, nothing to check) it says how.
+LIVE_RESULTS = "(results below)"
+NO_LIVE_RESULTS = "(not checked live this time: `bouncebot blacklist IP`, or the Re-check button in Slack)"
 
 
 #: Sender-support and delisting pages of the large providers, keyed by host/domain suffix.

@@ -39,6 +39,12 @@ class Totals:
     previous: int       # the period before
     average: float      # per period, over the baseline periods before
     baseline_periods: int
+    history_days: int = 0   # days before the period (in the baseline) with any traffic at all
+
+    @property
+    def comparable(self) -> bool:
+        """There is something to compare with: the store had traffic on an earlier day of the baseline."""
+        return self.history_days > 0
 
     @property
     def unusual(self) -> bool:
@@ -80,8 +86,15 @@ class Digest:
     sources: list[str] = field(default_factory=list)  # log sources' health (bot.ingest.tmems_health)
 
     @property
+    def empty(self) -> bool:
+        """No blocked and no bounced mail in the period: the only day that gets the short message."""
+        return self.blocked.current == 0 and self.bounced.current == 0
+
+    @property
     def quiet(self) -> bool:
-        """Nothing worth a look: ordinary totals, no likely false positive, no listing or change of our IPs."""
+        """Nothing unusual: ordinary totals, no likely false positive, no listing or change of our IPs.
+
+        A quiet day with blocked traffic still lists it all; "quiet" is one line among the sections."""
         return not (self.blocked.unusual or self.bounced.unusual or self.false_positives
                     or self.ip_status.listed or self.ip_status.changes)
 
@@ -91,6 +104,7 @@ class Digest:
         return {
             "zone": self.zone, "first_day": self.period.first.isoformat(), "last_day": self.period.last.isoformat(),
             "hours": self.hours_in_period, "generated_at": self.generated_at.isoformat(), "quiet": self.quiet,
+            "empty": self.empty,
             "blocked": vars(self.blocked).copy(), "bounced": vars(self.bounced).copy(), "accepted": self.accepted,
             "by_cause": dict(self.by_cause), "by_reason": dict(self.by_reason),
             "top_senders": items(self.top_senders), "top_domains": items(self.top_domains),
@@ -186,7 +200,9 @@ def _sum(by_day: dict[date, dict[str, int]], period: Period, outcome: str) -> in
 def _totals(by_day: dict[date, dict[str, int]], period: Period, outcome: str) -> Totals:
     k = baseline_periods(period)
     earlier = [_sum(by_day, period.shifted(-i), outcome) for i in range(1, k + 1)]
-    return Totals(_sum(by_day, period, outcome), earlier[0], sum(earlier) / k, k)
+    baseline_days = [d for i in range(1, k + 1) for d in period.shifted(-i).day_list()]
+    history = sum(1 for d in baseline_days if any(by_day.get(d, {}).values()))
+    return Totals(_sum(by_day, period, outcome), earlier[0], sum(earlier) / k, k, history)
 
 
 def _breakdown(q: _Q) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:

@@ -52,7 +52,7 @@ def publish(chat: Chat, channel: str, digest: Digest, *, on_posted: Callable[[st
     ts = chat.post_message(channel, text=summary_mrkdwn(digest), blocks=render_blocks(digest))
     if on_posted is not None:
         on_posted(ts)
-    if digest.quiet:
+    if digest.empty:  # nothing blocked or bounced: nothing to chart
         return Posted(channel, ts, digest, chart_uploaded=False)
     uploaded = False
     with tempfile.TemporaryDirectory(prefix="bouncebot-digest-") as folder:

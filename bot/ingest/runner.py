@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -151,13 +152,17 @@ class Ingestor:
 
     # -- reading -----------------------------------------------------------------------------------
 
-    def ingest(self, path: str | Path, *, follow: bool = False, progress: Progress | None = None) -> IngestResult:
-        """Read `path` from its cursor to the end (and on, when following). Raises OSError if unreadable."""
+    def ingest(self, path: str | Path, *, follow: bool = False, progress: Progress | None = None,
+               from_start: bool = False) -> IngestResult:
+        """Read `path` from its cursor to the end (and on, when following). Raises OSError if unreadable.
+
+        `from_start` forgets the file's cursor and reads it from its first line: its skipped lines are counted
+        (and shown) again, and the events stored before are recognised by their source keys, not added twice."""
         stream = os.path.realpath(path)
         handle = open(stream, "rb")  # noqa: SIM115 - kept open across rotations, closed below
         result: IngestResult | None = None
         try:
-            result = self._run(_Stream(stream, handle), follow, progress)
+            result = self._run(_Stream(stream, handle), follow, progress, from_start)
             return result
         finally:
             handle.close()
@@ -173,10 +178,10 @@ class Ingestor:
                     log.warning("the event indexes deferred for this load were not built (%s); the next ingestion "
                                 "or `bouncebot db upgrade` builds them", type(exc).__name__)
 
-    def _run(self, s: _Stream, follow: bool, progress: Progress | None) -> IngestResult:
+    def _run(self, s: _Stream, follow: bool, progress: Progress | None, from_start: bool = False) -> IngestResult:
         info = os.fstat(s.handle.fileno())
         s.inode = info.st_ino
-        cursor = self._load_cursor(s.path)
+        cursor = None if from_start else self._load_cursor(s.path)
         reference = datetime.fromtimestamp(info.st_mtime, UTC)
         if cursor is not None and cursor.state.get("reference"):
             reference = max(reference, datetime.fromisoformat(cursor.state["reference"]))
@@ -299,6 +304,20 @@ def set_reference(parser: LogParser, when: datetime) -> None:
     clock = getattr(parser, "clock", None)
     if clock is not None and when > clock.reference:
         clock.reference = when
+
+
+#: How binary files start (PDF, zip, gzip, PNG, JPEG, GIF, ELF) and the control bytes no text log has.
+BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF")
+_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def binary_reason(head: bytes) -> str | None:
+    """Why the first bytes of a file say it is not a text log (as `explain` judges mail), or None."""
+    if head.startswith(b"\x1f\x8b"):
+        return "binary data, not a log (gzip-compressed: decompress it first, e.g. zcat FILE > FILE.log)"
+    if head.startswith(BINARY_MAGIC) or len(_BINARY_CONTROL.findall(head)) > max(2, len(head) // 100):
+        return "binary data, not a log"
+    return None
 
 
 def _lines(handle: IO[bytes], offset: int, *, partial_ok: bool) -> Iterator[tuple[bytes, int]]:

@@ -12,7 +12,9 @@ WIDTH = 100
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+    """Wrapped at spaces only: an address, a domain or a URL is never split (a long one overhangs instead)."""
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def evidence_detail(e: Evidence) -> str:
@@ -56,10 +58,10 @@ def _finding(f: Finding, n: int) -> list[str]:
 
 def render_text(d: Diagnosis) -> str:
     lines = [d.title, ""]
-    lines.append(textwrap.fill(d.verdict.text, WIDTH))
+    lines.append(textwrap.fill(d.verdict.text, WIDTH, break_long_words=False, break_on_hyphens=False))
     lines.append(f"Traffic: {summary_line(d)}.")
     if d.history:
-        lines.append(textwrap.fill(d.history, WIDTH))
+        lines.append(textwrap.fill(d.history, WIDTH, break_long_words=False, break_on_hyphens=False))
     if d.approved_sender and d.approval:
         until = d.approval.get("expires_at") or "no expiry"
         lines.append(f"Approved sender: yes ({d.approval['pattern']}, by {d.approval['approved_by']}, until {until}).")

@@ -38,7 +38,7 @@ def test_print_shows_every_section(loaded: str, capsys: pytest.CaptureFixture[st
     assert main(["--database", loaded, "digest", "--date", "2026-11-29", "--print"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Mail digest — Sun 29 Nov 2026 (UTC)")
-    for line in ("Blocked: 66", "alice@partner.example — 10 (spamdetected, gateway_policy, 42 accepted before)",
+    for line in ("66 blocked", "alice@partner.example — 10, Our gateway's policy (spamdetected); 42 accepted before",
                  "departed@our.example — 6", "gmail.example — 4", "no outbound IPs configured"):
         assert line in out
 

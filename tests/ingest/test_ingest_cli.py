@@ -96,13 +96,15 @@ def test_the_progress_bar_shows_position_rate_events_and_skipped() -> None:
     from bot.ingest.runner import IngestResult
 
     screen = io.StringIO()
-    bar = Progress(screen, every=0)
+    bar = Progress("/var/log/mail.log", stream=screen, every=0)
     result = IngestResult(path="/x", stats=ParseStats(lines=5000, events=1200, skipped=3), seconds=2.0)
-    bar.update(result, 250, 1000)
-    drawn = screen.getvalue()
-    assert drawn.startswith("\r[#####...............]  25% 5,000 lines 2,500/s 1,200 events 3 skipped")
+    bar.update(result, 0, 4096)
+    bar.update(result, 1024, 4096)
     bar.finish()
-    assert screen.getvalue().endswith("\r\033[K")
+    drawn = screen.getvalue()
+    assert "mail.log:  25%" in drawn and "1.00k/4.00k" in drawn and "B/s" in drawn
+    assert "5,000 lines, 1,200 events, 3 skipped" in drawn
+    assert drawn.endswith("\r")                           # the line is cleared for the summary
 
 
 def test_follow_in_a_real_process_stops_cleanly_on_sigterm(db_url: str, tmp_path: Path) -> None:
