@@ -32,7 +32,7 @@ from tests.support import ROOT, free_port, require_binary
 #: Commands that would wait for something outside the test (a server, a remote API) are given a way out.
 EXTRA = {("serve",): ["--port", "1"], ("ingest", "tmems"): ["--once"]}
 #: Commands that never open the store: the bad-store scenarios only check they do not crash.
-STORELESS = {("explain",), ("blacklist",), ("serve",), ("ingest", "tmems"), ("ingest",), ("approved",),
+STORELESS = {("explain",), ("blacklist",), ("dns",), ("serve",), ("ingest", "tmems"), ("ingest",), ("approved",),
              ("cases",), ("db",)}
 
 
