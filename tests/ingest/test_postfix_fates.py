@@ -8,11 +8,16 @@ those paths on a real Postfix again.
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import UTC, datetime
+
+from sqlalchemy import select
 
 from bot.cli.ingest import summary
 from bot.ingest.postfix import PostfixParser
-from bot.ingest.runner import IngestResult
+from bot.ingest.runner import Ingestor, IngestResult
+from storage.models import Event
 from tests.support import shared_path
 
 REF = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
@@ -244,3 +249,17 @@ def test_the_dev_scenario_has_no_unrecognised_line() -> None:
     lines = shared_path("corpus", "postfix", "dev-maillog.log").read_text().splitlines()
     events, parser = feed_all(lines, PostfixParser(reference=datetime(2026, 11, 30, 12, tzinfo=UTC)))
     assert events and parser.stats.unrecognised == {} and parser.stats.skipped == 0
+
+
+def test_the_runner_makes_waiting_events_once_the_file_has_gone_quiet(store, tmp_path) -> None:
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(LOST_QUIET) + "\n")
+    fresh = Ingestor(store, "postfix").ingest(log)  # just written: cleanup may still name the envelope
+    assert (fresh.stats.events, fresh.new_events) == (0, 0)
+    old = time.time() - 60
+    os.utime(log, (old, old))
+    quiet = Ingestor(store, "postfix").ingest(log)  # no new line, but the file has gone quiet
+    assert (quiet.stats.lines, quiet.new_events) == (0, 1)
+    with store.session() as session:
+        assert [(e.client_ip, e.reason) for e in session.scalars(select(Event))] == [("127.0.0.28", "networkerror")]
+    assert Ingestor(store, "postfix").ingest(log).new_events == 0
