@@ -93,6 +93,14 @@ CAUSES: dict[str, CauseInfo] = {
     ),
 }
 
+#: What to do about mail the queue gave up on (an expired finding, whatever its cause): it is not retried any more.
+EXPIRED_STEPS = (
+    "The queue gave up: the mail was returned to its sender, who must send it again once the cause is fixed.",
+    "Read the last deferral reason below: it says why every retry failed (a receiving side down or refusing "
+    "for a while, rate limits, DNS).",
+    "If the receiving side kept deferring, contact it (postmaster@ its domain) with the evidence.",
+)
+
 UNKNOWN_CAUSE = CauseInfo(
     "Unclassified", "the mail failed for a reason bouncebot could not classify",
     ("Read the reply text below and open a support case if it is unclear.",), 0.5,
