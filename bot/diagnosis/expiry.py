@@ -63,12 +63,14 @@ def _history_of(session: Session, expired: Evidence) -> tuple[datetime | None, E
 
 
 def _duration(span: timedelta) -> str:
-    hours = span.total_seconds() / 3600
-    if hours >= 36:
-        return f"{hours / 24:.0f} days"
-    if hours >= 1.5:
-        return f"{hours:.0f} hours"
-    return f"{max(span.total_seconds() / 60, 1):.0f} minutes"
+    """'5 days', '7 hours', '12 minutes', '4 seconds' (rounded; a queue's lifetime is days by default)."""
+    seconds = span.total_seconds()
+    for unit, size, from_size in (("day", 86400, 1.5 * 86400), ("hour", 3600, 5400), ("minute", 60, 90)):
+        if seconds >= from_size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    count = max(round(seconds), 1)
+    return f"{count} second{'s' if count != 1 else ''}"
 
 
 def expired_verdict(session: Session, finding: Finding, kind: str, value: str, *, since: datetime | None,

@@ -125,5 +125,48 @@ def record() -> Path:
     return log
 
 
+# -- a queue that gives up: outbound mail deferred by the next hop until maximal_queue_lifetime ends ---------------
+
+DEFER_REPLY = "451 4.3.0 Temporary local problem - please try later"
+
+
+class Deferring:
+    """aiosmtpd handler of the 'remote' next hop: defers every recipient."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        return DEFER_REPLY
+
+
+def expiry_run(relay_port: int) -> PostfixRun:
+    return PostfixRun(main=(
+        "default_transport = smtp", f"relayhost = [127.0.0.1]:{relay_port}", "maximal_queue_lifetime = 4s",
+        "bounce_queue_lifetime = 4s", "queue_run_delay = 1s", "minimal_backoff_time = 1s",
+        "maximal_backoff_time = 1s", "smtp_connect_timeout = 5s",
+    ))
+
+
+def expiry_scenario(ports: list[int], log: Path) -> None:
+    with _client(ports[0], 51) as smtp:
+        smtp.send_message(_message("expire@ours.test", "someone@far.example"))
+    wait_for_log(log, "status=expired, returned to sender", 1, timeout=90)
+    time.sleep(1)
+
+
+def record_expiry() -> Path:
+    from aiosmtpd.controller import Controller
+
+    from tests.support import free_port
+
+    port = free_port()
+    controller = Controller(Deferring(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        return run_postfix(expiry_run(port), expiry_scenario)
+    finally:
+        controller.stop()
+
+
 if __name__ == "__main__":
-    print(record().read_text())
+    import sys
+
+    print((record_expiry() if sys.argv[1:] == ["expiry"] else record()).read_text())

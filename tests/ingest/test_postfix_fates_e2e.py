@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.config import Settings
+from bot.diagnosis import diagnose
 from bot.ingest.runner import QUIET_SECONDS, Ingestor
 from bot.store import Store
+from bot.targets import parse_target
 from storage.models import Event
-from tests.ingest.postfix_fates import record
+from tests.ingest.postfix_fates import DEFER_REPLY, record, record_expiry
 
 pytestmark = [pytest.mark.postfix, pytest.mark.slow]
 
@@ -97,3 +100,34 @@ def test_every_message_the_real_log_tells_of_is_an_event(store: Store, fates_log
 
     again = Ingestor(store, "postfix").ingest(fates_log)
     assert (again.stats.lines, again.new_events) == (0, 0)
+
+
+@pytest.fixture(scope="module")
+def expiry_log() -> Iterator[Path]:
+    try:
+        log = record_expiry()
+    except (OSError, RuntimeError) as exc:
+        pytest.fail(f"the Postfix run failed: {exc}")
+    yield log
+    log.unlink(missing_ok=True)
+
+
+def test_mail_the_real_queue_gave_up_on_is_returned_to_the_sender(store: Store, expiry_log: Path) -> None:
+    """maximal_queue_lifetime = 4s and a next hop that defers every recipient: qmgr logs `status=expired,
+    returned to sender`; the diagnosis says so, with the time of retries and the last deferral."""
+    result = Ingestor(store, "postfix").ingest(expiry_log)
+    assert result.stats.unrecognised == {} and result.stats.skipped == 0, result.stats.examples
+    with store.session() as session:
+        events = list(session.scalars(select(Event).where(Event.sender == "expire@ours.test")
+                                      .order_by(Event.time, Event.id)))
+        assert {e.disposition for e in events[:-1]} == {"deferred"} and len(events) >= 2
+        expired = events[-1]
+        assert (expired.disposition, expired.recipient, expired.smtp_code, expired.direction) == (
+            "expired", "someone@far.example", 451, "outbound")
+        assert expired.reply_text == DEFER_REPLY
+        d = diagnose(session, parse_target("expire@ours.test"), settings=Settings())
+    assert (d.verdict.cause, d.verdict.reason) == ("transient", "expired")
+    span = round((expired.time - events[0].time).total_seconds())
+    assert f"to someone@far.example after {span} seconds of retries" in d.verdict.text
+    assert f"The last deferral: {DEFER_REPLY}" in d.verdict.text
+    assert "may still succeed" not in d.verdict.text and "still being retried" not in d.verdict.text
