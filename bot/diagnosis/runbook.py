@@ -101,6 +101,9 @@ EXPIRED_STEPS = (
     "If the receiving side kept deferring, contact it (postmaster@ its domain) with the evidence.",
 )
 
+#: The heading of an expired finding: its cause says why the retries failed, not that it may still pass.
+EXPIRED_TITLE = "Returned to the sender after its retries (expired)"
+
 UNKNOWN_CAUSE = CauseInfo(
     "Unclassified", "the mail failed for a reason bouncebot could not classify",
     ("Read the reply text below and open a support case if it is unclear.",), 0.5,
@@ -109,6 +112,11 @@ UNKNOWN_CAUSE = CauseInfo(
 
 def cause_info(cause: str | None) -> CauseInfo:
     return CAUSES.get(cause or "", UNKNOWN_CAUSE)
+
+
+def finding_title(cause: str | None, expired: bool = False) -> str:
+    """A finding's heading: its cause's title, or the expired one for mail the queue gave up on."""
+    return EXPIRED_TITLE if expired else cause_info(cause).title
 
 
 #: Sender-support and delisting pages of the large providers, keyed by host/domain suffix.
