@@ -304,7 +304,7 @@ class PostfixParser:
             content = pl.CONTENT_REJECT.match(rest)
             if content is None:
                 if qid:
-                    self.stats.unrecognise(f"{ctx[4].partition('[')[0]}: QID: {action}: (unparsed)", ctx[0])
+                    self.stats.unrecognise(f"{_daemon_of(ctx[4])}: QID: {action}: (unparsed)", ctx[0])
                 else:
                     self.stats.skip("unparsed reject", ctx[0])
                 return NO_EVENTS

@@ -263,3 +263,9 @@ def test_the_runner_makes_waiting_events_once_the_file_has_gone_quiet(store, tmp
     with store.session() as session:
         assert [(e.client_ip, e.reason) for e in session.scalars(select(Event))] == [("127.0.0.28", "networkerror")]
     assert Ingestor(store, "postfix").ingest(log).new_events == 0
+
+
+def test_an_action_line_with_a_queue_id_that_cannot_be_read_is_unrecognised_not_lost() -> None:
+    events, parser = feed_all([
+        "Dec 07 17:42:39 mx postfix/cleanup[22266]: 7045B16C3CF: reject: something Postfix may write one day"])
+    assert events == [] and parser.stats.unrecognised == {"cleanup: QID: reject: (unparsed)": 1}
