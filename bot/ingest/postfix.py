@@ -327,8 +327,7 @@ class PostfixParser:
             self._doomed.pop(qkey, None)  # ... and this line is its event
             session = self._sessions.get(queue.get("sess", "")) if queue else None
             if session is not None:  # the line names one recipient; the disconnect line counts them all
-                session.setdefault("whole", {})[qkey] = {
-                    k: v for k, v in event.as_row().items() if k in _WHOLE_FIELDS and v is not None}
+                session.setdefault("whole", {})[qkey] = _whole_fields(event)
         return (event,)
 
     def _warning(self, ctx: tuple, text: str) -> Sequence[TrackingEvent]:
@@ -385,12 +384,20 @@ class PostfixParser:
         ctx = (fate["line"], fate["stamp"], datetime.fromisoformat(fate["when"]), host, "")
         sender, recipient = queue.get("from"), queue.get("rcpt")
         reason, cause = fate.get("reason"), fate.get("cause")
-        return (self._event(
+        event = self._event(
             ctx, 0, qid, queue, key=fate["key"], direction=self._gateway_direction(sender, recipient),
             disposition=Disposition.REJECTED, recipient=recipient, smtp_code=fate["code"],
             enhanced_status=fate["status"], reply_text=fate["reply"], stage=fate["stage"],
             rejected_by=None if reason else Side.GATEWAY, side=Side.GATEWAY, reason=reason, cause=cause,
-        ),)
+        )
+        more = fate.get("more")
+        if more:  # the session ended first: its disconnect line counted the recipients
+            return (event, *_unnamed(_whole_fields(event), more["rcpt"], datetime.fromisoformat(more["when"]),
+                                     more["keys"]))
+        session = self._sessions.get(queue.get("sess", ""))
+        if session is not None:  # the disconnect line, still to come, counts them
+            session.setdefault("whole", {})[qkey] = _whole_fields(event)
+        return (event,)
 
     # -- smtpd sessions and the recipient limit ------------------------------------------------------
 
@@ -406,6 +413,11 @@ class PostfixParser:
         rcpt_ok, qids = counts.get("rcpt", 0), session["qids"]
         if "whole" in session:
             return self._unnamed_recipients(ctx, session, rcpt_ok)
+        if len(qids) == 1 and qids[0] in self._doomed and rcpt_ok > 1:  # its event waits for cleanup's lines
+            self._queues[qids[0]]["doom"]["more"] = {
+                "rcpt": rcpt_ok, "when": ctx[2].isoformat(),
+                "keys": [self._keys.key(ctx[1], ctx[0], index) for index in range(rcpt_ok - 1)]}
+            return NO_EVENTS
         # Only sessions whose every transaction was queued can be compared (an abandoned one has no nrcpt).
         if "bdat" in counts or counts.get("data", 0) != len(qids) or rcpt_ok <= len(qids):
             return NO_EVENTS
@@ -423,15 +435,8 @@ class PostfixParser:
         qids, whole = session["qids"], session["whole"]
         if len(qids) != 1 or qids[0] not in whole or rcpt_ok <= 1:
             return NO_EVENTS
-        fields = dict(whole[qids[0]])
-        more = rcpt_ok - 1
-        named = fields.get("recipient") or "one of them"
-        fields["reply_text"] = (f"{fields.get('reply_text') or ''} (the same for {more} more accepted recipient(s) "
-                                f"of this message, unnamed: Postfix logs {named} only; the disconnect line counts "
-                                f"rcpt={rcpt_ok})").strip()
-        fields["recipient"] = None
-        return [TrackingEvent(time=ctx[2], source=SOURCE, source_key=self._keys.key(ctx[1], ctx[0], index),
-                              nrcpt=rcpt_ok, **fields) for index in range(more)]
+        keys = [self._keys.key(ctx[1], ctx[0], index) for index in range(rcpt_ok - 1)]
+        return _unnamed(whole[qids[0]], rcpt_ok, ctx[2], keys)
 
     def _note_queued(self, ctx: tuple, qkey: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
         """qmgr counted the message's recipients: hand them to its smtpd session or pending check."""
@@ -544,6 +549,22 @@ _WHOLE_FIELDS = frozenset({
     "direction", "disposition", "sender", "client_ip", "client_host", "helo", "message_id", "queue_id", "size",
     "smtp_code", "enhanced_status", "reply_text", "stage", "rejected_by", "reason", "cause", "dnsbl_zone",
 })
+
+
+def _whole_fields(event: TrackingEvent) -> dict[str, Any]:
+    return {k: v for k, v in event.as_row().items() if k in _WHOLE_FIELDS and v is not None}
+
+
+def _unnamed(fields: dict[str, Any], rcpt_ok: int, when: datetime, keys: list[str]) -> list[TrackingEvent]:
+    """The events of the recipients a message's line did not name (rcpt_ok counted, one of them named)."""
+    fields = dict(fields)
+    more = rcpt_ok - 1
+    named = fields.get("recipient") or "one of them"
+    fields["reply_text"] = (f"{fields.get('reply_text') or ''} (the same for {more} more accepted recipient(s) "
+                            f"of this message, unnamed: Postfix logs {named} only; the disconnect line counts "
+                            f"rcpt={rcpt_ok})").strip()
+    fields["recipient"] = None
+    return [TrackingEvent(time=when, source=SOURCE, source_key=key, nrcpt=rcpt_ok, **fields) for key in keys]
 
 
 def _daemon_of(tag: str) -> str:

@@ -52,11 +52,12 @@ def _send(port: int, octet: int, sender: str, rcpts: list[str], msg: EmailMessag
         return smtp.data(msg.as_bytes())
 
 
-def _lost_in_data(port: int, octet: int, sender: str, rcpt: str, trace: bool) -> None:
+def _lost_in_data(port: int, octet: int, sender: str, rcpts: list[str], trace: bool) -> None:
     """The client goes away in the middle of the message (headers sent, body unfinished)."""
     smtp = _client(port, octet)
     assert smtp.mail(sender)[0] == 250
-    assert smtp.rcpt(rcpt)[0] == 250
+    for rcpt in rcpts:
+        assert smtp.rcpt(rcpt)[0] == 250
     smtp.putcmd("data")
     assert smtp.getreply()[0] == 354
     head = b"From: x\r\nSubject: lost\r\n" + (b"X-Trace: client-side trace id 42\r\n" if trace else b"")
@@ -78,11 +79,12 @@ def scenario(ports: list[int], log: Path) -> None:
     _send(main, 24, "hdr-hold@senders.example", [rt], _message("hdr-hold@senders.example", rt, "HEADER-HOLD"))
     _send(main, 25, "hdr-warn@senders.example", [rt], _message("hdr-warn@senders.example", rt, "HEADER-WARN"))
     # message_size_limit without SIZE=: the sender is known only from the INFO line of the same queue id
-    _send(main, 26, "big-traced@senders.example", [rt],
+    _send(main, 26, "big-traced@senders.example", [rt, "postmaster@test.local"],
           _message("big-traced@senders.example", rt, body=BIG, trace=True))
     # the client lost during DATA, with and without a line that names the sender
-    _lost_in_data(main, 27, "lost-traced@senders.example", rt, trace=True)
-    _lost_in_data(main, 28, "lost-quiet@senders.example", rt, trace=False)
+    _lost_in_data(main, 27, "lost-traced@senders.example", [rt], trace=True)
+    _lost_in_data(main, 28, "lost-quiet@senders.example", [rt], trace=False)
+    _lost_in_data(main, 29, "lost-two@senders.example", [rt, "postmaster@test.local"], trace=False)
     # a real milter
     _send(main, 31, "milter-text@senders.example", [rt], _message("milter-text@senders.example", rt,
                                                                    body="MILTER-REJECT-TEXT\n"))

@@ -269,3 +269,47 @@ def test_an_action_line_with_a_queue_id_that_cannot_be_read_is_unrecognised_not_
     events, parser = feed_all([
         "Dec 07 17:42:39 mx postfix/cleanup[22266]: 7045B16C3CF: reject: something Postfix may write one day"])
     assert events == [] and parser.stats.unrecognised == {"cleanup: QID: reject: (unparsed)": 1}
+
+
+SIZE_TWO_RCPTS = [
+    "Dec 07 18:43:17 mx postfix/smtpd[19351]: connect from unknown[127.0.0.26]",
+    "Dec 07 18:43:17 mx postfix/smtpd[19351]: 5C50716C3F7: client=unknown[127.0.0.26]",
+    "Dec 07 18:43:17 mx postfix/cleanup[19379]: 5C50716C3F7: message-id=<692dfbc98e7c415198fb57ee4bedd176@fates.test>",
+    "Dec 07 18:43:17 mx postfix/cleanup[19379]: 5C50716C3F7: info: header X-Trace: client-side trace id 42 from "
+    "unknown[127.0.0.26]; from=<big-traced@senders.example> to=<postmaster@test.local> proto=ESMTP "
+    "helo=<client.fates.test>: traced by our header checks",
+    "Dec 07 18:43:17 mx postfix/smtpd[19351]: warning: 5C50716C3F7: queue file size limit exceeded",
+    "Dec 07 18:43:17 mx postfix/cleanup[19379]: warning: mail_stream_cleanup: close error",
+    "Dec 07 18:43:17 mx postfix/smtpd[19351]: disconnect from unknown[127.0.0.26] ehlo=1 mail=1 rcpt=2 data=0/1 "
+    "quit=1 commands=5/6",
+]
+LOST_TWO_RCPTS = [
+    "Dec 07 18:43:18 mx postfix/smtpd[19368]: connect from unknown[127.0.0.29]",
+    "Dec 07 18:43:18 mx postfix/smtpd[19368]: 7408816C3F6: client=unknown[127.0.0.29]",
+    "Dec 07 18:43:18 mx postfix/smtpd[19368]: lost connection after DATA (159 bytes) from unknown[127.0.0.29]",
+    "Dec 07 18:43:18 mx postfix/cleanup[19379]: 7408816C3F6: message-id=<>",
+    "Dec 07 18:43:18 mx postfix/smtpd[19368]: disconnect from unknown[127.0.0.29] ehlo=1 mail=1 rcpt=2 data=0/1 "
+    "commands=4/5",
+]
+
+
+def test_a_never_queued_message_to_two_recipients_is_two_events_whichever_line_comes_last() -> None:
+    # the envelope named before smtpd's warning: the event at once, the unnamed recipient at the disconnect
+    events, parser = feed_all(SIZE_TWO_RCPTS)
+    assert fields(events, "sender", "recipient", "enhanced_status", "nrcpt") == [
+        ("big-traced@senders.example", "postmaster@test.local", "5.3.4", None),
+        ("big-traced@senders.example", None, "5.3.4", 2)]
+    assert "1 more accepted recipient" in events[1].reply_text and parser.settle() == []
+    # nothing names the envelope and the disconnect line comes first: both events when the log moves on
+    events, parser = feed_all(LOST_TWO_RCPTS)
+    assert events == []
+    settled = parser.settle()
+    assert fields(settled, "sender", "recipient", "client_ip", "reason", "nrcpt") == [
+        (None, None, "127.0.0.29", "networkerror", None), (None, None, "127.0.0.29", "networkerror", 2)]
+    assert len({e.source_key for e in settled}) == 2 and parser.stats.events == 2
+    for cut in range(len(LOST_TWO_RCPTS) + 1):  # and exactly so across a snapshot at any line
+        first, before = feed_all(LOST_TWO_RCPTS[:cut])
+        after = PostfixParser(reference=REF, tz=UTC)
+        after.restore(json.loads(json.dumps(before.snapshot())))
+        rest, _ = feed_all(LOST_TWO_RCPTS[cut:], after)
+        assert [e.as_row() for e in [*first, *rest, *after.settle()]] == [e.as_row() for e in settled]

@@ -66,9 +66,10 @@ def test_every_message_the_real_log_tells_of_is_an_event(store: Store, fates_log
     assert list(map(_row, ip["127.0.0.25"])) == [("delivered", "hdr-warn@senders.example", rt, None)]
 
     # message_size_limit without SIZE=: the sender and recipient only from cleanup's INFO line
-    big = ip["127.0.0.26"]
+    big = ip["127.0.0.26"]  # to two recipients: the INFO line names one, the disconnect line counts both
     assert [(*_row(e), e.smtp_code, e.enhanced_status, e.reason) for e in big] == [
-        ("rejected", "big-traced@senders.example", rt, "END-OF-MESSAGE", 552, "5.3.4", "mesgtoobig")]
+        ("rejected", "big-traced@senders.example", pm, "END-OF-MESSAGE", 552, "5.3.4", "mesgtoobig"),
+        ("rejected", "big-traced@senders.example", None, "END-OF-MESSAGE", 552, "5.3.4", "mesgtoobig")]
 
     # clients lost during DATA: with a line naming the envelope, and without
     lost = ip["127.0.0.27"]
@@ -77,6 +78,9 @@ def test_every_message_the_real_log_tells_of_is_an_event(store: Store, fates_log
     quiet = ip["127.0.0.28"]
     assert [(*_row(e), e.reason) for e in quiet] == [("rejected", None, None, "DATA", "networkerror")]
     assert quiet[0].queue_id and "lost connection after DATA" in quiet[0].reply_text
+    two = ip["127.0.0.29"]  # nothing names the envelope; the disconnect line counts two recipients
+    assert [(*_row(e), e.reason, e.nrcpt) for e in two] == [("rejected", None, None, "DATA", "networkerror", None),
+                                                           ("rejected", None, None, "DATA", "networkerror", 2)]
 
     # a real milter's verdicts
     milter = {e.sender: e for octet in range(31, 37) for e in ip[f"127.0.0.{octet}"] if e.disposition != "delivered"}
