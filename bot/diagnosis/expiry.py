@@ -79,18 +79,18 @@ def expired_verdict(session: Session, finding: Finding, kind: str, value: str, *
     event = next((e for e in finding.evidence if e.disposition == "expired"), None)
     first, deferral = _history_of(session, event) if event is not None else (None, None)
     to = f" to {event.recipient}" if event is not None and event.recipient else ""
-    times = f" ({finding.count} deliveries)" if finding.count > 1 else ""
+    times = f", {finding.count} deliveries" if finding.count > 1 else ""
     if event is not None and first is not None and first < event.time:
         after = f"after {_duration(event.time - first)} of retries"
     else:
         after = "after its retries (the store does not hold its first attempt)"
     text = (f"Returned to the sender: the queue gave up on mail {_phrase(kind, value)}{to} {after} and returned it "
-            f"to the sender{times} (expired).")
+            f"to the sender (expired{times}).")
     reply = (event.reply_text if event is not None and event.reply_text else None) or (
         deferral.reply_text if deferral is not None else None)
     reason = finding.reason if finding.reason not in ("expired", "undefined") else None
     if reply:
-        text += f" The last deferral: {reply}" + (f" ({reason})." if reason else "")
+        text += f" The last deferral: {reply}" + (f" ({reason})." if reason else ("" if reply.endswith(".") else "."))
     elif reason:
         text += f" The last deferral was {reason}."
     else:
