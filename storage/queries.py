@@ -363,7 +363,7 @@ def recent_failures(
     """The newest failed events of a target (light columns only), newest first, at most `limit`."""
     stmt = _window(
         select(Event.id, Event.time, Event.direction, Event.cause, Event.reason, Event.dnsbl_zone,
-               Event.recipient, Event.client_ip)
+               Event.recipient, Event.client_ip, Event.disposition)
         .where(target_condition(kind, value), Event.disposition.in_(FAILED)),
         since, until,
     ).order_by(*newest_first(session)).limit(limit)

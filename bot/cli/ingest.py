@@ -132,9 +132,11 @@ def summary(source: str, result: IngestResult) -> str:
     stats = result.stats
     resumed = f", resumed at byte {result.resumed_at:,}" if result.resumed_at else ""
     notes = "".join(f"; {note}" for note in result.notes)
+    unknown = "".join(f"\n  unrecognised [{kind}]: {count:,}, first: {stats.examples[kind][0]}"
+                      for kind, count in stats.unrecognised.items())  # the next unknown shape is seen
     return (f"{source} {result.path}: {stats.lines:,} lines, {stats.events:,} events ({result.new_events:,} new), "
             f"{stats.skipped:,} skipped in {result.seconds:.1f}s ({result.lines_per_second:,.0f} lines/s)"
-            f"{resumed}{notes}")
+            f"{resumed}{notes}{unknown}")
 
 
 def skipped_examples(result: IngestResult) -> list[str]:

@@ -72,10 +72,12 @@ class Finding:
     next_steps: list[str]
     facts: list[str] = field(default_factory=list)
     score: float = 0.0
+    expired: bool = False  # the queue gave up: returned to the sender after its retries (bot.diagnosis.expiry)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "cause": self.cause, "reason": self.reason, "direction": self.direction, "count": self.count,
+            "expired": self.expired,
             "first_seen": _iso(self.first_seen), "last_seen": _iso(self.last_seen),
             "recipients": self.recipients, "client_ips": self.client_ips, "dnsbl_zone": self.dnsbl_zone,
             "evidence": [e.to_json() for e in self.evidence], "next_steps": self.next_steps,

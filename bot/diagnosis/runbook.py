@@ -93,6 +93,17 @@ CAUSES: dict[str, CauseInfo] = {
     ),
 }
 
+#: What to do about mail the queue gave up on (an expired finding, whatever its cause): it is not retried any more.
+EXPIRED_STEPS = (
+    "The queue gave up: the mail was returned to its sender, who must send it again once the cause is fixed.",
+    "Read the last deferral reason below: it says why every retry failed (a receiving side down or refusing "
+    "for a while, rate limits, DNS).",
+    "If the receiving side kept deferring, contact it (postmaster@ its domain) with the evidence.",
+)
+
+#: The heading of an expired finding: its cause says why the retries failed, not that it may still pass.
+EXPIRED_TITLE = "Returned to the sender after its retries (expired)"
+
 UNKNOWN_CAUSE = CauseInfo(
     "Unclassified", "the mail failed for a reason bouncebot could not classify",
     ("Read the reply text above and open a support case if it is unclear.",), 0.5,
@@ -106,6 +117,11 @@ def cause_info(cause: str | None) -> CauseInfo:
 #: How a next step points at the live block-list results; without them (--no-live, nothing to check) it says how.
 LIVE_RESULTS = "(results below)"
 NO_LIVE_RESULTS = "(not checked live this time: `bouncebot blacklist IP`, or the Re-check button in Slack)"
+
+
+def finding_title(cause: str | None, expired: bool = False) -> str:
+    """A finding's heading: its cause's title, or the expired one for mail the queue gave up on."""
+    return EXPIRED_TITLE if expired else cause_info(cause).title
 
 
 #: Sender-support and delisting pages of the large providers, keyed by host/domain suffix.

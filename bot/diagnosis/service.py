@@ -15,10 +15,11 @@ from bot import approvals
 from bot.config import Settings
 from bot.diagnosis.authentication import AuthCheckerLike, run_auth_checks
 from bot.diagnosis.contacts import SoaLookup, contacts_for
+from bot.diagnosis.expiry import EXPIRED_WEIGHT, expired_verdict
 from bot.diagnosis.live import Checker, run_live_checks, targets_without_events
 from bot.diagnosis.model import Diagnosis, Evidence, Finding, Verdict
 from bot.diagnosis.model import target_phrase as _phrase
-from bot.diagnosis.runbook import cause_info
+from bot.diagnosis.runbook import EXPIRED_STEPS, cause_info
 from bot.events import split_domain
 from bot.ingest.tmems_map import held_notes
 from bot.targets import Target
@@ -82,7 +83,7 @@ def diagnose(
     diagnosis.findings = _findings(session, kind, value, profile, since, until, settings)
     _rank(diagnosis.findings, shown_until)
     _history(diagnosis, profile)
-    diagnosis.verdict = _verdict(diagnosis, kind, value)
+    diagnosis.verdict = _verdict(diagnosis, kind, value, session=session, since=since, until=until)
     diagnosis.caveats[1:1] = held_notes(profile)  # TMEMS's sandbox states: held, not refused
     _nonexistent_recipients(session, diagnosis)
     _contacts(diagnosis, soa_lookup)
@@ -129,7 +130,7 @@ def _findings(
     for row in profile:
         if row["disposition"] not in queries.FAILED:
             continue
-        key = (row["direction"], row["cause"], row["reason"], row["dnsbl_zone"])
+        key = (row["direction"], row["cause"], row["reason"], row["dnsbl_zone"], row["disposition"] == "expired")
         group = groups.setdefault(key, {"count": 0, "first": row["first"], "last": row["last"]})
         group["count"] += row["count"]
         group["first"] = min(group["first"], row["first"])
@@ -140,7 +141,7 @@ def _findings(
     newest: dict[tuple[Any, ...], list[tuple[int, datetime]]] = {key: [] for key in groups}
     sampled: Counter[tuple[Any, ...]] = Counter()
     for row in sample:
-        key = (row["direction"], row["cause"], row["reason"], row["dnsbl_zone"])
+        key = (row["direction"], row["cause"], row["reason"], row["dnsbl_zone"], row["disposition"] == "expired")
         if key not in groups:  # an event that arrived between the two queries
             continue
         sampled[key] += 1
@@ -153,7 +154,7 @@ def _findings(
     events = queries.events_by_id(session, [k for keys in newest.values() for k in keys])
     findings = []
     for key, group in groups.items():
-        direction, cause, reason, zone = key
+        direction, cause, reason, zone, expired = key
         evidence = [events[i] for i, _ in newest[key] if i in events]
         finding = Finding(
             cause=cause or "unknown", reason=reason or "undefined", direction=direction or "unknown",
@@ -161,7 +162,7 @@ def _findings(
             recipients=[r for r, _ in recipients[key].most_common(MAX_RECIPIENTS)],
             client_ips=[ip for ip, _ in client_ips[key].most_common(MAX_CLIENT_IPS)],
             dnsbl_zone=zone, evidence=[_evidence(e) for e in evidence],
-            next_steps=list(cause_info(cause).next_steps),
+            next_steps=list(EXPIRED_STEPS if expired else cause_info(cause).next_steps), expired=expired,
         )
         finding.facts = _policy_facts(finding, evidence, settings)
         if kind == "address" and value == "<>":
@@ -230,7 +231,8 @@ def _rank(findings: list[Finding], until: datetime) -> None:
     for f in findings:
         age_days = max((until - f.last_seen).total_seconds(), 0) / 86400
         recency = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
-        f.score = cause_info(f.cause).weight * (1 + math.log(f.count)) * recency
+        weight = max(cause_info(f.cause).weight, EXPIRED_WEIGHT) if f.expired else cause_info(f.cause).weight
+        f.score = weight * (1 + math.log(f.count)) * recency
     findings.sort(key=lambda f: (f.score, f.last_seen), reverse=True)
 
 
@@ -243,7 +245,7 @@ def _history(d: Diagnosis, profile: list[dict[str, Any]]) -> None:
         return
     first_ok = min(row["first"] for row in ok)
     last_ok = max(row["last"] for row in ok)
-    decisive = [f for f in d.findings if f.cause != "transient"] or d.findings
+    decisive = [f for f in d.findings if _final(f)] or d.findings
     first_fail = min(f.first_seen for f in decisive)
     last_fail = max(f.last_seen for f in decisive)
     if last_ok > last_fail:
@@ -256,15 +258,23 @@ def _history(d: Diagnosis, profile: list[dict[str, Any]]) -> None:
         d.history = "Mixed history: some mail was delivered while other mail failed in the same period."
 
 
-def _verdict(d: Diagnosis, kind: str, value: str) -> Verdict:
+def _final(finding: Finding) -> bool:
+    """A failure for good: refused, bounced, or expired (a deferral may still pass, an expiry does not)."""
+    return finding.cause != "transient" or finding.expired
+
+
+def _verdict(d: Diagnosis, kind: str, value: str, *, session: Session, since: datetime | None,
+             until: datetime | None) -> Verdict:
     if not d.findings:
         return Verdict("delivered", "delivered",
                        f"Nothing bounced: {d.summary['delivered']} delivered, {d.summary['accepted']} accepted "
                        f"{_phrase(kind, value)}.")
-    decisive = [f for f in d.findings if f.cause != "transient"]
+    decisive = [f for f in d.findings if _final(f)]
     if not decisive and d.history and d.history.startswith("Mail got through again"):
         return Verdict("delivered", "delivered", "Delivered after temporary failures; nothing bounced for good.")
     top = decisive[0] if decisive else d.findings[0]
+    if top.expired:
+        return expired_verdict(session, top, kind, value, since=since, until=until)
     info = cause_info(top.cause)
     who = "our gateway refused" if top.direction == "inbound" else "the receiving side refused"
     if top.cause == "transient":

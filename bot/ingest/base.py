@@ -29,6 +29,9 @@ class ParseStats:
     events: int = 0
     skipped: int = 0
     examples: dict[str, list[str]] = field(default_factory=dict)
+    #: Lines that belong to a message (they name its queue id) in a shape the parser neither reads nor ignores on
+    #: purpose, per kind: the next unknown shape is seen in the summary, not lost.
+    unrecognised: dict[str, int] = field(default_factory=dict)
 
     def skip(self, kind: str, line: str, where: str = "") -> None:
         """Count a line that could not be used; keep the first few of each kind as examples."""
@@ -37,12 +40,19 @@ class ParseStats:
         if len(kept) < MAX_EXAMPLES:
             kept.append(f"{where}{line[:300]}")
 
+    def unrecognise(self, kind: str, line: str) -> None:
+        """Count a message's line of an unknown shape (also a skipped line; its first example is the first seen)."""
+        self.unrecognised[kind] = self.unrecognised.get(kind, 0) + 1
+        self.skip(kind, line)
+
 
 class LogParser(Protocol):
     """One log source: lines in (without their newline), tracking events out.
 
     `snapshot()` returns the pending state (JSON-serialisable) so that a resumed run, given the same
     remaining lines after `restore()`, produces exactly the events an uninterrupted run would have.
+    A parser may also have `settle() -> Sequence[TrackingEvent]`: the runner calls it at the end of a file that
+    has gone quiet, for the events it keeps waiting on a later line that is not coming (bot.ingest.postfix).
     """
 
     source: str

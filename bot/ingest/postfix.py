@@ -3,9 +3,12 @@
 Lines of one message share a queue id: smtpd `client=` -> cleanup `message-id=` -> qmgr `from= size= nrcpt=`
 -> delivery agents `to= relay= dsn= status=` -> qmgr `removed`. Delivery lines become events at once, with
 what the earlier lines told; `removed` forgets the message. Lines without a queue id are events of their
-own (`NOQUEUE: reject:`, postscreen). Two outcomes are never logged as rejects and are reconstructed:
-recipients over smtpd_recipient_limit (the disconnect line's `rcpt=` against the queued `nrcpt=`) and
-message_size_limit hit without a declared SIZE (`warning: QID: queue file size limit exceeded`).
+own (`NOQUEUE: reject:`, postscreen). Outcomes that are never logged as rejects are reconstructed:
+recipients over smtpd_recipient_limit (the disconnect line's `rcpt=` against the queued `nrcpt=`),
+message_size_limit hit without a declared SIZE (`warning: QID: queue file size limit exceeded`) and a client
+lost during DATA (`lost connection after DATA`). Those two messages never reach qmgr: their sender and recipient
+are known only from cleanup's `info:`/`warning:` lines of the same queue id, which may follow smtpd's line, so
+their event waits for them (DOOM_WAIT log seconds, or `settle()` when the file has gone quiet).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ QUEUED_TTL = 7 * 86400
 SHORT_TTL = 2 * 3600
 #: How often (in log seconds) stale state is swept: by log time, so a resumed run sweeps where the first did.
 SWEEP_EVERY = 600
+#: How long (log seconds) the event of a message that never reached qmgr waits for cleanup's lines naming its
+#: envelope; cleanup writes them within milliseconds of smtpd's line, before or after it.
+DOOM_WAIT = 5.0
 
 #: Reply texts repeat (greylisting, size limits, the same remote's wording), the more so in their neutral form
 #: (bot.reasons.normalize.neutral_form: the recipient's local part and IPv4 addresses stood in for): classify each
@@ -70,6 +76,7 @@ class PostfixParser:
         self._queues: dict[str, dict[str, Any]] = {}    # "host/QID" -> what the message's lines said
         self._sessions: dict[str, dict[str, Any]] = {}  # "host/smtpd[pid]" -> queue ids of the session
         self._checks: dict[str, dict[str, Any]] = {}    # recipient-limit checks waiting for qmgr lines
+        self._doomed: dict[str, float] = {}             # "host/QID" never queued -> log time its event is due
         self._local_cache: dict[str, bool] = {}
         self._daemons: dict[str, str] = {}  # "postfix/smtpd[664]" -> "smtpd" ("" for other programs)
         self._now = 0.0
@@ -93,11 +100,14 @@ class PostfixParser:
         except ValueError:
             stats.skip("malformed", line)
             return NO_EVENTS
+        due: list[TrackingEvent] | None = None
         if stamp is not self._last_stamp:
             self._last_stamp = stamp
             self._now = when.timestamp()
             if self._now >= self._next_sweep:
                 self._sweep()
+            if self._doomed:
+                due = self._due(self._now)
         daemon = self._daemons.get(tag)
         if daemon is None:
             daemon = _daemon_of(tag)
@@ -114,23 +124,36 @@ class PostfixParser:
             events = self._warning(ctx, message[9:])
         elif daemon == "smtpd" and head in "cd" and message.startswith(("connect from ", "disconnect from ")):
             events = self._session(ctx, message)
+        elif daemon == "smtpd" and head in "lt" and message.startswith(("lost connection after ", "timeout after ")):
+            events = self._lost(ctx, message)
         else:
             qid, sep, body = message.partition(": ")
             if not sep or not pl.QUEUE_ID.fullmatch(qid):
-                return NO_EVENTS  # daemon chatter: statistics, lost connection, TLS, anvil...
-            events = self._queue_line(ctx, daemon, f"{host}/{qid}", qid, body)
+                events = NO_EVENTS  # daemon chatter: statistics, lost connection, TLS, anvil...
+            else:
+                events = self._queue_line(ctx, daemon, f"{host}/{qid}", qid, body)
+        if due:
+            events = [*due, *events]
         if events:
             stats.events += len(events)
         return events
 
+    def settle(self) -> Sequence[TrackingEvent]:
+        """The log has gone quiet (no line for a while): the events still waiting for lines are made now."""
+        events = self._due(float("inf"))
+        self.stats.events += len(events)
+        return events
+
     def snapshot(self) -> dict[str, Any]:
         return {"queues": self._queues, "sessions": self._sessions, "checks": self._checks,
-                "keys": self._keys.snapshot(), "now": self._now, "next_sweep": self._next_sweep}
+                "doomed": self._doomed, "keys": self._keys.snapshot(), "now": self._now,
+                "next_sweep": self._next_sweep}
 
     def restore(self, state: dict[str, Any]) -> None:
         self._queues = dict(state.get("queues") or {})
         self._sessions = dict(state.get("sessions") or {})
         self._checks = dict(state.get("checks") or {})
+        self._doomed = {str(k): float(v) for k, v in (state.get("doomed") or {}).items()}
         self._keys.restore(state.get("keys") or {})
         self._now = float(state.get("now") or 0.0)
         self._next_sweep = float(state.get("next_sweep") or 0.0)
@@ -165,10 +188,37 @@ class PostfixParser:
             return self._qmgr(ctx, qkey, qid, queue, body)
         if body == "removed":
             self._queues.pop(qkey, None)
+            self._doomed.pop(qkey, None)
             return NO_EVENTS
-        action, sep, _rest = body.partition(": ")
+        action, sep, rest = body.partition(": ")
         if sep and action in pl.ACTIONS:
             return self._action(ctx, qid, body)
+        if sep and action in pl.NOTICES:
+            return self._notice(ctx, daemon, qkey, queue, body, rest)
+        if head == "uid" and daemon == "pickup":
+            match = pl.PICKUP.match(body)
+            if match:
+                self._touch(qkey, queue)["from"] = match.group("sender") or None
+                return NO_EVENTS
+        if not body.startswith(pl.IGNORED):
+            self.stats.unrecognise(pl.unknown_kind(daemon, body), ctx[0])
+        return NO_EVENTS
+
+    def _notice(self, ctx: tuple, daemon: str, qkey: str, queue: dict | None, body: str,
+                rest: str) -> Sequence[TrackingEvent]:
+        """An action that leaves the mail alone (INFO, WARN, ...): what it says of the envelope is kept, and the
+        event of a message that never reached qmgr, waiting for this, is made."""
+        found = pl.envelope(rest)
+        if found is None:
+            self.stats.unrecognise(pl.unknown_kind(daemon, body), ctx[0])
+            return NO_EVENTS
+        queue = self._touch(qkey, queue)
+        if "from" not in queue:
+            queue["from"] = found[0] or None
+        if found[1] and "rcpt" not in queue:
+            queue["rcpt"] = found[1]
+        if qkey in self._doomed:
+            return self._settle_doom(qkey)
         return NO_EVENTS
 
     def _touch(self, qkey: str, queue: dict[str, Any] | None) -> dict[str, Any]:
@@ -193,7 +243,7 @@ class PostfixParser:
     def _delivery(self, ctx: tuple, daemon: str, qkey: str, qid: str, body: str) -> Sequence[TrackingEvent]:
         match = pl.DELIVERY.match(body)
         if match is None:
-            self.stats.skip("unparsed delivery", ctx[0])
+            self.stats.unrecognise(pl.unknown_kind(daemon, body), ctx[0])
             return NO_EVENTS
         final, original, relay, dsn, status_word, text = match.group("rcpt", "orig", "relay", "dsn", "status", "text")
         disposition = _STATUS_DISPOSITION.get(status_word)
@@ -253,7 +303,10 @@ class PostfixParser:
         else:
             content = pl.CONTENT_REJECT.match(rest)
             if content is None:
-                self.stats.skip("unparsed reject", ctx[0])
+                if qid:
+                    self.stats.unrecognise(f"{_daemon_of(ctx[4])}: QID: {action}: (unparsed)", ctx[0])
+                else:
+                    self.stats.skip("unparsed reject", ctx[0])
                 return NO_EVENTS
             stage, reply = "DATA", content.group("reply") or "5.7.1 message content rejected"
             host, ip, sender, recipient, helo = content.group("host", "ip", "sender", "rcpt", "helo")
@@ -271,21 +324,80 @@ class PostfixParser:
         )
         if qkey and stage in ("DATA", "END-OF-MESSAGE"):
             self._queues.pop(qkey, None)  # the whole message was refused: nothing more will be logged
+            self._doomed.pop(qkey, None)  # ... and this line is its event
+            session = self._sessions.get(queue.get("sess", "")) if queue else None
+            if session is not None:  # the line names one recipient; the disconnect line counts them all
+                session.setdefault("whole", {})[qkey] = _whole_fields(event)
         return (event,)
 
     def _warning(self, ctx: tuple, text: str) -> Sequence[TrackingEvent]:
         qid, sep, rest = text.partition(": ")
-        if not sep or rest != "queue file size limit exceeded" or not pl.QUEUE_ID.fullmatch(qid):
+        if not sep or not pl.QUEUE_ID.fullmatch(qid):
+            return NO_EVENTS  # the daemon's own trouble (a milter it cannot reach, a map it cannot open...)
+        if rest != "queue file size limit exceeded":
+            self.stats.unrecognise(f"{_daemon_of(ctx[4])}: warning: QID: {rest[:30]}", ctx[0])
             return NO_EVENTS
-        qkey = f"{ctx[3]}/{qid}"
+        return self._doom(ctx, f"{ctx[3]}/{qid}", {
+            "reply": f"{pl.SIZE_LIMIT_REPLY} (inferred from 'queue file size limit exceeded': the client sent no "
+                     "SIZE)", "stage": "END-OF-MESSAGE", "code": 552, "status": "5.3.4"})
+
+    # -- messages that never reach qmgr --------------------------------------------------------------
+
+    def _lost(self, ctx: tuple, message: str) -> Sequence[TrackingEvent]:
+        """smtpd lost its client in the middle of a message: the message of its open transaction is never queued."""
+        match = pl.LOST_IN_DATA.match(message)
+        session = self._sessions.get(f"{ctx[3]}/{ctx[4]}") if match else None
+        if match is None or not session or not session["qids"]:
+            return NO_EVENTS  # lost before a message began (or the session started before the log)
+        qkey = session["qids"][-1]
+        queue = self._queues.get(qkey)
+        if queue is None or queue.get("q") or qkey in self._doomed:
+            return NO_EVENTS  # refused already, or queued: its own lines tell its fate
+        size = f" ({match.group('bytes')} bytes)" if match.group("bytes") else ""
+        return self._doom(ctx, qkey, {
+            "reply": f"{match.group('what')} after {match.group('command')}{size}: the client went away before "
+                     "the end of the message, which was not accepted (the sending server should try again)",
+            "stage": "DATA", "code": None, "status": None, "reason": "networkerror", "cause": str(Cause.TRANSIENT)})
+
+    def _doom(self, ctx: tuple, qkey: str, fate: dict[str, Any]) -> Sequence[TrackingEvent]:
+        """A message that will not be queued: its event waits for cleanup's lines naming its envelope."""
+        queue = self._touch(qkey, self._queues.get(qkey))
+        line, stamp, when = ctx[0], ctx[1], ctx[2]
+        fate.update(line=line, stamp=stamp, when=when.isoformat(), key=self._keys.key(stamp, line))
+        queue["doom"] = fate
+        self._doomed[qkey] = self._now + DOOM_WAIT
+        if queue.get("from") is not None and queue.get("rcpt"):
+            return self._settle_doom(qkey)  # cleanup named the envelope already
+        return NO_EVENTS
+
+    def _due(self, now: float) -> list[TrackingEvent]:
+        due = sorted(k for k, at in self._doomed.items() if at <= now)
+        return [e for qkey in due for e in self._settle_doom(qkey)]
+
+    def _settle_doom(self, qkey: str) -> Sequence[TrackingEvent]:
+        self._doomed.pop(qkey, None)
         queue = self._queues.pop(qkey, None)
-        reply = pl.SIZE_LIMIT_REPLY
-        return (self._event(
-            ctx, 0, qid, queue, direction=self._gateway_direction(queue and queue.get("from"), None),
-            disposition=Disposition.REJECTED, smtp_code=552, enhanced_status="5.3.4",
-            reply_text=f"{reply} (inferred from 'queue file size limit exceeded': the client sent no SIZE)",
-            stage="END-OF-MESSAGE", rejected_by=Side.GATEWAY, side=Side.GATEWAY,
-        ),)
+        fate = queue.pop("doom", None) if queue else None
+        if fate is None:
+            return NO_EVENTS
+        host, _, qid = qkey.rpartition("/")
+        ctx = (fate["line"], fate["stamp"], datetime.fromisoformat(fate["when"]), host, "")
+        sender, recipient = queue.get("from"), queue.get("rcpt")
+        reason, cause = fate.get("reason"), fate.get("cause")
+        event = self._event(
+            ctx, 0, qid, queue, key=fate["key"], direction=self._gateway_direction(sender, recipient),
+            disposition=Disposition.REJECTED, recipient=recipient, smtp_code=fate["code"],
+            enhanced_status=fate["status"], reply_text=fate["reply"], stage=fate["stage"],
+            rejected_by=None if reason else Side.GATEWAY, side=Side.GATEWAY, reason=reason, cause=cause,
+        )
+        more = fate.get("more")
+        if more:  # the session ended first: its disconnect line counted the recipients
+            return (event, *_unnamed(_whole_fields(event), more["rcpt"], datetime.fromisoformat(more["when"]),
+                                     more["keys"]))
+        session = self._sessions.get(queue.get("sess", ""))
+        if session is not None:  # the disconnect line, still to come, counts them
+            session.setdefault("whole", {})[qkey] = _whole_fields(event)
+        return (event,)
 
     # -- smtpd sessions and the recipient limit ------------------------------------------------------
 
@@ -299,6 +411,13 @@ class PostfixParser:
             return NO_EVENTS
         counts = {name: int(ok) for name, ok, _tried in pl.DISCONNECT_COUNT.findall(message)}
         rcpt_ok, qids = counts.get("rcpt", 0), session["qids"]
+        if "whole" in session:
+            return self._unnamed_recipients(ctx, session, rcpt_ok)
+        if len(qids) == 1 and qids[0] in self._doomed and rcpt_ok > 1:  # its event waits for cleanup's lines
+            self._queues[qids[0]]["doom"]["more"] = {
+                "rcpt": rcpt_ok, "when": ctx[2].isoformat(),
+                "keys": [self._keys.key(ctx[1], ctx[0], index) for index in range(rcpt_ok - 1)]}
+            return NO_EVENTS
         # Only sessions whose every transaction was queued can be compared (an abandoned one has no nrcpt).
         if "bdat" in counts or counts.get("data", 0) != len(qids) or rcpt_ok <= len(qids):
             return NO_EVENTS
@@ -309,6 +428,15 @@ class PostfixParser:
             if queue is not None:
                 queue["check"] = check_id
         return self._run_check(ctx, check_id)
+
+    def _unnamed_recipients(self, ctx: tuple, session: dict[str, Any], rcpt_ok: int) -> Sequence[TrackingEvent]:
+        """A message refused (held, discarded) as a whole after DATA is logged with one of its recipients: in a
+        one-message session, the disconnect line's accepted RCPT count tells how many more shared its fate."""
+        qids, whole = session["qids"], session["whole"]
+        if len(qids) != 1 or qids[0] not in whole or rcpt_ok <= 1:
+            return NO_EVENTS
+        keys = [self._keys.key(ctx[1], ctx[0], index) for index in range(rcpt_ok - 1)]
+        return _unnamed(whole[qids[0]], rcpt_ok, ctx[2], keys)
 
     def _note_queued(self, ctx: tuple, qkey: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
         """qmgr counted the message's recipients: hand them to its smtpd session or pending check."""
@@ -350,7 +478,7 @@ class PostfixParser:
     def _event(self, ctx: tuple, index: int, qid: str | None, queue: dict[str, Any] | None, *,
                direction: str, disposition: str, side: str, classify_host: str | None = None,
                reason: str | None = None, cause: str | None = None, extra: dict | None = None,
-               **fields: Any) -> TrackingEvent:
+               key: str | None = None, **fields: Any) -> TrackingEvent:
         line, stamp, when = ctx[0], ctx[1], ctx[2]
         if queue:
             fields.setdefault("sender", queue.get("from"))
@@ -372,7 +500,7 @@ class PostfixParser:
         elif reason is None:
             reason, cause = _DELIVERED
         return TrackingEvent(
-            time=when, source=SOURCE, source_key=self._keys.key(stamp, line, index),
+            time=when, source=SOURCE, source_key=key or self._keys.key(stamp, line, index),
             direction=str(direction), disposition=str(disposition), queue_id=qid, dnsbl_zone=zone,
             reason=reason, cause=str(cause) if cause else None, extra=extra or {}, **fields,
         )
@@ -413,6 +541,30 @@ class PostfixParser:
                         if now - q.get("t", now) < (QUEUED_TTL if q.get("q") else SHORT_TTL)}
         self._sessions = {k: s for k, s in self._sessions.items() if now - s["t"] < SHORT_TTL}
         self._checks = {k: c for k, c in self._checks.items() if now - c["t"] < SHORT_TTL}
+        self._doomed = {k: at for k, at in self._doomed.items() if k in self._queues}
+
+
+#: What an event of a message refused as a whole shares with the events of its unnamed recipients.
+_WHOLE_FIELDS = frozenset({
+    "direction", "disposition", "sender", "client_ip", "client_host", "helo", "message_id", "queue_id", "size",
+    "smtp_code", "enhanced_status", "reply_text", "stage", "rejected_by", "reason", "cause", "dnsbl_zone",
+})
+
+
+def _whole_fields(event: TrackingEvent) -> dict[str, Any]:
+    return {k: v for k, v in event.as_row().items() if k in _WHOLE_FIELDS and v is not None}
+
+
+def _unnamed(fields: dict[str, Any], rcpt_ok: int, when: datetime, keys: list[str]) -> list[TrackingEvent]:
+    """The events of the recipients a message's line did not name (rcpt_ok counted, one of them named)."""
+    fields = dict(fields)
+    more = rcpt_ok - 1
+    named = fields.get("recipient") or "one of them"
+    fields["reply_text"] = (f"{fields.get('reply_text') or ''} (the same for {more} more accepted recipient(s) "
+                            f"of this message, unnamed: Postfix logs {named} only; the disconnect line counts "
+                            f"rcpt={rcpt_ok})").strip()
+    fields["recipient"] = None
+    return [TrackingEvent(time=when, source=SOURCE, source_key=key, nrcpt=rcpt_ok, **fields) for key in keys]
 
 
 def _daemon_of(tag: str) -> str:

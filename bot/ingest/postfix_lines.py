@@ -76,6 +76,16 @@ CONTENT_REJECT = re.compile(
     r"(?:: (?P<reply>.*))?$"
 )
 
+# smtpd "lost connection after DATA (193 bytes) from unknown[127.0.0.27]", "timeout after DATA (0 bytes) from ...":
+# the client went away in the middle of the message, which is then never queued.
+LOST_IN_DATA = re.compile(
+    r"(?P<what>lost connection|timeout) after (?P<command>DATA|BDAT)(?: \((?P<bytes>\d+) bytes\))? from "
+    r"(?P<host>[^\[\s]*)\[(?P<ip>[^\]]*)\]"
+)
+
+# pickup "QID: uid=1000 from=<alice>" (mail submitted with sendmail(1) on this host)
+PICKUP = re.compile(r"uid=\d+ from=<(?P<sender>[^>]*)>")
+
 # smtpd "disconnect from h[192.0.2.1] ehlo=1 mail=1 rcpt=9 data=1 quit=1 commands=13"
 DISCONNECT_COUNT = re.compile(r" (rcpt|data|bdat)=(\d+)(?:/(\d+))?")
 
@@ -95,6 +105,21 @@ ACTIONS = {
     "discard": "deleted", "milter-discard": "deleted",
     "hold": "quarantined", "milter-hold": "quarantined",
 }
+
+#: Actions that leave the mail alone but name its envelope (cleanup's header/body/milter checks INFO, WARN,
+#: REPLACE, PREPEND, REDIRECT, FILTER, BCC; smtpd's access-map actions). Their `from=<...> to=<...>` is the only
+#: record of the sender of a message that never reaches qmgr (size limit without SIZE=, a client lost in DATA).
+NOTICES = frozenset({"info", "warning", "replace", "prepend", "redirect", "filter", "bcc", "warn",
+                     "reject_warning"})
+
+#: Lines with a queue id that tell nothing about the mail's fate, ignored on purpose (every other unknown shape is
+#: counted as unrecognised): bounce notices, queue operations, the smtp client's notes before a status= line, ...
+IGNORED = (
+    "sender non-delivery notification: ", "sender delivery status notification: ", "sender delay notification: ",
+    "postmaster non-delivery notification: ", "postmaster delay notification: ", "requeued", "placed on hold",
+    "released from hold", "skipped, still being delivered", "enabling PIX workarounds", "lost connection with ",
+    "conversation with ", "host ", "Cannot start TLS", "TLS is required", "resent-message-id=",
+)
 
 #: What the client is told when cleanup hits message_size_limit without a declared SIZE (smtpd.c).
 SIZE_LIMIT_REPLY = "552 5.3.4 Message size exceeds fixed limit"
@@ -147,6 +172,26 @@ def smtpd_reject(text: str) -> Reject | None:
                           tail.group("sender"), tail.group("rcpt"), tail.group("helo"))
     match = SMTPD_REJECT.match(text)
     return None if match is None else Reject(*match.group(*_REJECT_FIELDS))
+
+
+def envelope(text: str) -> tuple[str, str | None] | None:
+    """(sender, recipient) named by an action's text after "ACTION: " (cleanup's content shape or smtpd's)."""
+    content = CONTENT_REJECT.match(text)
+    if content is not None and content.group("sender") is not None:
+        return content.group("sender"), content.group("rcpt") or None
+    reject = smtpd_reject(text)
+    if reject is not None and reject.sender is not None:
+        return reject.sender, reject.rcpt or None
+    return None
+
+
+def unknown_kind(daemon: str, body: str) -> str:
+    """How an unrecognised queue-id line is counted: its daemon and its first word ('cleanup: QID: frob:')."""
+    word = _FIRST_WORD.match(body)
+    return f"{daemon}: QID: {word.group(0) if word else body[:20]}"
+
+
+_FIRST_WORD = re.compile(r"[^\s:=]{1,40}[:=]?")
 
 
 def reply_codes(reply: str | None) -> tuple[int | None, str | None]:

@@ -47,6 +47,9 @@ FOLLOW_POLL = 0.25
 #: to defer the event indexes): Postfix logs carry 500-1,000 bytes a recipient with the lines around it; the
 #: higher figure guesses low, so the indexes are deferred only for a load that is surely large.
 BYTES_PER_EVENT = 1000
+#: A file not written for this long (wall clock) has no more lines coming for now: events a parser keeps waiting
+#: for a later line (a Postfix message that never reached qmgr, waiting for cleanup's lines) are made then.
+QUIET_SECONDS = 2.0
 
 
 @dataclass
@@ -207,7 +210,8 @@ class Ingestor:
         else:  # what a bulk load stopped before its end left deferred, if anything (one small query otherwise)
             self._build_indexes(result)
         while True:
-            if self._read_to_end(parser, s, result, partial_ok=not follow, progress=progress) or must_save:
+            unsaved = self._read_to_end(parser, s, result, partial_ok=not follow, progress=progress)
+            if self._settle(parser, s) or unsaved or must_save:
                 result.new_events += self._commit(parser, s)
                 must_save = False
             if self._deferred and not self.stop_requested:  # caught up: lookups get their indexes before following
@@ -263,6 +267,16 @@ class Ingestor:
             if self.stop_requested:
                 break
         return pending > 0
+
+    @staticmethod
+    def _settle(parser: LogParser, s: _Stream) -> bool:
+        """At the end of a file that has gone quiet, the events the parser still waits on; True if any."""
+        settle = getattr(parser, "settle", None)
+        if settle is None or time.time() - os.fstat(s.handle.fileno()).st_mtime < QUIET_SECONDS:
+            return False
+        events = settle()
+        s.rows.extend(event.raw_values() for event in events)
+        return bool(events)
 
     def _finish_rotated(self, parser: LogParser, s: _Stream, cursor: _Cursor, result: IngestResult,
                         progress: Progress | None) -> None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.diagnosis.model import Diagnosis, Finding
-from bot.diagnosis.runbook import cause_info
+from bot.diagnosis.runbook import finding_title
 from bot.render import ids
 from bot.render.auth import auth_mrkdwn
 from bot.render.mrkdwn import (
@@ -71,9 +71,9 @@ def target_value(d: Diagnosis) -> dict[str, str]:
 
 
 def _finding_blocks(f: Finding, n: int) -> list[dict[str, Any]]:
-    info = cause_info(f.cause)
     span = _span(f.first_seen, f.last_seen)
-    head = [f"*{n}. {escape(info.title)}*  `{f.cause}` / `{f.reason}` — {f.count}× {f.direction}, {span}"]
+    title = escape(finding_title(f.cause, f.expired))
+    head = [f"*{n}. {title}*  `{f.cause}` / `{f.reason}` — {f.count}× {f.direction}, {span}"]
     if f.recipients:
         head.append(f"Recipients: {escape(listing(f.recipients))}")
     if f.client_ips:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.diagnosis.model import Diagnosis, Evidence, Finding
-from bot.diagnosis.runbook import cause_info
+from bot.diagnosis.runbook import finding_title
 from bot.render.auth import auth_text_lines
 
 WIDTH = 100
@@ -37,10 +37,9 @@ def summary_line(d: Diagnosis) -> str:
 
 
 def _finding(f: Finding, n: int) -> list[str]:
-    info = cause_info(f.cause)
     span = (f"{f.first_seen:%Y-%m-%d %H:%M}" if f.first_seen == f.last_seen
             else f"{f.first_seen:%Y-%m-%d %H:%M} – {f.last_seen:%Y-%m-%d %H:%M}")
-    lines = [f"{n}. {info.title} [{f.cause}/{f.reason}] — {f.count}× {f.direction}, {span} UTC"]
+    lines = [f"{n}. {finding_title(f.cause, f.expired)} [{f.cause}/{f.reason}] — {f.count}× {f.direction}, {span} UTC"]
     if f.recipients:
         more = "" if len(f.recipients) < 20 else " …"
         lines.append(_wrap("recipients: " + ", ".join(f.recipients) + more))

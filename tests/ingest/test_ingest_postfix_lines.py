@@ -14,8 +14,9 @@ REF = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def parse(lines: list[str], **options) -> list:
+    """The events of the lines, and those made when the log then goes quiet (as the runner does at its end)."""
     parser = PostfixParser(reference=options.pop("reference", REF), tz=options.pop("tz", UTC), **options)
-    return [event for line in lines for event in parser.feed(line)]
+    return [*(event for line in lines for event in parser.feed(line)), *parser.settle()]
 
 
 QUEUE = [  # one inbound message, then lines with the same queue id

@@ -1,0 +1,119 @@
+"""Run a real Postfix on loopback for a test (../shared/recipes/postfix.md) and keep the log it wrote.
+
+One Postfix per host: the lock file shared with tests/ingest/test_postfix_e2e.py keeps runs apart. main.cf and
+master.cf are backed up and restored, the map files written for the run are removed, and the log is copied
+to /tmp (the caller removes the copy) so that /var/log is left as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support import free_port, require_binary, require_root, unavailable
+
+ETC = Path("/etc/postfix")
+LOCK = Path("/tmp/bouncebot-postfix-e2e.lock")
+
+#: The settings every run shares (the recipe's), before the run's own.
+BASE_MAIN = (
+    "inet_protocols = ipv4", "myhostname = mx.test.local", "mydestination = test.local, localhost",
+    "local_recipient_maps = proxy:unix:passwd.byname $alias_maps", "smtpd_client_restrictions =",
+    "smtpd_sender_restrictions =", "relayhost =", "default_transport = error:no outside mail here",
+)
+
+
+@dataclass
+class PostfixRun:
+    """What a run configures: main.cf settings, map files (name -> content, regexp or hash), smtpd services
+    (each a list of `-o name=value` overrides; one loopback port each)."""
+
+    main: Sequence[str] = ()
+    maps: dict[str, str] = field(default_factory=dict)
+    hashed: Sequence[str] = ()  # map names to postmap
+    services: Sequence[Sequence[str]] = ((),)
+
+
+def _run(*args: str) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def map_path(name: str) -> Path:
+    return ETC / f"bouncebot_e2e_{name}"
+
+
+def wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"Postfix did not listen on 127.0.0.1:{port}")
+
+
+def wait_for_log(log: Path, needle: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and log.read_text(errors="replace").count(needle) >= count:
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"the Postfix log never showed {count} x {needle!r}")
+
+
+def run_postfix(run: PostfixRun, scenario: Callable[[list[int], Path], None]) -> Path:
+    """Configure and start Postfix, call scenario(ports, live log), stop it, restore; the kept log's path."""
+    require_root("running Postfix")
+    postfix, postconf, postmap = (require_binary(name) for name in ("postfix", "postconf", "postmap"))
+    newaliases = require_binary("newaliases")
+    LOCK.touch()
+    with open(LOCK) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if subprocess.run([postfix, "status"], capture_output=True, timeout=30).returncode == 0:
+            unavailable("a Postfix is already running on this host (one instance per host)")
+        backup = {name: (ETC / name).read_bytes() for name in ("main.cf", "master.cf")}
+        log = Path(f"/var/log/bouncebot-e2e-{uuid.uuid4().hex[:8]}.log")
+        written: list[Path] = []
+        try:
+            for name, content in run.maps.items():
+                path = map_path(name)
+                path.write_text(content)
+                written.append(path)
+                if name in run.hashed:
+                    _run(postmap, str(path))
+                    written.append(path.with_name(path.name + ".db"))
+            _run(newaliases)  # a fresh install may have no aliases.db yet
+            _run(postconf, "-MX", "smtp/inet")
+            ports = []
+            for overrides in run.services:
+                port = free_port()
+                ports.append(port)
+                command = " ".join(["smtpd", *(f"-o {o}" for o in overrides)])
+                _run(postconf, "-M", f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - {command}")
+            _run(postconf, "-F", "*/*/chroot = n")
+            _run(postconf, "-e", f"maillog_file = {log}", *BASE_MAIN, *run.main)
+            _run(postfix, "check")
+            _run(postfix, "start")
+            for port in ports:
+                wait_for_port(port)
+            scenario(ports, log)
+        finally:
+            subprocess.run([postfix, "stop"], capture_output=True, timeout=60)
+            for name, content in backup.items():
+                (ETC / name).write_bytes(content)
+            for path in written:
+                path.unlink(missing_ok=True)
+            kept = Path(f"/tmp/{log.name}")  # the test reads a copy; /var/log is left as it was
+            if log.exists():
+                shutil.copy2(log, kept)
+                log.unlink()
+    return kept
