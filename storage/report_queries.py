@@ -25,9 +25,7 @@ FINAL = ("delivered", "bounced", "expired", "deleted", "rejected")
 
 
 def _epoch(session: Session) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", Event.time), BigInteger)
-    return cast(func.floor(func.extract("epoch", Event.time)), BigInteger)
+    return _epoch_of(session, Event.time)
 
 
 def _outcome() -> ColumnElement[str]:
@@ -94,34 +92,32 @@ def delivered_by_recipient(session: Session, start: datetime, end: datetime) -> 
 
 def delays_by_domain(session: Session, start: datetime, end: datetime,
                      lifetime: timedelta = timedelta(days=7)) -> list[tuple[Any, ...]]:
-    """(recipient domain, outcome, events, sum of delays, max delay) of deliveries and deferrals; the delay is
-    the event's time minus its message's `received` event (same queue id, within the queue lifetime), NULL when
-    the store has none."""
+    """(recipient domain, outcome, events, sum of delays, max delay, delays measured) of deliveries and
+    deferrals; a delay is the event's time minus its message's `received` event (same queue id, within the
+    queue lifetime before it), unknown (NULL) when the store has none."""
     received = aliased(Event)
-    epoch_of = _epoch(session)
-    arrived = (select(func.max(received.time)).where(
+    at = _epoch_of(session, Event.time)
+    arrived_at = _epoch_of(session, received.time)
+    arrived = (select(func.max(arrived_at)).where(
         received.queue_id == Event.queue_id, received.disposition == "received",
-        received.time <= Event.time, received.time >= Event.time - lifetime)
+        arrived_at <= at, arrived_at >= at - int(lifetime.total_seconds()))
         .correlate(Event).scalar_subquery())
     outcome = _outcome().label("outcome")
-    inner = (select(Event.recipient_domain.label("domain"), outcome, epoch_of.label("at"), arrived.label("arrived"))
+    inner = (select(Event.recipient_domain.label("domain"), outcome, (at - arrived).label("delay"))
              .where(_window(start, end), Event.disposition.in_(("delivered", "deleted", "deferred")),
                     Event.recipient_domain.isnot(None))
              .subquery())
-    delay = _seconds_between(session, inner.c.at, inner.c.arrived)
-    stmt = (select(inner.c.domain, inner.c.outcome, func.count(), func.sum(delay), func.max(delay),
-                   func.count(delay))
+    stmt = (select(inner.c.domain, inner.c.outcome, func.count(), func.sum(inner.c.delay), func.max(inner.c.delay),
+                   func.count(inner.c.delay))
             .where(inner.c.outcome.in_(("delivered", "deferred")))
             .group_by(inner.c.domain, inner.c.outcome))
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def _seconds_between(session: Session, at: Any, arrived: Any) -> ColumnElement[Any]:
+def _epoch_of(session: Session, column: Any) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "sqlite":
-        then = cast(func.strftime("%s", arrived), BigInteger)
-    else:
-        then = cast(func.floor(func.extract("epoch", arrived)), BigInteger)
-    return at - then
+        return cast(func.strftime("%s", column), BigInteger)
+    return cast(func.floor(func.extract("epoch", column)), BigInteger)
 
 
 def problems(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.blacklist",
     "bot.cli.ingest",
     "bot.cli.digest",
+    "bot.cli.report",
     "bot.cli.slack",
     "bot.cli.admin",
     "bot.cli.db",

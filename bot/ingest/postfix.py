@@ -284,6 +284,8 @@ class PostfixParser:
             self._queues.pop(qkey, None)  # the whole message was refused: nothing more will be logged
             if queue:
                 return (event, *self._received(qid, queue))
+        elif queue and disposition == Disposition.QUARANTINED:
+            return (event, *self._received(qid, queue))  # on hold: qmgr will not see it (until released)
         return (event,)
 
     def _warning(self, ctx: tuple, text: str) -> Sequence[TrackingEvent]:
