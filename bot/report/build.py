@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.digest.period import day_bounds
 from bot.report import messages
-from bot.report.model import Problem, Ranked, RecipientDomain, Report, SendingDomain, Totals, Traffic, Waiting
+from bot.report.model import Problem, Ranked, RecipientDomain, Report, SendingDomain, Traffic, Waiting
 from bot.report.pflog import percent, relay_host, sending_domain
 from storage import report_queries as q
 

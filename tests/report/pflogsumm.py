@@ -45,8 +45,7 @@ def run_pflogsumm(binary: str, log: Path) -> tuple[dict[str, str], list[list[str
             continue
         hour = _HOUR.match(line)
         if hour:
-            hours.append([hour.group(1), *(v.strip() if v.strip()[-1].isdigit() else v.strip()
-                                          for v in re.findall(r"\d+[ km]", hour.group(2)))])
+            hours.append([hour.group(1), *(v.strip() for v in re.findall(r"\d+[ km]", hour.group(2)))])
     return totals, hours
 
 
