@@ -26,6 +26,7 @@ def usage(command: str = "/bounce") -> str:
         f"*{command} approved* — the approved senders (approvers can remove them)",
         f"*{command} cases* — the open support cases",
         f"*{command} digest [YYYY-MM-DD]* — post the blocked-traffic digest of a day (default: yesterday)",
+        f"*{command} report [YYYY-MM-DD|today]* — the traffic report of a day, counted as pflogsumm counts",
         f"*{command} help* — this text",
         f"TARGET: {TARGET_USAGE}. `since`: how far back, e.g. 7d, 12h or 2026-11-01 (default: 30 days).",
     ])
@@ -58,6 +59,10 @@ def store_unreachable() -> str:
 
 def digest_posted(day: str, channel: str) -> str:
     return f":white_check_mark: The digest of {day} is posted in <#{channel}>."
+
+
+def report_posted(day: str, channel: str) -> str:
+    return f":white_check_mark: The traffic report of {day} is posted in <#{channel}>."
 
 
 # --- mentions and DMs ------------------------------------------------------------------------------------

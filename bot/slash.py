@@ -9,18 +9,19 @@ from bot.freetext import plain_text
 from bot.targets import Target, parse_target
 from bot.timeutil import parse_day, parse_since
 
-SUBCOMMANDS = ("help", "approved", "cases", "digest")
+SUBCOMMANDS = ("help", "approved", "cases", "digest", "report")
 
 
 @dataclass(frozen=True)
 class BounceCommand:
-    """kind: help | approved | cases | digest | diagnose | invalid (then `error` says why)."""
+    """kind: help | approved | cases | digest | report | diagnose | invalid (then `error` says why)."""
 
     kind: str
     target: Target | None = None
     since: datetime | None = None
     day: date | None = None
     error: str | None = None
+    period: str | None = None  # report: the day as given (YYYY-MM-DD, today, yesterday), read in the report's zone
 
 
 def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
@@ -41,6 +42,8 @@ def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
         except ValueError as exc:
             return BounceCommand("invalid", error=str(exc))
         return BounceCommand("digest", day=day)
+    if head == "report":
+        return _report(words)
     if len(words) > 2:
         return BounceCommand("invalid", error="give one target and at most a window, e.g. `alice@partner.example 7d`")
     try:
@@ -49,3 +52,16 @@ def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
     except ValueError as exc:
         return BounceCommand("invalid", error=str(exc))
     return BounceCommand("diagnose", target=target, since=since)
+
+
+def _report(words: list[str]) -> BounceCommand:
+    """`report [YYYY-MM-DD | today | yesterday]`."""
+    if len(words) > 2:
+        return BounceCommand("invalid", error="`report` takes at most a day (YYYY-MM-DD, today or yesterday)")
+    word = words[1] if len(words) == 2 else None
+    if word is not None and word.lower() not in ("today", "yesterday"):
+        try:
+            parse_day(word)
+        except ValueError as exc:
+            return BounceCommand("invalid", error=str(exc))
+    return BounceCommand("report", period=word)
