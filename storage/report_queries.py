@@ -32,7 +32,7 @@ def _outcome() -> ColumnElement[str]:
     """The pflogsumm figure an event counts toward ('' for none): one CASE shared by every query."""
     gateway = Event.rejected_by == "gateway"
     return case(
-        (Event.disposition.in_(("received", "accepted")), literal("received")),
+        (Event.disposition == "received", literal("received")),
         (and_(Event.disposition == "delivered", Event.reply_text.like(FORWARDED_LIKE)), literal("forwarded")),
         (Event.disposition == "delivered", literal("delivered")),
         # discard(8) logs status=sent: pflogsumm counts it delivered; a discard *action* is a discard.
@@ -76,9 +76,39 @@ def received_by_sender(session: Session, start: datetime, end: datetime) -> list
     and size are known (Postfix: qmgr saw them)."""
     stmt = (select(Event.sender, Event.sender_domain, Event.client_host, Event.client_ip, func.count(),
                    func.coalesce(func.sum(Event.size), 0))
-            .where(_window(start, end), Event.disposition.in_(("received", "accepted")), Event.size.isnot(None))
+            .where(_window(start, end), Event.disposition == "received", Event.size.isnot(None))
             .group_by(Event.sender, Event.sender_domain, Event.client_host, Event.client_ip))
     return [tuple(row) for row in session.execute(stmt)]
+
+
+def sources_with_received(session: Session, start: datetime, end: datetime) -> set[str]:
+    """The sources that record a `received` event per message in the window (Postfix does)."""
+    stmt = select(Event.source).where(_window(start, end), Event.disposition == "received").distinct()
+    return set(session.scalars(stmt))
+
+
+#: Dispositions of a message that got in (not refused at the SMTP stage, not merely warned about).
+GOT_IN = ("accepted", "delivered", "deferred", "bounced", "expired", "quarantined", "deleted")
+
+
+def first_sightings(session: Session, start: datetime, end: datetime,
+                    skip_sources: set[str]) -> list[tuple[Any, ...]]:
+    """For sources without `received` events (JSON Lines, TMEMS): each message that got in, once, as (hours
+    since `start` of its first event in the window, sender, client host, client IP, size). A message is its
+    Message-ID, else its queue id, else the event itself."""
+    key = func.coalesce(Event.message_id, Event.queue_id, Event.source_key)
+    first = func.min(_epoch(session))
+    stmt = (select(Event.source, key, first, func.max(Event.sender), func.max(Event.client_host),
+                   func.max(Event.client_ip), func.max(Event.size))
+            .where(_window(start, end), Event.disposition.in_(GOT_IN),
+                   or_(Event.rejected_by.is_(None), Event.rejected_by != "gateway")
+                   | (Event.disposition != "deleted"))
+            .group_by(Event.source, key))
+    if skip_sources:
+        stmt = stmt.where(Event.source.notin_(sorted(skip_sources)))
+    origin = int(start.timestamp())
+    return [((int(at) - origin) // 3600, sender, host, ip, size) for _s, _k, at, sender, host, ip, size
+            in session.execute(stmt)]
 
 
 def delivered_by_recipient(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:

@@ -34,7 +34,7 @@ def build_report(session: Session, first: date, last: date, zone: ZoneInfo, *, t
     report = Report(first=first, last=last, zone=zone.key, start=start, end=end, top=top)
     _traffic(session, report, zone)
     report.totals.deferred = q.deferred_messages(session, start, end)
-    _senders(session, report)
+    _senders(session, report, zone)
     _recipients(session, report)
     _problems(session, report)
     report.now = min(end, now)
@@ -70,10 +70,17 @@ def _traffic(session: Session, report: Report, zone: ZoneInfo) -> None:
         day += timedelta(days=1)
 
 
-def _senders(session: Session, report: Report) -> None:
+def _senders(session: Session, report: Report, zone: ZoneInfo) -> None:
     senders: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     domains: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for sender, _domain, host, ip, n, size in q.received_by_sender(session, report.start, report.end):
+    rows = [(sender, host, ip, n, size) for sender, _d, host, ip, n, size
+            in q.received_by_sender(session, report.start, report.end)]
+    recorded = q.sources_with_received(session, report.start, report.end)
+    for bucket, sender, host, ip, size in q.first_sightings(session, report.start, report.end, recorded):
+        _count_received(report, zone, bucket, size)
+        if size is not None:
+            rows.append((sender, host, ip, 1, int(size)))
+    for sender, host, ip, n, size in rows:
         for key, table in ((sender or "from=<>", senders), (sending_domain(sender, host, ip), domains)):
             table[key][0] += n
             table[key][1] += size
@@ -81,6 +88,15 @@ def _senders(session: Session, report: Report) -> None:
     report.sending_domains = [SendingDomain(d, n, b) for d, (n, b) in _ranked(domains, 0, report.top)]
     report.senders_by_count = [Ranked(a, n, b) for a, (n, b) in _ranked(senders, 0, report.top)]
     report.senders_by_size = [Ranked(a, n, b) for a, (n, b) in _ranked(senders, 1, report.top)]
+
+
+def _count_received(report: Report, zone: ZoneInfo, bucket: int, size: int | None) -> None:
+    """A message of a source without `received` events, counted at its first event."""
+    report.totals.received += 1
+    report.totals.bytes_received += int(size or 0)
+    local = (report.start + timedelta(hours=bucket)).astimezone(zone)
+    report.hours[local.hour].add("received", 1)
+    report.days.setdefault(local.date(), Traffic()).add("received", 1)
 
 
 def _recipients(session: Session, report: Report) -> None:
