@@ -39,7 +39,7 @@ def build_report(session: Session, first: date, last: date, zone: ZoneInfo, *, t
     _problems(session, report)
     report.now = min(end, now)
     report.waiting_total, rows = q.still_deferred(session, report.now, top)
-    report.waiting = [Waiting(queue_id=r[0], recipient=r[1], sender=r[2], since=r[3], last=r[4], deferrals=r[5],
+    report.waiting = [Waiting(queue_id=r[0], recipient=r[1], sender=r[2], since=r[3], last=r[4], deferrals=int(r[5]),
                               host=relay_host(r[6]) if r[6] else None, reply=r[7]) for r in rows]
     totals = report.totals
     whole = totals.delivered + totals.rejected + totals.discarded
@@ -82,8 +82,8 @@ def _senders(session: Session, report: Report, zone: ZoneInfo) -> None:
             rows.append((sender, host, ip, 1, int(size)))
     for sender, host, ip, n, size in rows:
         for key, table in ((sender or "from=<>", senders), (sending_domain(sender, host, ip), domains)):
-            table[key][0] += n
-            table[key][1] += size
+            table[key][0] += int(n)
+            table[key][1] += int(size or 0)
     report.totals.senders, report.totals.sending_domains = len(senders), len(domains)
     report.sending_domains = [SendingDomain(d, n, b) for d, (n, b) in _ranked(domains, 0, report.top)]
     report.senders_by_count = [Ranked(a, n, b) for a, (n, b) in _ranked(senders, 0, report.top)]
@@ -104,8 +104,8 @@ def _recipients(session: Session, report: Report) -> None:
     domains: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for recipient, domain, n, size in q.delivered_by_recipient(session, report.start, report.end):
         for key, table in ((recipient or "<>", recipients), (domain or (recipient or "<>"), domains)):
-            table[key][0] += n
-            table[key][1] += size
+            table[key][0] += int(n)
+            table[key][1] += int(size or 0)
     report.totals.recipients, report.totals.recipient_domains = len(recipients), len(domains)
     report.recipients_by_count = [Ranked(a, n, b) for a, (n, b) in _ranked(recipients, 0, report.top)]
     report.recipients_by_size = [Ranked(a, n, b) for a, (n, b) in _ranked(recipients, 1, report.top)]
@@ -116,7 +116,7 @@ def _recipients(session: Session, report: Report) -> None:
     for domain, outcome, n, total, longest, measured in q.delays_by_domain(session, report.start, report.end):
         row = table[domain]
         if outcome == "deferred":
-            row[2] += n
+            row[2] += int(n)
         else:
             row[3] += float(total or 0)
             row[4] += int(measured or 0)
@@ -135,9 +135,9 @@ def _problems(session: Session, report: Report) -> None:
         host = relay_host(relay) if outcome in ("deferred", "bounced") else None
         key = (outcome, stage, reason or "undefined", status, host)
         if key in grouped:
-            grouped[key][0] += n
+            grouped[key][0] += int(n)
         else:
-            grouped[key] = [n, example]
+            grouped[key] = [int(n), example]
     problems = [Problem(kind=k[0], stage=k[1], reason=k[2], status=k[3], host=k[4], count=n, example=example)
                 for k, (n, example) in grouped.items()]
     problems.sort(key=lambda p: (-p.count, p.kind, p.reason, p.stage or "", p.host or "", p.status or ""))
