@@ -54,13 +54,13 @@ def _window(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(Event.time >= start, Event.time < end)
 
 
-def outcome_buckets(session: Session, start: datetime, end: datetime) -> list[tuple[int, str, int, int]]:
-    """(hours since `start`, outcome, events, sum of sizes) for every non-empty cell."""
+def outcome_buckets(session: Session, start: datetime, end: datetime) -> list[tuple[int, str, str, int, int]]:
+    """(hours since `start`, source, outcome, events, sum of sizes) for every non-empty cell."""
     bucket = ((_epoch(session) - int(start.timestamp())) / 3600).label("bucket")
     outcome = _outcome().label("outcome")
-    stmt = (select(bucket, outcome, func.count(), func.coalesce(func.sum(Event.size), 0))
-            .where(_window(start, end)).group_by(bucket, outcome))
-    return [(int(b), o, int(n), int(s)) for b, o, n, s in session.execute(stmt)]
+    stmt = (select(bucket, Event.source, outcome, func.count(), func.coalesce(func.sum(Event.size), 0))
+            .where(_window(start, end)).group_by(bucket, Event.source, outcome))
+    return [(int(b), src, o, int(n), int(s)) for b, src, o, n, s in session.execute(stmt)]
 
 
 def deferred_messages(session: Session, start: datetime, end: datetime) -> int:
@@ -81,18 +81,12 @@ def received_by_sender(session: Session, start: datetime, end: datetime) -> list
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def sources_with_received(session: Session, start: datetime, end: datetime) -> set[str]:
-    """The sources that record a `received` event per message in the window (Postfix does)."""
-    stmt = select(Event.source).where(_window(start, end), Event.disposition == "received").distinct()
-    return set(session.scalars(stmt))
-
-
 #: Dispositions of a message that got in (not refused at the SMTP stage, not merely warned about).
 GOT_IN = ("accepted", "delivered", "deferred", "bounced", "expired", "quarantined", "deleted")
 
 
 def first_sightings(session: Session, start: datetime, end: datetime,
-                    skip_sources: set[str]) -> list[tuple[Any, ...]]:
+                    sources: set[str]) -> list[tuple[Any, ...]]:
     """For sources without `received` events (JSON Lines, TMEMS): each message that got in, once, as (hours
     since `start` of its first event in the window, sender, client host, client IP, size). A message is its
     Message-ID, else its queue id, else the event itself."""
@@ -100,12 +94,10 @@ def first_sightings(session: Session, start: datetime, end: datetime,
     first = func.min(_epoch(session))
     stmt = (select(Event.source, key, first, func.max(Event.sender), func.max(Event.client_host),
                    func.max(Event.client_ip), func.max(Event.size))
-            .where(_window(start, end), Event.disposition.in_(GOT_IN),
+            .where(_window(start, end), Event.disposition.in_(GOT_IN), Event.source.in_(sorted(sources)),
                    or_(Event.rejected_by.is_(None), Event.rejected_by != "gateway")
                    | (Event.disposition != "deleted"))
             .group_by(Event.source, key))
-    if skip_sources:
-        stmt = stmt.where(Event.source.notin_(sorted(skip_sources)))
     origin = int(start.timestamp())
     return [((int(at) - origin) // 3600, sender, host, ip, size) for _s, _k, at, sender, host, ip, size
             in session.execute(stmt)]
@@ -198,5 +190,5 @@ def time_range(session: Session) -> tuple[datetime | None, datetime | None]:
     return oldest, newest
 
 
-__all__ = ["deferred_messages", "delays_by_domain", "delivered_by_recipient", "ingesting_since", "outcome_buckets",
-           "problems", "received_by_sender", "still_deferred", "time_range"]
+__all__ = ["deferred_messages", "delays_by_domain", "delivered_by_recipient", "first_sightings", "ingesting_since",
+           "outcome_buckets", "problems", "received_by_sender", "still_deferred", "time_range"]

@@ -32,9 +32,9 @@ def build_report(session: Session, first: date, last: date, zone: ZoneInfo, *, t
     now = now or datetime.now(UTC)
     start, end = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
     report = Report(first=first, last=last, zone=zone.key, start=start, end=end, top=top)
-    _traffic(session, report, zone)
+    without_received = _traffic(session, report, zone)
     report.totals.deferred = q.deferred_messages(session, start, end)
-    _senders(session, report, zone)
+    _senders(session, report, zone, without_received)
     _recipients(session, report)
     _problems(session, report)
     report.now = min(end, now)
@@ -49,9 +49,15 @@ def build_report(session: Session, first: date, last: date, zone: ZoneInfo, *, t
     return report
 
 
-def _traffic(session: Session, report: Report, zone: ZoneInfo) -> None:
+def _traffic(session: Session, report: Report, zone: ZoneInfo) -> set[str]:
+    """The figures by hour and day; returns the sources in the period that have no `received` events."""
     totals = report.totals
-    for bucket, outcome, n, size in q.outcome_buckets(session, report.start, report.end):
+    sources: set[str] = set()
+    recorded: set[str] = set()
+    for bucket, source, outcome, n, size in q.outcome_buckets(session, report.start, report.end):
+        sources.add(source)
+        if outcome == "received":
+            recorded.add(source)
         if outcome in _TOTAL:
             setattr(totals, _TOTAL[outcome], getattr(totals, _TOTAL[outcome]) + n)
         if outcome == "received":
@@ -68,15 +74,16 @@ def _traffic(session: Session, report: Report, zone: ZoneInfo) -> None:
     while day <= report.last:
         report.days.setdefault(day, Traffic())
         day += timedelta(days=1)
+    return sources - recorded
 
 
-def _senders(session: Session, report: Report, zone: ZoneInfo) -> None:
+def _senders(session: Session, report: Report, zone: ZoneInfo, without_received: set[str]) -> None:
     senders: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     domains: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     rows = [(sender, host, ip, n, size) for sender, _d, host, ip, n, size
             in q.received_by_sender(session, report.start, report.end)]
-    recorded = q.sources_with_received(session, report.start, report.end)
-    for bucket, sender, host, ip, size in q.first_sightings(session, report.start, report.end, recorded):
+    sightings = q.first_sightings(session, report.start, report.end, without_received) if without_received else []
+    for bucket, sender, host, ip, size in sightings:
         _count_received(report, zone, bucket, size)
         if size is not None:
             rows.append((sender, host, ip, 1, int(size)))
