@@ -34,7 +34,8 @@ COLUMNS = (*storegen.COLUMNS, "queue_id", "size", "client_host", "relay")
 
 
 def rows(n: int, pop: storegen.Population, end: datetime, days: int = 30) -> Iterator[tuple[Any, ...]]:
-    """About n events: a `received` event for each message that got in, then its outcome."""
+    """About n events in time order (as an ingest appends them): a `received` event for each message that got
+    in, then its outcome."""
     rng = pop.rng
     span = days * 86400
     made = 0
@@ -44,7 +45,7 @@ def rows(n: int, pop: storegen.Population, end: datetime, days: int = 30) -> Ite
         (_, direction, disposition, code, status, reason, cause, zone, template) = rng.choices(
             storegen.OUTCOMES, weights=storegen._WEIGHTS)[0]
         d = pop.domain_index()
-        when = end - timedelta(seconds=rng.random() * span)
+        when = end - timedelta(seconds=span * (1 - made / n) - rng.random())
         sender, rcpt, ip = pop.sender(d), f"staff{rng.randrange(2000)}@ours.example", pop.ip(d, rng.randrange(4))
         if direction == "outbound":
             sender, rcpt, ip = f"staff{rng.randrange(2000)}@ours.example", sender, "192.0.2.25"

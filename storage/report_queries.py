@@ -65,10 +65,11 @@ def outcome_buckets(session: Session, start: datetime, end: datetime) -> list[tu
 
 def deferred_messages(session: Session, start: datetime, end: datetime) -> int:
     """Messages with at least one deferral (by queue id; an event without one is a message of its own)."""
-    where = and_(_window(start, end), Event.disposition == "deferred")
-    with_id = session.scalar(select(func.count(func.distinct(Event.queue_id))).where(where)) or 0
-    without = session.scalar(select(func.count()).where(where, Event.queue_id.is_(None))) or 0
-    return int(with_id) + int(without)
+    without = func.coalesce(func.sum(case((Event.queue_id.is_(None), 1), else_=0)), 0)
+    stmt = select(func.count(func.distinct(Event.queue_id)), without).where(
+        _window(start, end), Event.disposition == "deferred")
+    with_id, no_id = session.execute(stmt).one()
+    return int(with_id or 0) + int(no_id or 0)
 
 
 def received_by_sender(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
