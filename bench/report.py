@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             path = Path(args.sqlite) if args.sqlite else Path(folder) / "report.db"
             url = f"sqlite:///{path}"
             if not args.reuse:
+                path.unlink(missing_ok=True)
                 print(f"sqlite: loaded in {load(url, args.events, end=end):.0f} s")
             measure("sqlite", url, end, args.repeats)
     if args.pg:
