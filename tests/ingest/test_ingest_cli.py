@@ -143,4 +143,4 @@ def test_follow_in_a_real_process_stops_cleanly_on_sigterm(db_url: str, tmp_path
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert f"postfix {log}: 123 lines, 27 events (27 new)" in out
+    assert f"postfix {log}: 123 lines, 38 events (38 new)" in out
