@@ -113,11 +113,20 @@ def delivered_by_recipient(session: Session, start: datetime, end: datetime) -> 
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def delays_by_domain(session: Session, start: datetime, end: datetime,
+def deferrals_by_domain(session: Session, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """(recipient domain, deferrals)."""
+    stmt = (select(Event.recipient_domain, func.count())
+            .where(_window(start, end), Event.disposition == "deferred", Event.recipient_domain.isnot(None))
+            .group_by(Event.recipient_domain))
+    return [(domain, int(n)) for domain, n in session.execute(stmt)]
+
+
+def delays_by_domain(session: Session, start: datetime, end: datetime, domains: list[str],
                      lifetime: timedelta = timedelta(days=7)) -> list[tuple[Any, ...]]:
-    """(recipient domain, outcome, events, sum of delays, max delay, delays measured) of deliveries and
-    deferrals; a delay is the event's time minus its message's `received` event (same queue id, within the
-    queue lifetime before it), unknown (NULL) when the store has none."""
+    """(recipient domain, outcome, events, sum of delays, max delay, delays measured) of the deliveries and
+    deferrals to `domains` (the few a report shows: each event costs a look-up); a delay is the event's time
+    minus its message's `received` event (same queue id, within the queue lifetime before it), unknown (NULL)
+    when the store has none."""
     received = aliased(Event)
     at = _epoch_of(session, Event.time)
     arrived_at = _epoch_of(session, received.time)
@@ -128,7 +137,7 @@ def delays_by_domain(session: Session, start: datetime, end: datetime,
     outcome = _outcome().label("outcome")
     inner = (select(Event.recipient_domain.label("domain"), outcome, (at - arrived).label("delay"))
              .where(_window(start, end), Event.disposition.in_(("delivered", "deleted", "deferred")),
-                    Event.recipient_domain.isnot(None))
+                    Event.recipient_domain.in_(domains))
              .subquery())
     stmt = (select(inner.c.domain, inner.c.outcome, func.count(), func.sum(inner.c.delay), func.max(inner.c.delay),
                    func.count(inner.c.delay))
@@ -191,5 +200,6 @@ def time_range(session: Session) -> tuple[datetime | None, datetime | None]:
     return oldest, newest
 
 
-__all__ = ["deferred_messages", "delays_by_domain", "delivered_by_recipient", "first_sightings", "ingesting_since",
-           "outcome_buckets", "problems", "received_by_sender", "still_deferred", "time_range"]
+__all__ = ["deferrals_by_domain", "deferred_messages", "delays_by_domain", "delivered_by_recipient",
+           "first_sightings", "ingesting_since", "outcome_buckets", "problems", "received_by_sender",
+           "still_deferred", "time_range"]

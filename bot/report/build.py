@@ -120,16 +120,18 @@ def _recipients(session: Session, report: Report) -> None:
     table: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0, -1.0])
     for domain, (n, size) in domains.items():
         table[domain][0], table[domain][1] = n, size
-    for domain, outcome, n, total, longest, measured in q.delays_by_domain(session, report.start, report.end):
+    for domain, n in q.deferrals_by_domain(session, report.start, report.end):
+        table[domain][2] += n
+    ordered = sorted(table.items(), key=lambda item: (-item[1][0], -item[1][1], -item[1][2], item[0]))
+    shown = [domain for domain, _ in ordered[:report.top]]
+    for domain, outcome, _n, total, longest, measured in (
+            q.delays_by_domain(session, report.start, report.end, shown) if shown else ()):
         row = table[domain]
-        if outcome == "deferred":
-            row[2] += int(n)
-        else:
+        if outcome != "deferred":
             row[3] += float(total or 0)
             row[4] += int(measured or 0)
         if longest is not None:
             row[5] = max(row[5], float(longest))
-    ordered = sorted(table.items(), key=lambda item: (-item[1][0], -item[1][1], -item[1][2], item[0]))
     report.recipient_domains = [
         RecipientDomain(domain, int(r[0]), int(r[1]), int(r[2]), round(r[3] / r[4], 1) if r[4] else None,
                         r[5] if r[5] >= 0 else None)
