@@ -35,8 +35,10 @@ def _outcome() -> ColumnElement[str]:
         (Event.disposition == "received", literal("received")),
         (and_(Event.disposition == "delivered", Event.reply_text.like(FORWARDED_LIKE)), literal("forwarded")),
         (Event.disposition == "delivered", literal("delivered")),
-        # discard(8) logs status=sent: pflogsumm counts it delivered; a discard *action* is a discard.
-        (and_(Event.disposition == "deleted", or_(Event.rejected_by.is_(None), ~gateway)), literal("delivered")),
+        # discard(8) logs status=sent (with a relay, "none"): pflogsumm counts it delivered; a discard *action*
+        # (and a gateway's delete of another source) is a discard.
+        (and_(Event.disposition == "deleted", Event.relay.isnot(None), or_(Event.rejected_by.is_(None), ~gateway)),
+         literal("delivered")),
         (Event.disposition == "deleted", literal("discarded")),
         (Event.disposition == "deferred", literal("deferred")),
         (Event.disposition == "bounced", literal("bounced")),
