@@ -177,6 +177,122 @@ def write_log(path: str | Path, n_messages: int, *, seed: int = 1) -> int:
     return lines
 
 
+#: The outcomes `generate` has no line for, each with its weight in `generate_more` (the traffic report's
+#: comparison with pflogsumm needs every one).
+MORE_KINDS = (
+    ("forward", 3), ("warn", 2), ("smtpd_hold", 1), ("smtpd_discard", 1), ("header_reject", 2),
+    ("header_warn", 1), ("header_hold", 1), ("header_discard", 1), ("pickup", 3), ("abandoned", 1),
+    ("discard_agent", 1),
+)
+
+
+def generate_more(n_messages: int, *, seed: int = 2, start: datetime | None = None,
+                  rate: float = 20.0) -> Iterator[str]:
+    """Yield log lines of n_messages messages with the outcomes `generate` lacks: alias forwards, reject
+    warnings, smtpd and header-check holds/discards/rejects/warnings, local submission (pickup), sessions that
+    stop before DATA, and the discard(8) transport."""
+    rng = random.Random(seed)
+    start = start or datetime(2026, 11, 1, tzinfo=UTC)
+    log = _Log()
+    kinds, weights = zip(*MORE_KINDS, strict=True)
+    host, queue_no = "mx1", 0x960000
+
+    def qid() -> str:
+        nonlocal queue_no
+        queue_no += rng.randint(1, 40)
+        return f"{rng.randint(0x1000, 0xFFFFF):05X}{queue_no:06X}"
+
+    for number in range(n_messages):
+        t = number / rate + rng.random() * 0.04
+        smtpd = f"postfix/smtpd[{3000 + number % 25}]"
+        kind = rng.choices(kinds, weights)[0]
+        ip = f"198.51.{100 + rng.randint(0, 3)}.{rng.randint(1, 254)}"
+        domain = rng.choice(REMOTE_DOMAINS)
+        client = f"mail.{domain}"
+        outside = f"{rng.choice(('info', 'sales', 'news'))}@{domain}"
+        local = f"{rng.choice(USERS)}@{OUR}"
+        tail = f"from=<{outside}> to=<{local}> proto=ESMTP helo=<{client}>"
+        q = qid()
+        size = rng.randint(900, 90000)
+        if kind == "pickup":
+            log.add(t, f"{host} postfix/pickup[1300]: {q}: uid=1000 from=<{local.split('@')[0]}>")
+            log.add(t + 0.02, f"{host} postfix/cleanup[1500]: {q}: message-id=<p{number}.{seed}@{OUR}>")
+            log.add(t + 0.05, f"{host} postfix/qmgr[1400]: {q}: from=<{local}>, size={size}, nrcpt=1 (queue active)")
+            log.add(t + 0.3, f"{host} postfix/smtp[1700]: {q}: to=<ops@{domain}>, relay=mx.{domain}[203.0.113.9]:25,"
+                             " delay=0.3, delays=0.05/0/0.1/0.15, dsn=2.0.0, status=sent (250 2.0.0 Ok)")
+            log.add(t + 0.31, f"{host} postfix/qmgr[1400]: {q}: removed")
+            continue
+        log.add(t, f"{host} {smtpd}: connect from {client}[{ip}]")
+        if kind in ("warn", "smtpd_hold", "smtpd_discard"):
+            action, reply = {
+                "warn": ("reject_warning", "450 4.7.1 Client host rejected: cannot find your reverse hostname"),
+                "smtpd_hold": ("hold", f"<{outside}>: Sender address triggers HOLD action"),
+                "smtpd_discard": ("discard", f"<{outside}>: Sender address triggers DISCARD action"),
+            }[kind]
+            prefix = "NOQUEUE" if kind == "warn" else q
+            if kind != "warn":
+                log.add(t + 0.03, f"{host} {smtpd}: {q}: client={client}[{ip}]")
+            log.add(t + 0.05, f"{host} {smtpd}: {prefix}: {action}: RCPT from {client}[{ip}]: {reply}; {tail}")
+            if kind == "warn":
+                log.add(t + 0.06, f"{host} {smtpd}: {q}: client={client}[{ip}]")
+            log.add(t + 0.08, f"{host} postfix/cleanup[1500]: {q}: message-id=<m{number}.{seed}@{domain}>")
+            if kind != "smtpd_hold":
+                log.add(t + 0.1, f"{host} postfix/qmgr[1400]: {q}: from=<{outside}>, size={size}, nrcpt=1 "
+                                 "(queue active)")
+                agent = "postfix/discard[1650]" if kind == "smtpd_discard" else "postfix/local[1600]"
+                relay, text = ("none", "discarded") if kind == "smtpd_discard" else ("local", "delivered to mailbox")
+                log.add(t + 0.15, f"{host} {agent}: {q}: to=<{local}>, relay={relay}, delay=0.1, delays=0.1/0/0/0, "
+                                  f"dsn=2.0.0, status=sent ({text})")
+                log.add(t + 0.16, f"{host} postfix/qmgr[1400]: {q}: removed")
+            log.add(t + 0.2, f"{host} {smtpd}: disconnect from {client}[{ip}] ehlo=1 mail=1 rcpt=1 data=1 quit=1 "
+                             "commands=5")
+            continue
+        log.add(t + 0.03, f"{host} {smtpd}: {q}: client={client}[{ip}]")
+        if kind == "abandoned":
+            log.add(t + 0.2, f"{host} {smtpd}: disconnect from {client}[{ip}] ehlo=1 mail=1 rcpt=1 quit=1 commands=4")
+            continue
+        log.add(t + 0.08, f"{host} postfix/cleanup[1500]: {q}: message-id=<m{number}.{seed}@{domain}>")
+        if kind.startswith("header_"):
+            action = {"header_reject": "reject", "header_warn": "warning", "header_hold": "hold",
+                      "header_discard": "discard"}[kind]
+            text = "5.7.1 message content rejected" if action == "reject" else f"{action} by header check"
+            log.add(t + 0.09, f"{host} postfix/cleanup[1500]: {q}: {action}: header Subject: offer {number} from "
+                              f"{client}[{ip}]; {tail}: {text}")
+            if action == "reject":
+                log.add(t + 0.2, f"{host} {smtpd}: disconnect from {client}[{ip}] ehlo=1 mail=1 rcpt=1 data=0/1 "
+                                 "quit=1 commands=4/5")
+                continue
+        if kind in ("header_hold", "header_discard"):  # held, or dropped by cleanup: qmgr never sees it
+            log.add(t + 0.2, f"{host} {smtpd}: disconnect from {client}[{ip}] ehlo=1 mail=1 rcpt=1 data=1 quit=1 "
+                             "commands=5")
+            continue
+        log.add(t + 0.1, f"{host} postfix/qmgr[1400]: {q}: from=<{outside}>, size={size}, nrcpt=1 (queue active)")
+        if kind == "forward":
+            log.add(t + 0.15, f"{host} postfix/local[1600]: {q}: to=<{local}>, relay=local, delay=0.1, "
+                              f"delays=0.1/0/0/0, dsn=2.0.0, status=sent (forwarded as 1{q[1:]})")
+        else:  # header_warn, discard_agent: delivered, or dropped by discard(8)
+            agent, relay, text = (("postfix/discard[1650]", "none", "discarded") if kind == "discard_agent"
+                                  else ("postfix/local[1600]", "local", "delivered to mailbox"))
+            log.add(t + 0.15, f"{host} {agent}: {q}: to=<{local}>, relay={relay}, delay=0.1, delays=0.1/0/0/0, "
+                              f"dsn=2.0.0, status=sent ({text})")
+        log.add(t + 0.16, f"{host} postfix/qmgr[1400]: {q}: removed")
+        log.add(t + 0.2, f"{host} {smtpd}: disconnect from {client}[{ip}] ehlo=1 mail=1 rcpt=1 data=1 quit=1 "
+                         "commands=5")
+        for when, text in log.until(t - 1):
+            yield f"{_stamp(start, when)} {text}"
+    for when, text in log.until(float("inf")):
+        yield f"{_stamp(start, when)} {text}"
+
+
+def generate_every_outcome(n_messages: int, *, seed: int = 1, start: datetime | None = None) -> Iterator[str]:
+    """`generate`'s mix for 90% of n_messages, then `generate_more`'s outcomes for the rest, in time order."""
+    start = start or datetime(2026, 11, 1, tzinfo=UTC)
+    main = n_messages * 9 // 10
+    yield from generate(main, seed=seed, start=start)
+    later = start + timedelta(seconds=main / 20.0 + 700)
+    yield from generate_more(n_messages - main, seed=seed + 1, start=later)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python3 bench/postfix_synth.py MESSAGES OUTPUT [--seed N]`: write a synthetic log for a benchmark or a demo."""
     import argparse

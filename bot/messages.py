@@ -28,6 +28,7 @@ def usage(command: str = "/bounce") -> str:
         f"*{command} cases* — the open support cases",
         f"*{command} digest [YYYY-MM-DD]* — post the blocked-traffic digest of a day (default: yesterday)",
         f"*{command} dns DOMAIN [IP]* — MX, SPF (for IP or our outbound IPs), DMARC, DKIM, PTR and block lists",
+        f"*{command} report [YYYY-MM-DD|today]* — the traffic report of a day, counted as pflogsumm counts",
         f"*{command} help* — this text",
         f"TARGET: {TARGET_USAGE}. `since`: how far back, e.g. 7d, 12h or 2026-11-01 (default: 30 days).",
     ])
@@ -69,6 +70,10 @@ def digest_posted(day: str, channel: str) -> str:
 def digest_posted_without_chart(day: str) -> str:
     return (f":white_check_mark: The digest of {day} is posted here, without its chart: invite me to the channel "
             "(`/invite @bouncebot`) for the chart and the daily digest.")
+
+
+def report_posted(day: str, channel: str) -> str:
+    return f":white_check_mark: The traffic report of {day} is posted in <#{channel}>."
 
 
 # --- mentions and DMs ------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from bot.freetext import plain_text
 from bot.targets import Target, parse_target
 from bot.timeutil import parse_day, parse_since
 
-SUBCOMMANDS = ("help", "approved", "cases", "digest", "dns")
+SUBCOMMANDS = ("help", "approved", "cases", "digest", "dns", "report")
 
 
 @dataclass(frozen=True)
 class BounceCommand:
-    """kind: help | approved | cases | digest | dns | diagnose | invalid (then `error` says why)."""
+    """kind: help | approved | cases | digest | dns | report | diagnose | invalid (then `error` says why)."""
 
     kind: str
     target: Target | None = None
@@ -25,6 +25,7 @@ class BounceCommand:
     error: str | None = None
     dns_target: str | None = None
     dns_ip: str | None = None
+    period: str | None = None  # report: the day as given (YYYY-MM-DD, today, yesterday), read in the report's zone
 
 
 def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
@@ -47,6 +48,8 @@ def parse_bounce(text: str, *, now: datetime | None = None) -> BounceCommand:
         return BounceCommand("digest", day=day)
     if head == "dns":
         return _parse_dns(words[1:])
+    if head == "report":
+        return _report(words)
     if len(words) > 2:
         return BounceCommand("invalid", error="give one target and at most a window, e.g. `alice@partner.example 7d`")
     try:
@@ -71,3 +74,16 @@ def _parse_dns(args: list[str]) -> BounceCommand:
     except ValueError:
         return BounceCommand("invalid", error=f"`{args[1]}` is not an IP address")
     return BounceCommand("dns", dns_target=args[0], dns_ip=ip)
+
+
+def _report(words: list[str]) -> BounceCommand:
+    """`report [YYYY-MM-DD | today | yesterday]`."""
+    if len(words) > 2:
+        return BounceCommand("invalid", error="`report` takes at most a day (YYYY-MM-DD, today or yesterday)")
+    word = words[1] if len(words) == 2 else None
+    if word is not None and word.lower() not in ("today", "yesterday"):
+        try:
+            parse_day(word)
+        except ValueError as exc:
+            return BounceCommand("invalid", error=str(exc))
+    return BounceCommand("report", period=word)

@@ -39,6 +39,8 @@ class Disposition(StrEnum):
     ACCEPTED = "accepted"     # taken in by our gateway, no delivery outcome seen (yet)
     QUARANTINED = "quarantined"
     DELETED = "deleted"
+    RECEIVED = "received"     # a message entered our queue (Postfix: smtpd client= or pickup); one per message
+    WARNED = "warned"         # a reject rule only warned (Postfix reject_warning, header/body WARN): mail went on
 
 
 class Direction(StrEnum):

@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, Respond
 from bot import answers, messages
 from bot.ports import ChatError
 from bot.slash import BounceCommand, parse_bounce
-from handlers import digest_command
+from handlers import digest_command, report_command
 from handlers.context import STORE_ERRORS, services_of
 from handlers.replies import post_diagnosis
 
@@ -40,7 +40,8 @@ def ack_bounce(ack: Ack, command: dict[str, Any], context: Any, respond: Respond
         ack(text=messages.looking_into(parsed.target.value))
     else:
         ack(text=messages.working_on({"approved": "the approved senders", "cases": "the open cases",
-                                      "digest": "the digest", "dns": "the DNS health"}[parsed.kind]))
+                                      "digest": "the digest", "dns": "the DNS health",
+                                      "report": "the traffic report"}[parsed.kind]))
     if parsed.kind not in ("help", "invalid"):
         services = services_of(context)
         services.hand_off(answer_bounce, parsed, command, services, respond)
@@ -84,3 +85,5 @@ def _answer(parsed: BounceCommand, command: dict[str, Any], services: Any, respo
         respond(text=digest_command.post_digest(services, parsed.day, command["channel_id"],
                                                 command.get("response_url") or None),
                 response_type="ephemeral")
+    elif parsed.kind == "report":
+        report_command.answer_report(services, parsed.period, command["channel_id"], respond)

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.dns",
     "bot.cli.ingest",
     "bot.cli.digest",
+    "bot.cli.report",
     "bot.cli.slack",
     "bot.cli.admin",
     "bot.cli.db",

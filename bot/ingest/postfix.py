@@ -123,7 +123,10 @@ class PostfixParser:
         elif head == "w" and message.startswith("warning: "):
             events = self._warning(ctx, message[9:])
         elif daemon == "smtpd" and head in "cd" and message.startswith(("connect from ", "disconnect from ")):
+            abandoned = self._received_abandoned(ctx) if head == "d" else NO_EVENTS
             events = self._session(ctx, message)
+            if abandoned:
+                events = (*abandoned, *events)
         elif daemon == "smtpd" and head in "lt" and message.startswith(("lost connection after ", "timeout after ")):
             events = self._lost(ctx, message)
         else:
@@ -179,6 +182,8 @@ class PostfixParser:
             if session is not None:
                 session["qids"].append(qkey)
                 queue["sess"] = session_key
+            if daemon == "smtpd":
+                self._note_received(ctx, queue)
             return NO_EVENTS
         if head == "mes" and body.startswith("message-id="):
             queue = self._touch(qkey, queue)
@@ -190,16 +195,21 @@ class PostfixParser:
             self._queues.pop(qkey, None)
             self._doomed.pop(qkey, None)
             return NO_EVENTS
+        if daemon == "pickup" and body.startswith(pl.PICKUP_STARTS):
+            queue = self._touch(qkey, queue)
+            self._note_received(ctx, queue)
+            match = pl.PICKUP.match(body)
+            if match:
+                queue["from"] = match.group("sender") or None
+            return NO_EVENTS
         action, sep, rest = body.partition(": ")
         if sep and action in pl.ACTIONS:
             return self._action(ctx, qid, body)
         if sep and action in pl.NOTICES:
-            return self._notice(ctx, daemon, qkey, queue, body, rest)
-        if head == "uid" and daemon == "pickup":
-            match = pl.PICKUP.match(body)
-            if match:
-                self._touch(qkey, queue)["from"] = match.group("sender") or None
-                return NO_EVENTS
+            notice = self._notice(ctx, daemon, qkey, queue, body, rest)
+            if action in pl.WARN_ACTIONS:  # a rule that only warned: a `warned` event too (the traffic report)
+                return (*self._action(ctx, qid, body), *notice)
+            return notice
         if not body.startswith(pl.IGNORED):
             self.stats.unrecognise(pl.unknown_kind(daemon, body), ctx[0])
         return NO_EVENTS
@@ -236,9 +246,10 @@ class PostfixParser:
         if match.group("status") == "expired":
             return self._expired(ctx, qid, queue)
         queue["size"], queue["nrcpt"], queue["q"] = int(match.group("size")), int(match.group("nrcpt")), 1
+        received = self._received(qid, queue)
         if "sess" in queue:
-            return self._note_queued(ctx, qkey, queue)
-        return NO_EVENTS
+            return (*received, *self._note_queued(ctx, qkey, queue))
+        return received
 
     def _delivery(self, ctx: tuple, daemon: str, qkey: str, qid: str, body: str) -> Sequence[TrackingEvent]:
         match = pl.DELIVERY.match(body)
@@ -293,8 +304,10 @@ class PostfixParser:
     def _action(self, ctx: tuple, qid: str | None, text: str) -> Sequence[TrackingEvent]:
         action, sep, rest = text.partition(": ")
         disposition = pl.ACTIONS.get(action)
+        if sep and disposition is None and action in pl.WARN_ACTIONS:
+            return self._warned(ctx, qid, action, rest)
         if not sep or disposition is None:
-            return NO_EVENTS  # filter:, warn:, redirect:, reject_warning: leave the mail alone
+            return NO_EVENTS  # filter:, warn:, redirect: leave the mail alone
         reject = pl.smtpd_reject(rest)
         if reject is not None:
             stage, host, ip, reply, sender, recipient, helo = reject
@@ -328,6 +341,10 @@ class PostfixParser:
             session = self._sessions.get(queue.get("sess", "")) if queue else None
             if session is not None:  # the line names one recipient; the disconnect line counts them all
                 session.setdefault("whole", {})[qkey] = _whole_fields(event)
+            if queue:
+                return (event, *self._received(qid, queue))
+        elif queue and disposition == Disposition.QUARANTINED:
+            return (event, *self._received(qid, queue))  # on hold: qmgr will not see it (until released)
         return (event,)
 
     def _warning(self, ctx: tuple, text: str) -> Sequence[TrackingEvent]:
@@ -384,6 +401,7 @@ class PostfixParser:
         ctx = (fate["line"], fate["stamp"], datetime.fromisoformat(fate["when"]), host, "")
         sender, recipient = queue.get("from"), queue.get("rcpt")
         reason, cause = fate.get("reason"), fate.get("cause")
+        received = self._received(qid, queue)
         event = self._event(
             ctx, 0, qid, queue, key=fate["key"], direction=self._gateway_direction(sender, recipient),
             disposition=Disposition.REJECTED, recipient=recipient, smtp_code=fate["code"],
@@ -392,12 +410,12 @@ class PostfixParser:
         )
         more = fate.get("more")
         if more:  # the session ended first: its disconnect line counted the recipients
-            return (event, *_unnamed(_whole_fields(event), more["rcpt"], datetime.fromisoformat(more["when"]),
-                                     more["keys"]))
+            unnamed = _unnamed(_whole_fields(event), more["rcpt"], datetime.fromisoformat(more["when"]), more["keys"])
+            return (*received, event, *unnamed)
         session = self._sessions.get(queue.get("sess", ""))
         if session is not None:  # the disconnect line, still to come, counts them
             session.setdefault("whole", {})[qkey] = _whole_fields(event)
-        return (event,)
+        return (*received, event)
 
     # -- smtpd sessions and the recipient limit ------------------------------------------------------
 
@@ -472,6 +490,61 @@ class PostfixParser:
             stage="RCPT", rejected_by=Side.GATEWAY, side=Side.GATEWAY, nrcpt=check["rcpt"],
             reason="toomanyconn", cause=Cause.GATEWAY_POLICY,
         ) for index in range(over)]
+
+    # -- traffic facts: what pflogsumm counts besides outcomes (the traffic report, docs/report.md) ----
+
+    def _note_received(self, ctx: tuple, queue: dict[str, Any]) -> None:
+        """smtpd `client=` or pickup: the message entered the queue at this line. Its `received` event waits for
+        qmgr's sender and size (or for the message's end when it never gets that far), with this line's time."""
+        queue["rcv"] = [self._keys.key(ctx[1], ctx[0]), ctx[2].isoformat()]
+
+    def _received(self, qid: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
+        """The message's one `received` event, if it is still owed (size and sender are None if qmgr never saw it)."""
+        pending = queue.pop("rcv", None)
+        if pending is None:
+            return NO_EVENTS
+        key, when = pending
+        return (TrackingEvent(
+            time=datetime.fromisoformat(when), source=SOURCE, source_key=key, direction=Direction.UNKNOWN.value,
+            disposition=Disposition.RECEIVED.value, sender=queue.get("from"), client_ip=queue.get("ip"),
+            client_host=queue.get("host"), message_id=queue.get("mid"), queue_id=qid, size=queue.get("size"),
+            nrcpt=queue.get("nrcpt"),
+        ),)
+
+    def _received_abandoned(self, ctx: tuple) -> Sequence[TrackingEvent]:
+        """At an smtpd disconnect: the session's transactions that never reached DATA (no Message-ID, no qmgr)
+        were received all the same (pflogsumm counts every `client=`)."""
+        session = self._sessions.get(f"{ctx[3]}/{ctx[4]}")
+        if not session:
+            return NO_EVENTS
+        events: list[TrackingEvent] = []
+        for qkey in session["qids"]:
+            queue = self._queues.get(qkey)
+            if queue is not None and "rcv" in queue and "q" not in queue and "mid" not in queue:
+                events.extend(self._received(qkey.split("/", 1)[1], queue))
+        return events
+
+    def _warned(self, ctx: tuple, qid: str | None, action: str, rest: str) -> Sequence[TrackingEvent]:
+        """smtpd `reject_warning:` or cleanup `warning: header|body`: a rule that would have rejected, and
+        only warned (warn_if_reject, WARN in header/body checks); the mail went on."""
+        reject = pl.smtpd_reject(rest) if action != "warning" else None
+        if reject is not None:
+            stage, host, ip, reply, sender, recipient, helo = reject
+        else:
+            content = pl.CONTENT_REJECT.match(rest) if rest.startswith(("header ", "body ")) else None
+            if content is None:
+                self.stats.skip("unparsed reject", ctx[0])
+                return NO_EVENTS
+            stage, reply = "DATA", content.group("reply") or content.group("content")
+            host, ip, sender, recipient, helo = content.group("host", "ip", "sender", "rcpt", "helo")
+        queue = self._queues.get(f"{ctx[3]}/{qid}") if qid else None
+        code, status = pl.reply_codes(reply)
+        return (self._event(
+            ctx, 0, qid, queue, direction=self._gateway_direction(sender or None, recipient or None),
+            disposition=Disposition.WARNED, recipient=recipient or None, sender=sender or None,
+            client_ip=ip or None, client_host=host or None, helo=helo, smtp_code=code, enhanced_status=status,
+            reply_text=reply, stage=stage, side=Side.GATEWAY,
+        ),)
 
     # -- building events ---------------------------------------------------------------------------
 

@@ -121,6 +121,13 @@ IGNORED = (
     "conversation with ", "host ", "Cannot start TLS", "TLS is required", "resent-message-id=",
 )
 
+#: Actions that only warn (smtpd warn_if_reject's `reject_warning:`, cleanup's WARN `warning: header ...`).
+WARN_ACTIONS = frozenset({"reject_warning", "warning"})
+#: How pickup's line for a message begins ("QID: uid=1000 from=<user>"; "sender=" in old versions).
+PICKUP_STARTS = ("uid=", "sender=")
+#: What the reply text of every reject the ingest infers (not logged by Postfix) contains.
+INFERRED_MARK = " (inferred"
+
 #: What the client is told when cleanup hits message_size_limit without a declared SIZE (smtpd.c).
 SIZE_LIMIT_REPLY = "552 5.3.4 Message size exceeds fixed limit"
 #: What smtpd tells a client over smtpd_recipient_limit (smtpd.c); Postfix does not log it.

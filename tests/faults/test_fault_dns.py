@@ -62,12 +62,12 @@ def _log(now: datetime) -> str:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    """A SQLite store holding one inbound DNSBL reject and one outbound blacklist bounce."""
+    """A SQLite store holding one inbound DNSBL reject and one outbound blacklist bounce (and its `received`)."""
     path = tmp_path / "mail.log"
     path.write_text(_log(datetime.now(UTC)), encoding="utf-8")
     s = Store.open(f"sqlite:///{tmp_path / 'dns.db'}")
     result = Ingestor(s, "postfix", parser_options={"local_domains": ("northwind-traders.example",)}).ingest(path)
-    assert result.new_events == 2, result
+    assert result.new_events == 3, result  # and the outbound message's `received` event (pickup)
     yield s
     s.dispose()
 
