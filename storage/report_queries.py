@@ -33,6 +33,9 @@ def _outcome() -> ColumnElement[str]:
     gateway = Event.rejected_by == "gateway"
     return case(
         (Event.disposition == "received", literal("received")),
+        # the recipients a whole-message refusal did not name, a client lost in DATA: no line pflogsumm counts
+        (and_(Event.disposition.in_(("rejected", "quarantined", "deleted")), Event.reply_text.like(INFERRED_LIKE)),
+         literal("inferred")),
         (and_(Event.disposition == "delivered", Event.reply_text.like(FORWARDED_LIKE)), literal("forwarded")),
         (Event.disposition == "delivered", literal("delivered")),
         # discard(8) logs status=sent (with a relay, "none"): pflogsumm counts it delivered; a discard *action*
@@ -42,9 +45,7 @@ def _outcome() -> ColumnElement[str]:
         (Event.disposition == "deleted", literal("discarded")),
         (Event.disposition == "deferred", literal("deferred")),
         (Event.disposition == "bounced", literal("bounced")),
-        (and_(Event.disposition == "rejected", or_(Event.reply_text.is_(None),
-                                                    ~Event.reply_text.like(INFERRED_LIKE))), literal("rejected")),
-        (Event.disposition == "rejected", literal("inferred")),
+        (Event.disposition == "rejected", literal("rejected")),
         (Event.disposition == "warned", literal("reject_warning")),
         (Event.disposition == "quarantined", literal("held")),
         (Event.disposition == "expired", literal("expired")),

@@ -373,7 +373,8 @@ class PostfixParser:
         size = f" ({match.group('bytes')} bytes)" if match.group("bytes") else ""
         return self._doom(ctx, qkey, {
             "reply": f"{match.group('what')} after {match.group('command')}{size}: the client went away before "
-                     "the end of the message, which was not accepted (the sending server should try again)",
+                     "the end of the message, which was not accepted (the sending server should try again)"
+                     f"{pl.INFERRED_MARK}: Postfix logs no reject for it)",
             "stage": "DATA", "code": None, "status": None, "reason": "networkerror", "cause": str(Cause.TRANSIENT)})
 
     def _doom(self, ctx: tuple, qkey: str, fate: dict[str, Any]) -> Sequence[TrackingEvent]:
@@ -633,7 +634,8 @@ def _unnamed(fields: dict[str, Any], rcpt_ok: int, when: datetime, keys: list[st
     fields = dict(fields)
     more = rcpt_ok - 1
     named = fields.get("recipient") or "one of them"
-    fields["reply_text"] = (f"{fields.get('reply_text') or ''} (the same for {more} more accepted recipient(s) "
+    fields["reply_text"] = (f"{fields.get('reply_text') or ''}{pl.INFERRED_MARK}: the same for {more} more accepted "
+                            "recipient(s) "
                             f"of this message, unnamed: Postfix logs {named} only; the disconnect line counts "
                             f"rcpt={rcpt_ok})").strip()
     fields["recipient"] = None
