@@ -337,6 +337,9 @@ def purge_older_than(session: Session, cutoff: datetime, batch: int = 50_000) ->
 # --- Diagnosis: one aggregate pass over the target, one bounded pass over its newest failures -------------
 
 FAILED = ("rejected", "bounced", "expired", "deferred", "quarantined", "deleted")
+#: Facts about traffic, not outcomes (a message entered the queue; a rule only warned): the traffic report reads
+#: them, the diagnosis does not count them.
+TRAFFIC_ONLY = ("received", "warned")
 
 
 def target_profile(
@@ -351,7 +354,7 @@ def target_profile(
         select(
             Event.disposition, Event.direction, Event.cause, Event.reason, Event.dnsbl_zone,
             func.count().label("count"), func.min(Event.time).label("first"), func.max(Event.time).label("last"),
-        ).where(target_condition(kind, value)),
+        ).where(target_condition(kind, value), Event.disposition.not_in(TRAFFIC_ONLY)),
         since, until,
     ).group_by(Event.disposition, Event.direction, Event.cause, Event.reason, Event.dnsbl_zone)
     return [dict(row._mapping) for row in session.execute(stmt)]
