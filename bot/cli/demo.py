@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.cli import terminal
 from bot.cli.context import CliContext
 from bot.diagnosis import diagnose
 from bot.ingest.runner import Ingestor
@@ -47,7 +48,7 @@ def cmd_demo(args: argparse.Namespace, ctx: CliContext) -> int:
             print(f"\n$ bouncebot why {text}\n")
             # The sample may be older than the retention window: search from its first line on.
             since = first - timedelta(minutes=1) if first else None
-            print(render_text(diagnose(session, target, settings=ctx.settings, since=since)))
+            print(render_text(diagnose(session, target, settings=ctx.settings, since=since), terminal.width()))
     print(f"\nThe events are in {ctx.settings.database_url}. Try: bouncebot events <sender>, "
           "bouncebot why <sender> --json, bouncebot blacklist <ip>.")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from bot.cli import terminal
 from bot.cli.context import CliContext, UsageError
 from bot.diagnosis import diagnose
 from bot.diagnosis.contacts import soa_lookup_from_settings
@@ -40,5 +41,5 @@ def cmd_why(args: argparse.Namespace, ctx: CliContext) -> int:
     with ctx.store.session() as session:
         diagnosis = diagnose(session, target, settings=settings, since=since, until=until,
                              checker=checker, soa_lookup=soa)
-    print(json.dumps(diagnosis.to_json(), indent=2) if args.json else render_text(diagnosis))
+    print(json.dumps(diagnosis.to_json(), indent=2) if args.json else render_text(diagnosis, terminal.width()))
     return 0

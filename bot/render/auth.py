@@ -20,15 +20,15 @@ def _heading(auth: dict[str, Any]) -> str:
     return f"Authentication and DNS (live{': ' + what if what else ''})"
 
 
-def auth_text_lines(auth: dict[str, Any]) -> list[str]:
+def auth_text_lines(auth: dict[str, Any], width: int = WIDTH) -> list[str]:
     """One line per check: its verdict, what was found, and the fix on the next line."""
     lines = [_heading(auth) + ":"]
     for line in auth.get("lines", []):
         head = f"  {line['check'].upper():<6} {TEXT_MARK.get(line['verdict'], line['verdict'])} "
-        lines.append(textwrap.fill(line["text"], WIDTH, initial_indent=head, subsequent_indent=" " * len(head),
+        lines.append(textwrap.fill(line["text"], width, initial_indent=head, subsequent_indent=" " * len(head),
                                    break_on_hyphens=False))
         if line["fix"]:
-            lines.append(textwrap.fill(line["fix"], WIDTH, initial_indent=" " * len(head) + "fix: ",
+            lines.append(textwrap.fill(line["fix"], width, initial_indent=" " * len(head) + "fix: ",
                                        subsequent_indent=" " * (len(head) + 5), break_on_hyphens=False))
     return lines
 
