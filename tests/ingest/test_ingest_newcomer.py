@@ -59,7 +59,7 @@ def test_skipped_lines_can_be_shown_again_from_the_start(db_url: str, tmp_path: 
     assert ": 0 lines" in out and GARBAGE.strip() not in out                       # the cursor is past it
     code, out, _ = run(capsys, db_url, "ingest", "postfix", str(log), "--from-start", "--show-skipped")
     assert code == 0 and "resumed at byte" not in out
-    assert "124 lines, 27 events (0 new), 1 skipped" in out                        # read again, stored once
+    assert "124 lines, 38 events (0 new), 1 skipped" in out  # read again, stored once (27 outcomes + 11 received)
     assert GARBAGE.strip() in out and "--from-start" not in out.splitlines()[-1]
 
 
@@ -118,7 +118,7 @@ def test_progress_on_a_terminal_shows_rate_and_eta(sqlite_url: str, tmp_path: Pa
     assert re.search(r"\d\d:\d\d<\d\d:\d\d", screen), screen[-2000:]            # elapsed<ETA
     assert re.search(r"big\.log: +\d+%", screen), screen[-2000:]
     assert re.search(r"[\d,]+ lines, [\d,]+ events, [\d,]+ skipped", screen), screen[-2000:]
-    assert re.search(r"36,900 lines, 8,100 events \([\d,]+ new\), 0 skipped", screen), screen[-2000:]
+    assert re.search(r"36,900 lines, 11,400 events \([\d,]+ new\), 0 skipped", screen), screen[-2000:]
 
 
 def test_no_progress_when_stdout_is_not_a_terminal(sqlite_url: str, tmp_path: Path) -> None:
