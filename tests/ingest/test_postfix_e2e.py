@@ -7,10 +7,8 @@ Postfix per host, so a lock file keeps concurrent runs of this module apart.
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import smtplib
-import socket
 import subprocess
 import time
 import uuid
@@ -24,19 +22,16 @@ from sqlalchemy import select
 from bot.ingest.runner import QUIET_SECONDS, Ingestor
 from bot.store import Store
 from storage.models import Event
-from tests.support import free_port, require_binary, require_root, unavailable
+from tests.ingest.real_postfix import PostfixRun, map_path, run_postfix, wait_for_log
 
 pytestmark = [pytest.mark.postfix, pytest.mark.slow]
 
-ETC = Path("/etc/postfix")
-LOCK = Path("/tmp/bouncebot-postfix-e2e.lock")
-SENDER_MAP = ETC / "bouncebot_e2e_sender_access"
-
-
-def _run(*args: str) -> None:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+#: The recipe's Postfix with a size limit, a recipient limit and a sender on our block map.
+RUN = PostfixRun(
+    main=("message_size_limit = 10240", "smtpd_recipient_limit = 3",
+          f"smtpd_sender_restrictions = check_sender_access hash:{map_path('sender_access')}"),
+    maps={"sender_access": "blocked@spam.example REJECT\n"}, hashed=("sender_access",),
+)
 
 
 def _message(sender: str, to: str, body: str = "hello\n") -> EmailMessage:
@@ -78,67 +73,19 @@ def _send_scenarios(port: int) -> None:
         assert smtp.data(_message("limit@good.example", "root@test.local").as_bytes())[0] == 250
 
 
-def _wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"Postfix did not listen on 127.0.0.1:{port}")
-
-
-def _wait_for_log(log: Path, needle: str, count: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if log.exists() and log.read_text(errors="replace").count(needle) >= count:
-            return
-        time.sleep(0.3)
-    raise RuntimeError(f"the Postfix log never showed {count} x {needle!r}")
-
-
 @pytest.fixture(scope="module")
 def postfix_log() -> Iterator[Path]:
-    require_root("running Postfix")
-    postfix, postconf, postmap = (require_binary(name) for name in ("postfix", "postconf", "postmap"))
-    newaliases = require_binary("newaliases")
-    LOCK.touch()
-    with open(LOCK) as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if subprocess.run([postfix, "status"], capture_output=True, timeout=30).returncode == 0:
-            unavailable("a Postfix is already running on this host (one instance per host)")
-        backup = {name: (ETC / name).read_bytes() for name in ("main.cf", "master.cf")}
-        log = Path(f"/var/log/bouncebot-e2e-{uuid.uuid4().hex[:8]}.log")
-        port = free_port()
-        try:
-            SENDER_MAP.write_text("blocked@spam.example REJECT\n")
-            _run(postmap, str(SENDER_MAP))
-            _run(newaliases)  # a fresh install may have no aliases.db yet
-            _run(postconf, "-MX", "smtp/inet")
-            _run(postconf, "-M", f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - smtpd")
-            _run(postconf, "-F", "*/*/chroot = n")
-            _run(postconf, "-e", f"maillog_file = {log}", "inet_protocols = ipv4", "myhostname = mx.test.local",
-                 "mydestination = test.local, localhost", "message_size_limit = 10240",
-                 "smtpd_recipient_limit = 3", "local_recipient_maps = proxy:unix:passwd.byname $alias_maps",
-                 f"smtpd_sender_restrictions = check_sender_access hash:{SENDER_MAP}",
-                 "smtpd_client_restrictions =", "relayhost =", "default_transport = error:no outside mail here")
-            _run(postfix, "check")
-            _run(postfix, "start")
-            _wait_for_port(port)
-            _send_scenarios(port)
-            _wait_for_log(log, "status=sent", 2)  # the accepted message and the one of the limit session
-            _wait_for_log(log, ": removed", 2)
-        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-            pytest.fail(f"the Postfix end-to-end setup failed: {exc}")
-        finally:
-            subprocess.run([postfix, "stop"], capture_output=True, timeout=60)
-            for name, content in backup.items():
-                (ETC / name).write_bytes(content)
-            for path in (SENDER_MAP, SENDER_MAP.with_name(SENDER_MAP.name + ".db")):
-                path.unlink(missing_ok=True)
-        kept = Path(f"/tmp/{log.name}")  # the test reads a copy; /var/log is left as it was
-        shutil.copy2(log, kept)
-        log.unlink(missing_ok=True)
+    def scenario(ports: list[int], log: Path) -> None:
+        _send_scenarios(ports[0])
+        # every delivery: the accepted message's one and the limit session's three (waiting for two `status=sent`
+        # lines once let the log be read with only one of the limit session's three deliveries in it)
+        wait_for_log(log, "status=sent", 4)
+        wait_for_log(log, ": removed", 2)
+
+    try:
+        kept = run_postfix(RUN, scenario)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        pytest.fail(f"the Postfix end-to-end setup failed: {exc}")
     yield kept
     kept.unlink(missing_ok=True)
 
