@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,15 @@ def store_refusing_sender(sqlite_url: str, sender: str = "boom@x.example") -> An
                           "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
     engine.dispose()
     return Store.open(sqlite_url)
+
+
+def stop_server(process: subprocess.Popen[bytes], folder: Path) -> None:
+    """Stop a test's server process (terminate, then kill after 5 s) and remove its working folder."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -10,11 +10,11 @@ SERVFAIL for every name in it. Other test packages reuse the fixture:
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import dns.message
 import dns.query
 import pytest
 
-from tests.support import free_port, unavailable
+from tests.support import free_port, require_binary, stop_server
 
 #: Public keys for the DKIM records (no private key is kept: only the record's parsing is tested).
 RSA_2048 = ("MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA0rkCGoFUl0G6KKbGJEVGsKHln9bRGo93be2/EfSFSFvDvMDj+OQvChOT0HkdO"
@@ -167,28 +167,21 @@ class Nsd:
         return "\n".join(texts)[-2000:]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        stop_server(self.process, self.folder)
 
 
-def find_nsd() -> str | None:
-    return shutil.which("nsd") or (str(Path("/usr/sbin/nsd")) if Path("/usr/sbin/nsd").exists() else None)
+@contextmanager
+def serving(zones: Mapping[str, str | None]) -> Iterator[Nsd]:
+    """NSD serving `zones` for the `with` block (skips, or fails in CI, where nsd is not installed)."""
+    server = Nsd.start(zones, binary=require_binary("nsd"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def nsd_server() -> Iterator[Nsd]:
     """NSD serving ZONES."""
-    binary = find_nsd()
-    if not binary:
-        unavailable("nsd is not installed (apt-get install nsd)")
-    server = Nsd.start(ZONES, binary=binary)  # type: ignore[arg-type]
-    try:
+    with serving(ZONES) as server:
         yield server
-    finally:
-        server.stop()

@@ -24,8 +24,8 @@ from bot.render.text import render_text
 from bot.store import Store
 from bot.targets import parse_target
 from storage import queries
-from tests.auth.nsd import SOA, Nsd, find_nsd, txt
-from tests.support import shared_path, unavailable
+from tests.auth.nsd import SOA, Nsd, serving, txt
+from tests.support import shared_path
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -59,14 +59,8 @@ to=<ines.larsen@northwind-traders.example> proto=ESMTP helo=<dsl-41.isp.example>
 
 @pytest.fixture(scope="module")
 def scenario_dns() -> Iterator[Nsd]:
-    binary = find_nsd()
-    if not binary:
-        unavailable("nsd is not installed (apt-get install nsd)")
-    server = Nsd.start(SCENARIO_ZONES, binary=binary)  # type: ignore[arg-type]
-    try:
+    with serving(SCENARIO_ZONES) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _settings(server: Nsd) -> Settings:

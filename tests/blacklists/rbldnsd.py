@@ -28,7 +28,7 @@ import pytest
 
 from bot.config import Settings
 from tests.blacklists.dnsproxy import DelayingProxy
-from tests.support import free_port, unavailable
+from tests.support import free_port, stop_server, unavailable
 
 SOA = "$SOA 0 ns.bouncebot.test. hostmaster.bouncebot.test. 0 1h 15m 1d 60\n$TTL 60\n"
 
@@ -151,14 +151,7 @@ class Rbldnsd:
         return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        stop_server(self.process, self.folder)
 
 
 def settings_for(port: int, **changes: object) -> Settings:
