@@ -27,8 +27,6 @@ from bench.pgschema import create_schema, drop_schema
 from bot.events import reverse_domain
 from bot.report.build import build_report
 from bot.store import Store
-from storage import partitions
-from storage.db import make_engine, upgrade
 
 COLUMNS = (*storegen.COLUMNS, "queue_id", "size", "client_host", "relay")
 
@@ -70,42 +68,7 @@ def rows(n: int, pop: storegen.Population, end: datetime, days: int = 30) -> Ite
 
 def load(url: str, n: int, *, end: datetime) -> float:
     """Create the schema and load about n events with the secondary indexes dropped meanwhile; seconds taken."""
-    engine = make_engine(url)
-    upgrade(engine)
-    started = time.perf_counter()
-    indexes = storegen._secondary_indexes(engine)
-    with engine.begin() as conn:
-        for name, _ in indexes:
-            conn.execute(text(f'DROP INDEX "{name}"'))
-        partitions.ensure_partitions(conn, [(end - timedelta(days=k)).date() for k in range(32)])
-    pop = storegen.Population(50_000)
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if engine.dialect.name == "sqlite":
-            cur.execute("PRAGMA synchronous=OFF")
-            sql = f"INSERT INTO events ({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"  # noqa: S608
-            chunk: list[tuple[Any, ...]] = []
-            for row in rows(n, pop, end):
-                chunk.append((row[0].replace(tzinfo=None).isoformat(" "), *row[1:]))
-                if len(chunk) >= 50_000:
-                    cur.executemany(sql, chunk)
-                    chunk.clear()
-            if chunk:
-                cur.executemany(sql, chunk)
-        else:
-            with cur.copy(f"COPY events ({','.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows(n, pop, end):
-                    copy.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
-    with engine.begin() as conn:
-        for _, sql in indexes:
-            conn.execute(text(sql))
-        conn.execute(text("ANALYZE events" if engine.dialect.name == "postgresql" else "ANALYZE"))
-    engine.dispose()
-    return time.perf_counter() - started
+    return storegen.load(url, n, end=end, make_rows=rows, columns=COLUMNS)
 
 
 def measure(name: str, url: str, end: datetime, repeats: int) -> None:

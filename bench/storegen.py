@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,8 +103,11 @@ def _secondary_indexes(engine: Engine) -> list[tuple[str, str]]:
         return [(name, sql.replace(" ON ONLY ", " ON ")) for name, sql in found]
 
 
-def load(url: str, n: int, *, domains: int = 50_000, end: datetime | None = None, batch: int = 50_000) -> float:
-    """Create the schema and load n events; returns seconds taken."""
+def load(url: str, n: int, *, domains: int = 50_000, end: datetime | None = None, batch: int = 50_000,
+         make_rows: Callable[[int, Population, datetime], Iterator[tuple[Any, ...]]] | None = None,
+         columns: tuple[str, ...] = COLUMNS) -> float:
+    """Create the schema and load n events (`make_rows`' values in `columns` order, default: `rows`) with the
+    secondary indexes dropped meanwhile; returns seconds taken."""
     end = end or datetime.now(UTC)
     engine = make_engine(url)
     upgrade(engine)
@@ -115,15 +118,16 @@ def load(url: str, n: int, *, domains: int = 50_000, end: datetime | None = None
             conn.execute(text(f'DROP INDEX "{name}"'))
         partitions.ensure_partitions(conn, [(end - timedelta(days=k)).date() for k in range(32)])
     pop = Population(domains)
+    make_rows = make_rows or rows
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         if engine.dialect.name == "sqlite":
             cur.execute("PRAGMA synchronous=OFF")
-            placeholders = ",".join("?" * len(COLUMNS))
-            sql = f"INSERT INTO events ({','.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
+            placeholders = ",".join("?" * len(columns))
+            sql = f"INSERT INTO events ({','.join(columns)}) VALUES ({placeholders})"  # noqa: S608
             chunk: list[tuple[Any, ...]] = []
-            for row in rows(n, pop, end):
+            for row in make_rows(n, pop, end):
                 chunk.append((row[0].replace(tzinfo=None).isoformat(" "), *row[1:]))
                 if len(chunk) >= batch:
                     cur.executemany(sql, chunk)
@@ -131,8 +135,8 @@ def load(url: str, n: int, *, domains: int = 50_000, end: datetime | None = None
             if chunk:
                 cur.executemany(sql, chunk)
         else:
-            with cur.copy(f"COPY events ({','.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows(n, pop, end):
+            with cur.copy(f"COPY events ({','.join(columns)}) FROM STDIN") as copy:
+                for row in make_rows(n, pop, end):
                     copy.write_row(row)
         raw.commit()
     finally:
