@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,6 +58,32 @@ def _stamp(base: datetime, seconds: float) -> str:
     return f"{MONTHS[moment.month - 1]} {moment.day:2d} {moment:%H:%M:%S}"
 
 
+def _queue_ids(rng: random.Random, first: int) -> Callable[[], str]:
+    """Postfix-looking queue ids, rising like a real queue's (drawn from `rng`, so a seed gives the same log)."""
+    number = first
+
+    def qid() -> str:
+        nonlocal number
+        number += rng.randint(1, 40)
+        return f"{rng.randint(0x1000, 0xFFFFF):05X}{number:06X}"
+
+    return qid
+
+
+def _arrival(rng: random.Random, number: int, rate: float, kinds: Sequence[str], weights: Sequence[int],
+             first_pid: int, senders: Sequence[str]) -> tuple[float, str, str, str, str, str, str, str]:
+    """What every message draws first, in one order: (time, smtpd, kind, client IP, remote domain, client host,
+    remote address, our address)."""
+    t = number / rate + rng.random() * 0.04
+    smtpd = f"postfix/smtpd[{first_pid + number % 25}]"
+    kind = rng.choices(kinds, weights)[0]
+    ip = f"198.51.{100 + rng.randint(0, 3)}.{rng.randint(1, 254)}"
+    domain = rng.choice(REMOTE_DOMAINS)
+    outside = f"{rng.choice(senders)}@{domain}"
+    local = f"{rng.choice(USERS)}@{OUR}"
+    return t, smtpd, kind, ip, domain, f"mail.{domain}", outside, local
+
+
 def generate(n_messages: int, *, seed: int = 1, start: datetime | None = None,
              rate: float = 20.0) -> Iterator[str]:
     """Yield the log lines (without newline) of n_messages messages arriving at `rate` per second."""
@@ -65,22 +91,10 @@ def generate(n_messages: int, *, seed: int = 1, start: datetime | None = None,
     start = start or datetime(2026, 11, 1, tzinfo=UTC)
     log = _Log()
     kinds, weights = zip(*KINDS, strict=True)
-    host, queue_no = "mx1", 0x160000
-
-    def qid() -> str:
-        nonlocal queue_no
-        queue_no += rng.randint(1, 40)
-        return f"{rng.randint(0x1000, 0xFFFFF):05X}{queue_no:06X}"
-
+    host, qid = "mx1", _queue_ids(rng, 0x160000)
     for number in range(n_messages):
-        t = number / rate + rng.random() * 0.04
-        smtpd = f"postfix/smtpd[{2000 + number % 25}]"
-        kind = rng.choices(kinds, weights)[0]
-        ip = f"198.51.{100 + rng.randint(0, 3)}.{rng.randint(1, 254)}"
-        domain = rng.choice(REMOTE_DOMAINS)
-        client = f"mail.{domain}"
-        outside = f"{rng.choice(('info', 'sales', 'news', 'j.doe', 'billing'))}@{domain}"
-        local = f"{rng.choice(USERS)}@{OUR}"
+        t, smtpd, kind, ip, domain, client, outside, local = _arrival(
+            rng, number, rate, kinds, weights, 2000, ("info", "sales", "news", "j.doe", "billing"))
         if kind.startswith("in_"):
             log.add(t, f"{host} {smtpd}: connect from {client}[{ip}]")
             end = t + 0.2
@@ -195,22 +209,10 @@ def generate_more(n_messages: int, *, seed: int = 2, start: datetime | None = No
     start = start or datetime(2026, 11, 1, tzinfo=UTC)
     log = _Log()
     kinds, weights = zip(*MORE_KINDS, strict=True)
-    host, queue_no = "mx1", 0x960000
-
-    def qid() -> str:
-        nonlocal queue_no
-        queue_no += rng.randint(1, 40)
-        return f"{rng.randint(0x1000, 0xFFFFF):05X}{queue_no:06X}"
-
+    host, qid = "mx1", _queue_ids(rng, 0x960000)
     for number in range(n_messages):
-        t = number / rate + rng.random() * 0.04
-        smtpd = f"postfix/smtpd[{3000 + number % 25}]"
-        kind = rng.choices(kinds, weights)[0]
-        ip = f"198.51.{100 + rng.randint(0, 3)}.{rng.randint(1, 254)}"
-        domain = rng.choice(REMOTE_DOMAINS)
-        client = f"mail.{domain}"
-        outside = f"{rng.choice(('info', 'sales', 'news'))}@{domain}"
-        local = f"{rng.choice(USERS)}@{OUR}"
+        t, smtpd, kind, ip, domain, client, outside, local = _arrival(
+            rng, number, rate, kinds, weights, 3000, ("info", "sales", "news"))
         tail = f"from=<{outside}> to=<{local}> proto=ESMTP helo=<{client}>"
         q = qid()
         size = rng.randint(900, 90000)
