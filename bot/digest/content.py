@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.digest import rollup
 from bot.digest.ipstatus import IpStatusReport
-from bot.digest.period import Period, day_bounds
+from bot.digest.period import Period
 from bot.ingest.tmems_health import source_health_lines
 from bot.store import Store
+from bot.timeutil import day_bounds
 from storage.models import DigestRollup as R
 
 TOP_N = 5                 # top senders, domains, IPs (each gets a "Why?" button)

@@ -8,12 +8,13 @@ a day may have 23 or 25 hours when the clocks change; every bound is computed wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
 
 from bot.config import ConfigError, Settings
+from bot.timeutil import local_day
 
 PERIODS = {"daily": 1, "weekly": 7}
 
@@ -34,15 +35,6 @@ def zone_name(zone: ZoneInfo) -> str:
     return zone.key
 
 
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of a local day in UTC: 23, 24 or 25 hours apart."""
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    return start, end
-
-
-def local_day(instant: datetime, zone: ZoneInfo) -> date:
-    return instant.astimezone(zone).date()
 
 
 def parse_clock(text: str) -> tuple[int, int]:

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.digest import rollup
 from bot.digest.content import compute_digest
-from bot.digest.period import DigestSpec, Period, day_bounds, default_period
+from bot.digest.period import DigestSpec, Period, default_period
 from bot.digest.render import render_text
 from bot.scheduler import start_scheduler
 from bot.store import Store
+from bot.timeutil import day_bounds
 from tests.digest.dataset import event, insert
 from tests.slack.fakes import slack_chat
 
