@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import BigId, UTCDateTime
@@ -60,6 +60,9 @@ class Event(Base):
         Index("ix_events_recipient_time", "recipient", "time"),
         Index("ix_events_message_id_time", "message_id", "time"),
         Index("ix_events_queue_id", "queue_id"),
+        # Deferred events only (a few per cent): what is still in the queue, for the report's "deferred now".
+        Index("ix_events_deferred_time", "time", sqlite_where=text("disposition = 'deferred'"),
+              postgresql_where=text("disposition = 'deferred'")),
     )
 
 
@@ -220,6 +223,52 @@ class DigestRollupDay(Base):
     built_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("zone", "day", name="uq_digest_rollup_days_zone_day"),)
+
+
+class ReportRollup(Base):
+    """The traffic report's figures per local day (of one time zone), so a day's report reads no raw events.
+
+    `kind` names the figure and what k1..k5 hold (bot/report/rollup.py: traffic, sender, recipient,
+    deferral_domain, deferred_qid, delay, problem); a missing key is ''. `n` counts events, `bytes` sums sizes,
+    `delay_sum`/`delays`/`delay_max` are the delays measured (seconds), `example` the smallest reply text.
+    """
+
+    __tablename__ = "report_rollup"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in `zone`
+    kind: Mapped[str] = mapped_column(String(16))
+    k1: Mapped[str] = mapped_column(String(320))
+    k2: Mapped[str] = mapped_column(String(320))
+    k3: Mapped[str] = mapped_column(String(255))
+    k4: Mapped[str] = mapped_column(String(255))
+    k5: Mapped[str] = mapped_column(String(255))
+    n: Mapped[int] = mapped_column(BigId)
+    bytes: Mapped[int] = mapped_column(BigId)
+    delay_sum: Mapped[int] = mapped_column(BigId)
+    delays: Mapped[int] = mapped_column(BigId)
+    delay_max: Mapped[int | None] = mapped_column(BigId)
+    example: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("zone", "day", "kind", "k1", "k2", "k3", "k4", "k5", name="uq_report_rollup_cell"),
+    )
+
+
+class ReportRollupDay(Base):
+    """How far one local day's report rollup is built: every event with id <= built_through_id is counted in it."""
+
+    __tablename__ = "report_rollup_days"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    built_through_id: Mapped[int] = mapped_column(BigId)  # -1: not built yet
+    events: Mapped[int] = mapped_column(BigId)
+    built_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("zone", "day", name="uq_report_rollup_days_zone_day"),)
 
 
 class BlacklistSnapshot(Base):

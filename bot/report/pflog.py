@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 
 _SHORTEN = re.compile(r"^(.*)\.([^.]+)\.([^.]{3}|[^.]{2,3}\.[^.]{2})$")
@@ -36,3 +37,10 @@ def relay_host(relay: str | None) -> str:
 def percent(part: int, whole: int) -> int:
     """pflogsumm's percentages: truncated, 0 of nothing."""
     return int(part / whole * 100) if whole else 0
+
+
+def ranked(table: dict[str, list[int]], by: int, top: int) -> list[tuple[str, list[int]]]:
+    """The `top` entries of {name: [count, bytes]} in pflogsumm's order: the figure `by` (0 count, 1 bytes),
+    largest first, then the other figure, then the name."""
+    other = 1 - by
+    return heapq.nsmallest(top, table.items(), key=lambda item: (-item[1][by], -item[1][other], item[0]))
