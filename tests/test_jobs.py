@@ -5,18 +5,21 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from bot import approvals, audit
 from bot.config import Settings
 from bot.events import TrackingEvent
-from bot.jobs import expire_approvals, housekeeping_jobs
+from bot.jobs import expire_approvals, housekeeping_jobs, keep_report_rollup
 from bot.scheduler import start_scheduler
 from bot.store import Store
 from storage import queries
+from storage.models import ReportRollup, ReportRollupDay
 
 
 def test_jobs_follow_the_settings(store: Store) -> None:
     ids = {job["id"] for job in housekeeping_jobs(store, Settings())}
-    assert ids == {"partitions", "retention", "approvals-expiry"}
+    assert ids == {"partitions", "retention", "approvals-expiry", "report-rollup"}
     ids = {job["id"] for job in housekeeping_jobs(store, Settings(tmems_url="http://127.0.0.1:9"))}
     assert "tmems-poll" in ids
 
@@ -57,3 +60,22 @@ def test_retention_job_and_expiry_directly(store: Store) -> None:
     time.sleep(0.7)
     assert expire_approvals(store, Settings()) == 1
     assert expire_approvals(store, Settings()) == 0  # each expiry happens once
+
+
+def test_the_report_rollup_job_builds_yesterday_and_today_and_drops_days_past_retention(store: Store) -> None:
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    events = [TrackingEvent(time=now - timedelta(hours=h), source="t", source_key=f"k{h}", direction="inbound",
+                            disposition="delivered", recipient="u@ours.example") for h in (1, 20)]
+    with store.session() as s:
+        queries.insert_events(s, [e.as_row() for e in events])
+        s.add(ReportRollupDay(zone="UTC", day="2026-10-01", built_through_id=0, events=0, built_at=now))
+        s.commit()
+    stats = keep_report_rollup(store, Settings(digest_timezone="UTC"), now=now)
+    assert sorted(stats.built) == ["2026-12-06", "2026-12-07"]
+    with store.session() as s:
+        assert set(s.scalars(select(ReportRollupDay.day))) == {"2026-12-06", "2026-12-07"}
+        delivered = s.scalars(select(ReportRollup.n).where(ReportRollup.kind == "traffic",
+                                                            ReportRollup.k3 == "delivered")).all()
+    assert sum(delivered) == 2
+    again = keep_report_rollup(store, Settings(digest_timezone="UTC"), now=now)
+    assert not again.built and not again.added  # nothing new: nothing rebuilt
