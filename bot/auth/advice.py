@@ -69,9 +69,15 @@ def dmarc_line(r: Any) -> tuple[str, str]:
             text += f"; SPF does not pass aligned with {basis} for {r.spf_ip}"
         text += _dkim_alignment(r) if r.aligned_dkim is not None else ", so DMARC rests on DKIM alone"
         policy = r.applied_policy or r.policy
-        if not r.aligned_dkim:
-            fix = (f"Make SPF pass for the sending IP (see SPF) or sign with DKIM as d={r.domain}: with "
-                   f"p={policy}, mail failing both is {_FATE.get(policy, 'handled per the policy')}.")
+        fate = f"with p={policy}, mail failing both is {_FATE.get(policy, 'handled per the policy')}"
+        if r.aligned_dkim:
+            fix = ("Make SPF pass aligned as well: the aligned signature's key is published, so a receiver that "
+                   "still failed DKIM saw a key that does not match the signer's, or a message changed in transit.")
+        elif r.spf_pass and r.spf_domain:
+            fix = (f"Send with a MAIL FROM (Return-Path) domain under {org_domain(r.domain)} (the sending service's "
+                   f"custom bounce domain) or sign with DKIM as d={r.domain}: {fate}.")
+        else:
+            fix = f"Make SPF pass for the sending IP (see SPF) or sign with DKIM as d={r.domain}: {fate}."
     elif r.aligned_spf:
         text += f"; SPF passes aligned with {basis} for {r.spf_ip}"
         text += _dkim_alignment(r) if r.aligned_dkim is not None else ""

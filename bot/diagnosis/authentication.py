@@ -60,13 +60,15 @@ def request_for(finding: Finding, d: Diagnosis, settings: Settings, checker: Aut
         return None
     if finding.direction == "inbound":  # the client as our gateway saw it, whatever its range
         ip = next((i for i in finding.client_ips if _address(i)), None)
-        return AuthRequest(domain=domain, ip=ip)
+        return AuthRequest(domain=domain, ip=ip, ip_source="client" if ip else None)
     relay_ips = {m for e in finding.evidence for m in _RELAY_IP.findall(e.relay or "")}
     named = [ip for e in finding.evidence for ip in _BRACKETED_IP.findall(e.reply_text or "")
              if ip not in relay_ips and _public(ip)]
     ip = named[0] if named else (settings.outbound_ips[0] if settings.outbound_ips else None)
+    source = "reply" if named else ("outbound" if ip else None)
     recipient_domain = next((r for r in (split_domain(x) for x in finding.recipients) if r), None)
-    return AuthRequest(domain=domain, ip=ip, selectors=checker.selectors_for(domain), mx_domain=recipient_domain)
+    return AuthRequest(domain=domain, ip=ip, selectors=checker.selectors_for(domain), mx_domain=recipient_domain,
+                       ip_source=source)
 
 
 def run_auth_checks(d: Diagnosis, settings: Settings, *, live: bool, checker: AuthCheckerLike | None = None) -> None:
