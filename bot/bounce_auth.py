@@ -34,6 +34,8 @@ from bot.bounce import Bounce, RecipientResult
 from bot.config import ConfigError, Settings
 from bot.diagnosis.authentication import AuthCheckerLike
 
+#: DKIM signatures checked at most (a message may carry any number; each is a DNS question).
+MAX_SIGNATURES = 5
 #: Reasons that are no refusal: nothing to check.
 _NOT_REFUSED = frozenset({"delivered", "vacation", "feedback"})
 _IP = r"(?:IPv6:)?((?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)"
@@ -126,7 +128,7 @@ def request_for(bounce: Bounce, refused: Sequence[RecipientResult], settings: Se
     envelope = returned.envelope_domain if returned.envelope_domain != domain else None
     return AuthRequest(domain=domain, ip=ip, selectors=checker.selectors_for(domain) if domain else (),
                        header_from=returned.from_domain is not None, envelope_domain=envelope,
-                       signatures=returned.signatures, ip_source=source)
+                       signatures=returned.signatures[:MAX_SIGNATURES], ip_source=source)
 
 
 def check_bounces(bounces: Sequence[Bounce], settings: Settings, *, live: bool = True,

@@ -6,8 +6,16 @@ import dataclasses
 
 import pytest
 
+from bot.auth import AuthChecker
 from bot.bounce import Bounce, explain_bounces
-from bot.bounce_auth import public_looking, refused_for_authentication, reply_named_ip, sending_ip
+from bot.bounce_auth import (
+    MAX_SIGNATURES,
+    public_looking,
+    refused_for_authentication,
+    reply_named_ip,
+    request_for,
+    sending_ip,
+)
 from bot.config import Settings
 from tests.auth import bounces as b
 
@@ -111,3 +119,17 @@ def test_only_refusals_for_authentication_count() -> None:
     userunknown = _bounce(b.postfix_dsn("550 5.1.1 <dana@gmail.example>: User unknown", b.original(),
                                         status="5.1.1", stage="RCPT TO"))
     assert refused_for_authentication(userunknown.recipients) == []
+
+
+def test_the_request_for_a_bounce() -> None:
+    """Header From for DMARC, the envelope domain for SPF, at most MAX_SIGNATURES signatures."""
+    signatures = tuple((b.SENDER, f"s{n}") for n in range(MAX_SIGNATURES + 2))
+    bounce = _bounce(b.postfix_dsn(b.GMAIL_UNAUTHENTICATED, b.original(return_path=f"bounces@{b.ESP}",
+                                                                        signatures=signatures)))
+    checker = AuthChecker(nameservers=["127.0.0.1"], dkim_selectors=[f"{b.SENDER}:configured"])
+    request = request_for(bounce, refused_for_authentication(bounce.recipients), Settings(), checker)
+    assert request is not None
+    assert (request.domain, request.header_from, request.spf_domain) == (b.SENDER, True, b.ESP)
+    assert (request.ip, request.ip_source) == (b.SENT_FROM, "reply")
+    assert request.signatures == signatures[:MAX_SIGNATURES]
+    assert request.dkim_pairs()[0] == (b.SENDER, "configured") and len(request.dkim_pairs()) == MAX_SIGNATURES + 1
