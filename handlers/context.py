@@ -8,7 +8,7 @@ callback with 200 and no second reply. Both keep their memory in the store, so t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot import approvals, seen
 from bot.answers import Answer, diagnosis_answer
+from bot.bounce import Bounce
+from bot.bounce_auth import BounceAuth, check_bounces
 from bot.config import Settings
 from bot.diagnosis_pool import DiagnosisPool
 from bot.store import Store
@@ -76,6 +78,11 @@ class Services:
 
     def checker(self) -> Any:
         return self.checker_factory()
+
+    def bounce_auth(self, bounces: Sequence[Bounce]) -> BounceAuth:
+        """The authentication checks of an explained bounce, live as the diagnoses are (not when the services
+        were built without live checks)."""
+        return check_bounces(bounces, self.settings, live=self.checker() is not None)
 
     def hand_off(self, work: Callable[..., None], *args: Any) -> None:
         """Run work(*args) on the background threads, after the acknowledgement: what a bolt lazy listener

@@ -1,6 +1,7 @@
 """Mentions and direct messages: find the target in free text and answer in the thread; explain pasted bounces.
 
-Events are acknowledged by bolt at once (auto-ack); the answer is a lazy listener. Retries of one event_id
+Events are acknowledged by bolt at once (auto-ack); the answer is a lazy listener, so a pasted bounce's live
+authentication checks (at most about three DNS timeouts) run after the acknowledgement. Retries of one event_id
 never get here twice (handlers.context.dedupe_events).
 """
 
@@ -67,7 +68,7 @@ def _answers(services: Services, event: dict[str, Any]) -> list[Answer]:
         return [_explain_file(services, f) for f in files[:MAX_FILES]]
     text = event.get("text") or ""
     if looks_like_bounce(text):
-        return [bounce_answers.explain_text(plain_text(text))]
+        return [bounce_answers.explain_text(plain_text(text), check=services.bounce_auth)]
     question = read_question(text)
     if question.target is None:
         return [Answer(messages.mention_help())]
@@ -83,4 +84,4 @@ def _explain_file(services: Services, shared: dict[str, Any]) -> Answer:
         data = services.chat.download(url, max_bytes=MAX_FILE_BYTES)
     except ChatError as exc:
         return Answer(messages.file_unreadable(name, str(exc)))
-    return bounce_answers.explain_bytes(data, name=name)
+    return bounce_answers.explain_bytes(data, name=name, check=services.bounce_auth)

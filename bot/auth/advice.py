@@ -60,16 +60,46 @@ def dmarc_line(r: Any) -> tuple[str, str]:
     if r.record_domain != r.domain:
         text += f" (organisational domain of {r.domain}: {r.applied_policy} applies)"
     fix = ""
+    basis = _basis(r)
     if r.aligned_spf is False:
-        text += f"; SPF does not pass aligned with {r.domain} for {r.spf_ip}, so DMARC rests on DKIM alone"
+        if r.spf_pass and r.spf_domain:
+            text += (f"; SPF passes for the envelope domain {r.spf_domain}, which is not aligned with {basis} "
+                     f"(aspf={r.aspf})")
+        else:
+            text += f"; SPF does not pass aligned with {basis} for {r.spf_ip}"
+        text += _dkim_alignment(r) if r.aligned_dkim is not None else ", so DMARC rests on DKIM alone"
         policy = r.applied_policy or r.policy
-        fix = (f"Make SPF pass for the sending IP (see SPF) or sign with DKIM as d={r.domain}: with "
-               f"p={policy}, mail failing both is {_FATE.get(policy, 'handled per the policy')}.")
+        fate = f"with p={policy}, mail failing both is {_FATE.get(policy, 'handled per the policy')}"
+        if r.aligned_dkim:
+            fix = ("Make SPF pass aligned as well: the aligned signature's key is published, so a receiver that "
+                   "still failed DKIM saw a key that does not match the signer's, or a message changed in transit.")
+        elif r.spf_pass and r.spf_domain:
+            fix = (f"Send with a MAIL FROM (Return-Path) domain under {org_domain(r.domain)} (the sending service's "
+                   f"custom bounce domain) or sign with DKIM as d={r.domain}: {fate}.")
+        else:
+            fix = f"Make SPF pass for the sending IP (see SPF) or sign with DKIM as d={r.domain}: {fate}."
     elif r.aligned_spf:
-        text += f"; SPF passes aligned for {r.spf_ip}"
+        text += f"; SPF passes aligned with {basis} for {r.spf_ip}"
+        text += _dkim_alignment(r) if r.aligned_dkim is not None else ""
+    elif r.aligned_dkim is not None:
+        text += _dkim_alignment(r)
     if r.warnings:
         text += " (" + "; ".join(r.warnings) + ")"
     return text + ".", fix
+
+
+def _basis(r: Any) -> str:
+    """Which domain alignment was judged against: the message's header From, or the envelope domain."""
+    if r.aligned_with == "header_from":
+        return f"header From {r.domain}"
+    return f"the envelope domain {r.domain}"
+
+
+def _dkim_alignment(r: Any) -> str:
+    signed = ", ".join(f"d={d}" for d in r.dkim_domains)
+    if r.aligned_dkim:
+        return f"; a DKIM signature aligned with it ({signed}) has a published key"
+    return f"; no DKIM signature aligned with it has a published key (signed: {signed}; adkim={r.adkim})"
 
 
 _FATE = {"reject": "refused", "quarantine": "put in quarantine or the spam folder",

@@ -38,6 +38,11 @@ class DmarcResult:
     spf_ip: str | None = None  # the IP the SPF alignment was judged for
     applied_policy: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    aligned_with: str | None = None  # header_from (the message's From is known) | envelope (it stands for From)
+    spf_domain: str | None = None  # the MAIL FROM domain SPF was evaluated for
+    spf_pass: bool | None = None
+    aligned_dkim: bool | None = None  # a signature the message carried, aligned on d=, has a published key
+    dkim_domains: tuple[str, ...] = ()  # the d= of the signatures the message carried
 
     @property
     def verdict(self) -> str:
@@ -52,7 +57,8 @@ class DmarcResult:
                 "policy": self.policy, "subdomain_policy": self.subdomain_policy, "applied_policy":
                 self.applied_policy, "adkim": self.adkim, "aspf": self.aspf, "pct": self.pct, "rua": list(self.rua),
                 "aligned_spf": self.aligned_spf, "spf_ip": self.spf_ip, "error": self.error, "status": self.status,
-                "warnings": list(self.warnings), "verdict": self.verdict}
+                "warnings": list(self.warnings), "aligned_with": self.aligned_with, "spf_domain": self.spf_domain,
+                "aligned_dkim": self.aligned_dkim, "dkim_domains": list(self.dkim_domains), "verdict": self.verdict}
 
 
 def org_domain(domain: str) -> str:

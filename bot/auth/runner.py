@@ -81,22 +81,23 @@ class AuthChecker:
 
     async def check_async(self, request: AuthRequest) -> AuthReport:
         started = time.monotonic()
-        domain, ip = request.domain, request.ip
-        spf_job = self._spf(domain, ip) if domain else _none()
+        domain, ip, spf_domain = request.domain, request.ip, request.spf_domain
+        spf_job = self._spf(spf_domain, ip) if spf_domain else _none()
         dmarc_job = self._cached(("dmarc", domain), "dmarc", lambda limit: check_dmarc(
             self.resolver, domain, lifetime=min(self.timeout, limit)), _dmarc_unknown(domain)) if domain else _none()
-        dkim_jobs = [self._cached(("dkim", domain, s), "dkim", lambda limit, s=s: check_dkim(
-            self.resolver, domain, s, lifetime=limit), DkimResult(s, domain or "", None))
-            for s in request.selectors] if domain else []
+        dkim_jobs = [self._cached(("dkim", d, s), "dkim", lambda limit, d=d, s=s: check_dkim(
+            self.resolver, d, s, lifetime=limit), DkimResult(s, d, None)) for d, s in request.dkim_pairs()]
         ptr_job = self._cached(("ptr", ip), "ptr", lambda limit: check_ptr(self.resolver, ip, lifetime=limit),
                                PtrResult(ip or "", (), None)) if ip else _none()
         mx_domain = request.mx_domain
         mx_job = self._cached(("mx", mx_domain), "mx", lambda limit: check_mx(
             self.resolver, mx_domain, lifetime=limit), MxResult(mx_domain or "", "unknown")) if mx_domain else _none()
         spf, dmarc, ptr, mx, *dkim = await asyncio.gather(spf_job, dmarc_job, ptr_job, mx_job, *dkim_jobs)
-        if dmarc is not None and spf is not None:
-            dmarc = _with_alignment(dmarc, spf)
-        return AuthReport(domain, ip, spf, dmarc, list(dkim), ptr, mx, ms=(time.monotonic() - started) * 1000)
+        if dmarc is not None:
+            signed = [r for r in dkim if (r.domain, r.selector) in request.signatures]
+            dmarc = with_alignment(dmarc, spf, header_from=request.header_from, signed=signed)
+        return AuthReport(domain, ip, spf, dmarc, list(dkim), ptr, mx, ms=(time.monotonic() - started) * 1000,
+                          ip_source=request.ip_source, header_from=request.header_from)
 
     async def _spf(self, domain: str, ip: str | None) -> SpfResult:
         limit = self.timeout * LIMITS["spf"]
@@ -136,12 +137,28 @@ def _timed_out(unknown: T, limit: float) -> T:
     return dataclasses.replace(unknown, error=f"no answer within {limit:.2g} s")  # type: ignore[type-var]
 
 
-def _with_alignment(dmarc: DmarcResult, spf: SpfResult) -> DmarcResult:
-    """Whether SPF passes for a domain aligned with the From domain (here: the same sender domain's org)."""
-    if dmarc.status != "found" or spf.result in (None, "temperror"):
+def with_alignment(dmarc: DmarcResult, spf: SpfResult | None, *, header_from: bool,
+                   signed: Sequence[DkimResult] = ()) -> DmarcResult:
+    """DMARC identifier alignment (RFC 7489 section 3.1) against the From domain the policy was found for:
+    SPF aligns when it passes for a MAIL FROM domain equal to it (aspf=s) or sharing its organisational domain
+    (aspf=r); a DKIM signature aligns the same way on its d= (adkim). `header_from`: that domain is the
+    message's header From; otherwise the envelope domain stands for it, and SPF can only fail to align by
+    failing. `signed`: the key lookups of the signatures the message carried (its DKIM alignment: a key
+    published for an aligned d=; the signature itself cannot be verified here)."""
+    if dmarc.status != "found":
         return dmarc
-    return dataclasses.replace(dmarc, spf_ip=spf.ip, aligned_spf=spf.result == "pass" and aligned(
-        spf.domain, dmarc.domain, dmarc.aspf))
+    changes: dict[str, Any] = {"aligned_with": "header_from" if header_from else "envelope"}
+    if spf is not None and spf.result not in (None, "temperror"):
+        changes.update(spf_ip=spf.ip, spf_domain=spf.domain, spf_pass=spf.result == "pass",
+                       aligned_spf=spf.result == "pass" and aligned(spf.domain, dmarc.domain, dmarc.aspf))
+    if signed:
+        changes["dkim_domains"] = tuple(dict.fromkeys(r.domain for r in signed))
+        keyed = [r for r in signed if aligned(r.domain, dmarc.domain, dmarc.adkim)]
+        if any(r.found for r in keyed):
+            changes["aligned_dkim"] = True
+        elif all(r.found is not None for r in keyed):
+            changes["aligned_dkim"] = False
+    return dataclasses.replace(dmarc, **changes)
 
 
 _shared: dict[tuple[Any, ...], AuthChecker] = {}

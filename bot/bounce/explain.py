@@ -12,11 +12,13 @@ import logging
 import re
 from dataclasses import dataclass
 from email.message import Message
+from functools import cached_property
 from itertools import pairwise
 
 from bot.bounce import arf, autoreply, dsn, plaintext, ses
 from bot.bounce.found import Found, host_in, stage_in
 from bot.bounce.message import BadMessage, header, headers, load, report_text
+from bot.bounce.returned import Returned, read_returned
 from bot.reasons import classify
 from bot.reasons.causes import cause_for
 from bot.reasons.normalize import clean_status, reply_code_in, status_in
@@ -66,6 +68,25 @@ class RecipientResult:
                 "text": self.text, "reason": self.reason, "cause": self.cause}
 
 
+@dataclass
+class Bounce:
+    """One bounce message: its recipients, the remote hosts its report names as having answered (DSN
+    Remote-MTA), and (read on first use: only the authentication checks need it) the returned original."""
+
+    recipients: list[RecipientResult]
+    message: Message
+    remote_mtas: tuple[str, ...] = ()
+
+    @cached_property
+    def returned(self) -> Returned:
+        try:
+            return read_returned(self.message)
+        except (AttributeError, TypeError, ValueError, LookupError, UnicodeError, IndexError):
+            # a damaged returned part: the recipients stand, only what the original would tell is missing
+            _log.debug("cannot read the returned original", exc_info=True)
+            return Returned()
+
+
 #: The separator line of an mbox file: "From sender Thu Apr 29 23:34:45 2015".
 _MBOX_FROM = re.compile(rb"^From \S+\s+\w{3} \w{3}\s+\d{1,2} \d\d:\d\d:\d\d \d{4}\s*$", re.MULTILINE)
 
@@ -73,21 +94,27 @@ _MBOX_FROM = re.compile(rb"^From \S+\s+\w{3} \w{3}\s+\d{1,2} \d\d:\d\d:\d\d \d{4
 def explain_bytes(data: bytes) -> list[RecipientResult]:
     """Recipients of a bounce given as bytes (a file, a Slack attachment); an mbox with several messages
     gives the recipients of all of them, in order. BadMessage/NotABounce if there are none."""
+    return [r for b in explain_bounces(data) for r in b.recipients]
+
+
+def explain_bounces(data: bytes) -> list[Bounce]:
+    """Each bounce message in the bytes (one, or several in an mbox), with its recipients; BadMessage or
+    NotABounce if none has recipients."""
     normalized = data.replace(b"\r\n", b"\n")
     starts = [m.start() for m in _MBOX_FROM.finditer(normalized)]
     if len(starts) < 2 and not (starts and starts[0] > 0):
-        return explain_message(load(data))
+        return [explain_bounce(load(data))]
     bounds = ([0] if starts[0] > 0 else []) + starts + [len(normalized)]
-    results: list[RecipientResult] = []
+    bounces: list[Bounce] = []
     problems: list[ValueError] = []
     for begin, end in pairwise(bounds):
         try:
-            results.extend(explain_message(load(normalized[begin:end])))
+            bounces.append(explain_bounce(load(normalized[begin:end])))
         except (BadMessage, NotABounce) as exc:
             problems.append(exc)
-    if not results:
+    if not bounces:
         raise problems[0]
-    return results
+    return bounces
 
 
 def explain_text(text: str) -> list[RecipientResult]:
@@ -96,6 +123,10 @@ def explain_text(text: str) -> list[RecipientResult]:
 
 
 def explain_message(message: Message) -> list[RecipientResult]:
+    return explain_bounce(message).recipients
+
+
+def explain_bounce(message: Message) -> Bounce:
     try:
         found = find_recipients(message)
     except (AttributeError, TypeError, ValueError, LookupError, UnicodeError, IndexError) as exc:
@@ -106,7 +137,8 @@ def explain_message(message: Message) -> list[RecipientResult]:
     if not found:
         raise NotABounce("no bounced recipient found (not a delivery status notification, "
                          "bounce, feedback report or auto-reply)")
-    return [_classified(item) for item in found]
+    remote_mtas = tuple(dict.fromkeys(item.host for item in found if item.host))
+    return Bounce([_classified(item) for item in found], message, remote_mtas)
 
 
 def looks_like_bounce(message: Message, report: str) -> bool:
@@ -229,4 +261,5 @@ def _temporary(status: str | None, code: int | None) -> bool:
     return (status or "").startswith("4.") or (code is not None and 400 <= code < 500)
 
 
-__all__ = ["BadMessage", "NotABounce", "RecipientResult", "explain_bytes", "explain_message", "explain_text"]
+__all__ = ["BadMessage", "Bounce", "NotABounce", "RecipientResult", "explain_bounces", "explain_bytes",
+           "explain_message", "explain_text"]

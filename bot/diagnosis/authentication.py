@@ -15,20 +15,11 @@ from typing import Protocol
 
 from bot.auth import AuthReport, AuthRequest, auth_checker_for
 from bot.auth.advice import check_line
+from bot.auth.wording import names_authentication as names_reason_or_text
 from bot.config import ConfigError, Settings
 from bot.diagnosis.model import Diagnosis, Finding
 from bot.events import split_domain
 
-AUTH_REASONS = frozenset({"authfailure", "requireptr"})
-
-#: What a reply says when it refuses for authentication or reverse DNS. Sources: Gmail's 5.7.26/5.7.25
-#: ("Unauthenticated email", "DMARC policy", "PTR record"), Microsoft's 5.7.515 ("does not meet the required
-#: authentication level"), Yahoo's "not authenticated", Postfix's reject_unknown_client_hostname ("cannot find
-#: your hostname"), RFC 7372's enhanced codes 5.7.20-5.7.27.
-AUTH_WORDING = re.compile(
-    r"\b(?:spf|dkim|dmarc|unauthenticated|not authenticated|authentication (?:fail\w*|level|required|check\w*)"
-    r"|sender policy framework|domainkeys|reverse dns|reverse lookup|rdns|ptr record|fcrdns"
-    r"|cannot find your (?:reverse )?hostname|[45]\.7\.2[0-7]|5\.7\.515)\b", re.IGNORECASE)
 _BRACKETED_IP = re.compile(r"\[((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)\]")
 _RELAY_IP = re.compile(r"\[([^\]]+)\]")
 
@@ -41,9 +32,7 @@ class AuthCheckerLike(Protocol):
 
 def names_authentication(finding: Finding) -> bool:
     """An authentication finding: by its reason, or by what the remote's reply says."""
-    if finding.reason in AUTH_REASONS:
-        return True
-    return any(AUTH_WORDING.search(e.reply_text or "") for e in finding.evidence)
+    return names_reason_or_text(finding.reason, [e.reply_text or "" for e in finding.evidence])
 
 
 def _address(ip: str) -> bool:
@@ -71,13 +60,15 @@ def request_for(finding: Finding, d: Diagnosis, settings: Settings, checker: Aut
         return None
     if finding.direction == "inbound":  # the client as our gateway saw it, whatever its range
         ip = next((i for i in finding.client_ips if _address(i)), None)
-        return AuthRequest(domain=domain, ip=ip)
+        return AuthRequest(domain=domain, ip=ip, ip_source="client" if ip else None)
     relay_ips = {m for e in finding.evidence for m in _RELAY_IP.findall(e.relay or "")}
     named = [ip for e in finding.evidence for ip in _BRACKETED_IP.findall(e.reply_text or "")
              if ip not in relay_ips and _public(ip)]
     ip = named[0] if named else (settings.outbound_ips[0] if settings.outbound_ips else None)
+    source = "reply" if named else ("outbound" if ip else None)
     recipient_domain = next((r for r in (split_domain(x) for x in finding.recipients) if r), None)
-    return AuthRequest(domain=domain, ip=ip, selectors=checker.selectors_for(domain), mx_domain=recipient_domain)
+    return AuthRequest(domain=domain, ip=ip, selectors=checker.selectors_for(domain), mx_domain=recipient_domain,
+                       ip_source=source)
 
 
 def run_auth_checks(d: Diagnosis, settings: Settings, *, live: bool, checker: AuthCheckerLike | None = None) -> None:

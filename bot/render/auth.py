@@ -14,9 +14,21 @@ TEXT_MARK = {"ok": "ok     ", "problem": "PROBLEM", "unknown": "unknown"}
 SLACK_MARK = {"ok": ":white_check_mark:", "problem": ":red_circle:", "unknown": ":grey_question:"}
 
 
+#: Where the sending IP came from (bot.bounce_auth, bot.diagnosis.authentication).
+IP_SOURCES = {"reply": "named in the reply", "received": "from the returned headers' Received fields",
+              "outbound": "our first BOUNCEBOT_OUTBOUND_IPS", "client": "the client our gateway saw"}
+
+
 def _heading(auth: dict[str, Any]) -> str:
-    what = ", ".join(x for x in (auth.get("domain") and f"domain {auth['domain']}",
-                                auth.get("ip") and f"sending IP {auth['ip']}") if x)
+    domain, ip = auth.get("domain"), auth.get("ip")
+    if domain and auth.get("domain_source") == "header_from":
+        domain = f"header From {domain}"
+    elif domain:
+        domain = f"domain {domain}"
+    if ip:
+        source = IP_SOURCES.get(auth.get("ip_source") or "")
+        ip = f"sending IP {ip}" + (f" ({source})" if source else "")
+    what = ", ".join(x for x in (domain, ip) if x)
     return f"Authentication and DNS (live{': ' + what if what else ''})"
 
 
