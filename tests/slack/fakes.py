@@ -569,6 +569,17 @@ def event_callback(event: dict[str, Any], *, event_id: str | None = None, **sign
     return SignedRequest(body, signed_headers(body, "application/json", **sign))
 
 
+#: The direct-message channel and thread of `direct`'s messages.
+DM = "DALICE01"
+THREAD = "1700000100.000100"
+
+
+def direct(text: str, **extra: Any) -> SignedRequest:
+    """A message from UALICE in her direct messages with the app, as the Events API posts it."""
+    return event_callback({"type": "message", "channel_type": "im", "user": "UALICE", "text": text,
+                           "ts": THREAD, "channel": DM, "event_ts": THREAD, **extra})
+
+
 @dataclass
 class Reply:
     status: int

@@ -9,12 +9,10 @@ import pytest
 
 from bot import approvals, cases
 from tests.slack.conftest import APPROVER
-from tests.slack.fakes import BOT_ID, BOT_USER_ID, SignedRequest, event_callback, signed_headers
+from tests.slack.fakes import BOT_ID, BOT_USER_ID, DM, THREAD, SignedRequest, direct, event_callback, signed_headers
 from tests.slack.limits import assert_calls_within_limits
 from tests.slack.seed import BLOCKED, BLOCKED_IP, seed, yesterday_failures
 
-DM = "DALICE01"
-THREAD = "1700000100.000100"
 OTHER_BOT = "BOTHER01"
 
 #: A DSN as Postfix sends it (written for these tests), CRLF-free as Slack delivers pasted text.
@@ -55,11 +53,6 @@ def seeded(server, slack_store):
 def mention(text: str, **extra):
     return event_callback({"type": "app_mention", "user": "UALICE", "text": text, "ts": THREAD,
                            "channel": "CSUPPORT", "event_ts": THREAD, **extra})
-
-
-def direct(text: str, **extra):
-    return event_callback({"type": "message", "channel_type": "im", "user": "UALICE", "text": text,
-                           "ts": THREAD, "channel": DM, "event_ts": THREAD, **extra})
 
 
 def test_mention_with_slack_markup_is_answered_in_the_thread(seeded, fake) -> None:

@@ -12,9 +12,8 @@ import pytest
 from bot.store import Store
 from tests.auth import bounces as b
 from tests.auth.nsd import Nsd, serving
-from tests.slack.fakes import AppServer, FakeSlackAPI, serve_app, test_settings
+from tests.slack.fakes import AppServer, FakeSlackAPI, direct, serve_app, test_settings
 from tests.slack.limits import assert_calls_within_limits
-from tests.slack.test_slack_events import direct
 
 UNAUTHENTICATED = b.postfix_dsn(b.GMAIL_UNAUTHENTICATED, b.original(
     return_path=f"anna@{b.SENDER}", signatures=((b.SENDER, "s2024"), (b.SENDER, "gone2023"))))
