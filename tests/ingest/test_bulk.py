@@ -81,7 +81,7 @@ def test_a_bulk_ingest_stores_what_an_indexed_one_does_and_ends_indexed(
     store = Store.open(sqlite_url)
     result = Ingestor(store, "postfix").ingest(log)
     assert result.indexes_built == SECONDARY
-    assert any("built the 6 event indexes deferred for this bulk load" in note for note in result.notes)
+    assert any(f"built the {len(SECONDARY)} event indexes deferred for this bulk load" in note for note in result.notes)
     assert result.new_events == result.stats.events > 3000
     assert stored(store) == stored(reference)
     assert index_statements(store) == index_statements(reference)
@@ -111,7 +111,7 @@ def test_stats_names_deferred_indexes_and_db_upgrade_builds_them(
     assert "indexes deferred by a bulk load that has not finished: ix_events_client_ip_time" in capsys.readouterr().out
     assert main(["--database", sqlite_url, "db", "upgrade"]) == 0
     out = capsys.readouterr().out
-    assert "built 6 event indexes an unfinished bulk load had deferred" in out
+    assert f"built {len(SECONDARY)} event indexes an unfinished bulk load had deferred" in out
     assert main(["--database", sqlite_url, "stats", "--json"]) == 0
     assert '"deferred_indexes": []' in capsys.readouterr().out
 

@@ -19,6 +19,7 @@ from bot.ingest.runner import Ingestor
 from bot.report import rollup
 from bot.report.build import build_report
 from bot.store import Store
+from storage.db import make_engine, upgrade
 from storage.models import ReportRollup, ReportRollupDay
 
 START = datetime(2026, 11, 28, 21, 10, tzinfo=UTC)
@@ -106,27 +107,34 @@ def test_events_appended_later_are_added_to_built_days_without_rebuilding_them(s
     assert rolled_again["totals"]["received"] > rolled["totals"]["received"]
 
 
-def test_a_read_only_database_is_reported_from_its_events(store: Store, tmp_path: Path,
+@pytest.mark.postgres
+def test_a_read_only_database_is_reported_from_its_events(pg_url: str, tmp_path: Path,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     """A read replica (PostgreSQL's default_transaction_read_only, as a hot standby answers) cannot hold the
-    rollup: the report reads the events and says so in the log."""
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("bouncebot refuses a read-only SQLite file before any command (storage.db)")
-    _ingest(store, tmp_path / "maillog", _lines(600, seed=3, start=START))
-    day = date(2026, 11, 29)
-    with store.session() as session:
-        expected = build_report(session, day, day, ZONES[0], now=LATER, use_rollup=False).to_json()
-    url = store.engine.url.render_as_string(hide_password=False)
-    replica = Store.open(url.replace("options=", f"options={quote('-cdefault_transaction_read_only=on ')}", 1))
+    rollup: the report reads the events and says so in the log. (SQLite has no such case: bouncebot refuses a
+    read-only SQLite file before any command, storage.db.)"""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    engine.dispose()
+    store = Store.open(pg_url)
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.report.build"), replica.session() as session:
-            found = build_report(session, day, day, ZONES[0], now=LATER).to_json()
+        _ingest(store, tmp_path / "maillog", _lines(600, seed=3, start=START))
+        day = date(2026, 11, 29)
+        with store.session() as session:
+            expected = build_report(session, day, day, ZONES[0], now=LATER, use_rollup=False).to_json()
+        url = store.engine.url.render_as_string(hide_password=False)
+        replica = Store.open(url.replace("options=", f"options={quote('-cdefault_transaction_read_only=on ')}", 1))
+        try:
+            with caplog.at_level(logging.WARNING, logger="bot.report.build"), replica.session() as session:
+                found = build_report(session, day, day, ZONES[0], now=LATER).to_json()
+        finally:
+            replica.dispose()
+        assert found == expected
+        assert "reading the events instead" in caplog.text
+        with store.session() as session:
+            assert session.scalar(select(func.count()).select_from(ReportRollup)) == 0
     finally:
-        replica.dispose()
-    assert found == expected
-    assert "reading the events instead" in caplog.text
-    with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(ReportRollup)) == 0
+        store.dispose()
 
 
 def test_old_days_are_purged_from_the_rollup(filled: Store) -> None:
