@@ -34,6 +34,11 @@ SPLIT = [
      "transient", "transient"),
     (450, "4.7.1", "Client host rejected: cannot find your hostname", "RCPT", "gateway_policy", "transient"),
     (452, "4.5.3", "Error: too many recipients", "RCPT", "gateway_policy", "transient"),
+    # reject_unknown_sender_domain answers 450 by default: our gateway's rule all the same, its retries meet it again
+    (450, "4.1.8", "<a@nowhere.example>: Sender address rejected: Domain not found", "RCPT", "gateway_policy",
+     "transient"),
+    # defer_unauth_destination, Postfix's default relay restriction, answers 454
+    (454, "4.7.1", "<a@elsewhere.example>: Relay access denied", "RCPT", "gateway_policy", "transient"),
     (421, "4.7.28", "unusual rate of unsolicited mail", "RCPT", "transient", "transient"),
 ]
 
