@@ -31,7 +31,8 @@ def cause_for(reason: str, *, side: str, temporary: bool, reputation: bool) -> C
     """The cause for a reason. `reputation`: the rejection named a block list or a reputation service."""
     if reason == "delivered":
         return Cause.DELIVERED
-    if reason in _INVALID:
+    if reason in _INVALID and not (temporary and reason == "notaccept"):
+        # a host that is not accepting mail *for now* ("421 4.3.2 Service shutting down") says nothing of the address
         return Cause.INVALID_RECIPIENT
     if reason in _UNAVAILABLE:
         return Cause.RECIPIENT_UNAVAILABLE

@@ -15,6 +15,7 @@ and DNSBL zone, decided from what the mail situation is.
 from __future__ import annotations
 
 import smtplib
+import socket
 import subprocess
 import sys
 import tempfile
@@ -176,6 +177,10 @@ CASES: tuple[Case, ...] = (
          "[127.0.1.50]:PORT: 550 5.7.1 Service unavailable; client [127.0.1.50] blocked using zen.spamhaus.org; "
          "from=<...>, to=<...>, proto=ESMTP, helo=<...>' (commas between the fields).",
          client_ip="127.0.1.50", helo="mail.megasale-outlet.example"),
+    Case("ad", "mailer@bulk-blaster.example", (_o("ben.chen"),), "blocked", "gateway_policy", None,
+         "A spambot that talks before the banner (postscreen_greet_action = enforce): postscreen logs PREGREET and "
+         "refuses at RCPT with '550 5.5.1 Protocol error' (our gateway's protocol test of the client, not a "
+         "syntax problem of the mail).", client_ip="127.0.1.51", helo="bulk-blaster.example"),
     Case("ab", "j.alvarez@pinecrest-farms.example", (_o("ben.chen"), _o("carla.diaz")), "delivered", "delivered",
          None, "Nothing wrong: accepted and delivered to two local mailboxes.",
          client_ip="127.0.1.40", helo="mail.pinecrest-farms.example"),
@@ -270,6 +275,7 @@ crypto-gains-now A 127.0.1.46
 lucky-draw A 127.0.1.47
 flashdeals-weekly A 127.0.1.48
 megasale-outlet A 127.0.1.50
+bulk-blaster A 127.0.1.51
 """,
     "com": """
 gmail MX 5 gmail-smtp-in.l.google.com
@@ -287,8 +293,10 @@ fabrikamenergy-example.mail.protection.outlook A 127.0.2.37
 }
 BARRACUDA = ("127.0.1.45 :127.0.0.2:http://www.barracudanetworks.com/reputation/?pr=1&ip=$\n")
 ZEN = "127.0.1.50 :127.0.0.4:https://www.spamhaus.org/query/ip/$\n"
-#: The case that comes in through postscreen (on the run's last port); the others through smtpd.
-POSTSCREENED = "127.0.1.50"
+#: The cases that come in through postscreen (on the run's last port); the others through smtpd.
+POSTSCREENED = ("127.0.1.50", "127.0.1.51")
+#: The client that talks before postscreen's banner (a spambot's "pregreet").
+PREGREETER = "127.0.1.51"
 DBL = "crypto-gains-now.example :127.0.1.2:https://www.spamhaus.org/query/domain/crypto-gains-now.example\n"
 
 HEADER_CHECKS = "/^Subject:.*\\b(lottery|jackpot)\\b/ REJECT 5.7.1 Your message looks like spam\n"
@@ -317,7 +325,7 @@ def holdout_run() -> PostfixRun:
               "smtp_connect_timeout = 5s",
               # postscreen (the last port): a DNSBL score of 1 is enough, its greeting waits 1 s for the answers
               "postscreen_dnsbl_sites = zen.spamhaus.org", "postscreen_dnsbl_threshold = 1",
-              "postscreen_dnsbl_action = enforce", "postscreen_greet_action = ignore", "postscreen_greet_wait = 1s"),
+              "postscreen_dnsbl_action = enforce", "postscreen_greet_action = enforce", "postscreen_greet_wait = 1s"),
         maps={"aliases": ALIASES, "sender_access": SENDER_ACCESS, "header_checks": HEADER_CHECKS,
               "tls_policy": TLS_POLICY},
         hashed=("sender_access", "tls_policy"), netns=NETNS, purge_queue=True, postscreen=True,
@@ -404,6 +412,27 @@ def _send(port: int, case: Case) -> None:
         raise RuntimeError(f"case {case.case}: our gateway {'refused' if refused else 'accepted'} the mail: {refused}")
 
 
+def _pregreet(port: int, case: Case) -> None:
+    """A client that sends EHLO before the banner, then again after it; postscreen must refuse its recipient."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(case.client_ip or "", 0)) as sock:
+        sock.sendall(f"EHLO {case.helo}\r\n".encode())
+        replies = sock.makefile("rb")
+
+        def reply() -> str:
+            lines = [replies.readline().decode()]
+            while lines[-1][3:4] == "-":
+                lines.append(replies.readline().decode())
+            return lines[-1]
+
+        reply()  # the banner; postscreen took the early EHLO as the pregreet and does not answer it
+        for command in (f"EHLO {case.helo}", f"MAIL FROM:<{case.sender}>", f"RCPT TO:<{case.recipients[0]}>"):
+            sock.sendall(f"{command}\r\n".encode())
+            last = reply()
+        sock.sendall(b"QUIT\r\n")
+    if not last.startswith("5"):
+        raise RuntimeError(f"case {case.case}: postscreen answered RCPT with {last!r}")
+
+
 def drive(port: int, postscreen_port: int, log: Path) -> None:
     """Inside the namespace: start the remotes, send every case, wait until the log has their outcomes."""
     from aiosmtpd.controller import Controller
@@ -417,7 +446,10 @@ def drive(port: int, postscreen_port: int, log: Path) -> None:
         controllers.append(controller)
     try:
         for case in CASES:
-            _send(postscreen_port if case.client_ip == POSTSCREENED else port, case)
+            if case.client_ip == PREGREETER:
+                _pregreet(postscreen_port, case)
+            else:
+                _send(postscreen_port if case.client_ip in POSTSCREENED else port, case)
             time.sleep(0.15)
         bounced = sum(c.direction == "outbound" and c.expected_cause not in ("delivered", "transient")
                       for c in CASES)

@@ -19,7 +19,8 @@ port), with rbldnsd as its DNS and scripted remote MX hosts on 127.0.2.x:25. The
            a check_sender_access REJECT with the admin's own text "Sender blacklisted by local policy" (x), a
            header_checks REJECT "Your message looks like spam" (y), reject_rbl_client b.barracudacentral.org with
            its TXT (z), reject_rhsbl_sender dbl.spamhaus.org (aa), postscreen's own DNSBL reject against
-           zen.spamhaus.org (ac, `from=<…>, to=<…>` comma-separated), a delivery to two mailboxes (ab).
+           zen.spamhaus.org (ac, `from=<…>, to=<…>` comma-separated) and its pregreet test (ad, a client that
+           talks before the banner: "550 5.5.1 Protocol error"), a delivery to two mailboxes (ab).
 The answer key (postfix_holdout.CASES) was written from what each mail situation is, before running bouncebot.
 Runs as root (Postfix, ip netns, rbldnsd on port 53 inside the namespace); skips with the reason otherwise.
 """

@@ -40,6 +40,8 @@ SPLIT = [
     # defer_unauth_destination, Postfix's default relay restriction, answers 454
     (454, "4.7.1", "<a@elsewhere.example>: Relay access denied", "RCPT", "gateway_policy", "transient"),
     (421, "4.7.28", "unusual rate of unsolicited mail", "RCPT", "transient", "transient"),
+    # x.3.2 "system not accepting network messages" is notaccept, but for now only: nothing about the address
+    (421, "4.3.2", "Service shutting down and closing transmission channel", None, "transient", "transient"),
 ]
 
 
