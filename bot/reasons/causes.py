@@ -36,6 +36,10 @@ def cause_for(reason: str, *, side: str, temporary: bool, reputation: bool) -> C
         return Cause.INVALID_RECIPIENT
     if reason in _UNAVAILABLE:
         return Cause.RECIPIENT_UNAVAILABLE
+    if reason == "failedstarttls" and not temporary:
+        # refused for good for want of TLS ("530 5.7.0 Must issue a STARTTLS command first"): the receiving side's
+        # (or our gateway's) TLS policy, not a delivery problem that retrying fixes
+        return Cause.GATEWAY_POLICY if side == "gateway" else Cause.REMOTE_POLICY
     if side == "gateway":
         return _gateway_cause(reason, temporary=temporary, reputation=reputation)
     if temporary or reason in _TRANSIENT or reason in ("speeding", "toomanyconn"):

@@ -96,6 +96,7 @@ def test_weak_words_only_when_nothing_specific():
     ("550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550", "rejected"),
     ("550 Rejected by header based Blocked Senders - Block policy for Header From - "
      "https://community.mimecast.com/docs/DOC-1369#550", "rejected"),
+    ("553 This route requires encryption (TLS) - https://community.mimecast.com/docs/DOC-1369#553", "securityerror"),
     ("554 Invalid MIME structure", "contenterror"),
 ])
 def test_mimecast_wording_is_read_for_what_it_says(text, reason):
