@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,7 +53,7 @@ _OUTCOME = re.compile(r"status=(?:sent|bounced|deferred)|: reject: ")
 def holdout_log() -> Iterator[Path]:
     try:
         log = record()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         pytest.fail(f"the Postfix run failed: {exc}")
     yield log
     log.unlink(missing_ok=True)
