@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.ingest.real_postfix import PostfixRun, map_path, run_postfix, wait_for_log
+from tests.ingest.real_postfix import PostfixRun, map_path, master_running, run_postfix, wait_for_log
 from tests.support import ROOT, require_binary, require_root, unavailable
 
 DOMAIN = "larkspur-foods.example"
@@ -461,6 +461,9 @@ def drive(port: int, postscreen_port: int, log: Path) -> None:
         # Postfix stops while the remotes still answer: the deferred mail's last attempt is theirs, not a refused
         # connection to a remote that is gone.
         subprocess.run([require_binary("postfix"), "stop"], capture_output=True, timeout=60)
+        deadline = time.monotonic() + 20
+        while master_running() and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         for controller in controllers:
             controller.stop()
