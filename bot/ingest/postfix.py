@@ -334,6 +334,10 @@ class PostfixParser:
             sender=sender, client_ip=ip or None, client_host=host or None, helo=helo,
             smtp_code=code, enhanced_status=status, reply_text=reply, stage=stage, rejected_by=Side.GATEWAY,
             side=Side.GATEWAY,
+            # postscreen judges only the client (DNSBL score, pregreet and protocol tests), never the message: its
+            # "RCPT" refusals ("550 5.5.1 Protocol error", "450 4.3.2 Service currently unavailable") are read as
+            # refusals at connect, where it made them
+            classify_stage="CONNECT" if _daemon_of(ctx[4]) == "postscreen" else None,
         )
         if qkey and stage in ("DATA", "END-OF-MESSAGE"):
             self._queues.pop(qkey, None)  # the whole message was refused: nothing more will be logged
@@ -551,6 +555,7 @@ class PostfixParser:
 
     def _event(self, ctx: tuple, index: int, qid: str | None, queue: dict[str, Any] | None, *,
                direction: str, disposition: str, side: str, classify_host: str | None = None,
+               classify_stage: str | None = None,
                reason: str | None = None, cause: str | None = None, extra: dict | None = None,
                key: str | None = None, **fields: Any) -> TrackingEvent:
         line, stamp, when = ctx[0], ctx[1], ctx[2]
@@ -570,7 +575,8 @@ class PostfixParser:
             zone = _zone_in(neutral)
             if reason is None:
                 reason, cause = _classify(fields.get("smtp_code"), fields.get("enhanced_status"), neutral,
-                                          fields.get("stage"), str(side), str(disposition), classify_host)
+                                          classify_stage or fields.get("stage"), str(side), str(disposition),
+                                          classify_host)
         elif reason is None:
             reason, cause = _DELIVERED
         return TrackingEvent(

@@ -8,7 +8,9 @@ _NAME = r"([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,})"
 
 #: Phrases that always introduce a zone name (Postfix reject_rbl_client, Exim dnslists, most filters).
 _INTRODUCED = re.compile(
-    r"(?:blocked using|listed (?:in|on|at|by)|(?:black|block)listed (?:in|on|at|by)|dnsbl:?|rbl:)\s+\[?" + _NAME,
+    r"(?:blocked using|listed (?:in|on|at|by)|(?:black|block)listed (?:in|on|at|by)|dnsbl:?|rbl:"
+    # Exim's default dnslists message: "rejected because 192.0.2.1 is in a black list at bl.spamcop.net"
+    r"|in an? (?:black|block) ?list at)\s+\[?" + _NAME,
     re.IGNORECASE,
 )
 #: Weaker lead-ins ("refused by X", "rejected by X"): taken only when X looks like a block list.
@@ -38,7 +40,7 @@ _NOT_ZONES = frozenset({"www.spamhaus.org", "spamhaus.org", "www.spamcop.net", "
 #: Words without which no rule below can match: most replies are turned away by this one scan. An ASCII text is
 #: scanned lowercased by the case-sensitive twin (7 µs -> 0.8 µs a reply: re's IGNORECASE alternation is slow);
 #: any other text by the IGNORECASE pattern, whose Unicode case folding lower() does not reproduce.
-_WORDS = r"using|listed|dnsbl|rbl|refused by|rejected by|found in|spamhaus|spamcop|barracuda|mail-abuse"
+_WORDS = r"using|listed|list at|dnsbl|rbl|refused by|rejected by|found in|spamhaus|spamcop|barracuda|mail-abuse"
 _ANY = re.compile(_WORDS, re.IGNORECASE)
 _ANY_LOWERCASE = re.compile(_WORDS)
 

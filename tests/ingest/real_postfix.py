@@ -8,9 +8,11 @@ to /tmp (the caller removes the copy) so that /var/log is left as it was.
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,6 +41,13 @@ class PostfixRun:
     maps: dict[str, str] = field(default_factory=dict)
     hashed: Sequence[str] = ()  # map names to postmap
     services: Sequence[Sequence[str]] = ((),)
+    #: A network namespace (already set up by the caller) to run Postfix in: its own resolver and /etc/hosts
+    #: (/etc/netns/NAME), all of 127/8 on its lo. The scenario must then talk to Postfix from inside it too.
+    netns: str | None = None
+    #: Delete whatever is still queued (deferred mail) once Postfix is stopped, so no later run retries it.
+    purge_queue: bool = False
+    #: One more port, after the smtpd ones: postscreen in front of an smtpd (its main.cf settings are the run's).
+    postscreen: bool = False
 
 
 def _run(*args: str) -> None:
@@ -51,12 +60,23 @@ def map_path(name: str) -> Path:
     return ETC / f"bouncebot_e2e_{name}"
 
 
-def wait_for_port(port: int) -> None:
+def in_netns(netns: str | None, *args: str) -> list[str]:
+    """The command line, run inside the network namespace when there is one."""
+    return [require_binary("ip"), "netns", "exec", netns, *args] if netns else list(args)
+
+
+def wait_for_port(port: int, netns: str | None = None) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+        if netns:
+            probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), 2).close()"
+            if subprocess.run(in_netns(netns, sys.executable, "-c", probe), capture_output=True,
+                              timeout=30).returncode == 0:
                 return
+        else:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
         time.sleep(0.2)
     raise RuntimeError(f"Postfix did not listen on 127.0.0.1:{port}")
 
@@ -70,6 +90,16 @@ def wait_for_log(log: Path, needle: str, count: int, timeout: float = 60) -> Non
     raise RuntimeError(f"the Postfix log never showed {count} x {needle!r}")
 
 
+def master_running() -> bool:
+    """Whether Postfix's master runs, from its pid file (quietly: `postfix status` writes to the log)."""
+    try:
+        pid = int(Path("/var/spool/postfix/pid/master.pid").read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
 def run_postfix(run: PostfixRun, scenario: Callable[[list[int], Path], None]) -> Path:
     """Configure and start Postfix, call scenario(ports, live log), stop it, restore; the kept log's path."""
     require_root("running Postfix")
@@ -81,9 +111,13 @@ def run_postfix(run: PostfixRun, scenario: Callable[[list[int], Path], None]) ->
         if subprocess.run([postfix, "status"], capture_output=True, timeout=30).returncode == 0:
             unavailable("a Postfix is already running on this host (one instance per host)")
         backup = {name: (ETC / name).read_bytes() for name in ("main.cf", "master.cf")}
+        cache = Path("/var/lib/postfix/postscreen_cache.db")
+        cache_existed = cache.exists()
         log = Path(f"/var/log/bouncebot-e2e-{uuid.uuid4().hex[:8]}.log")
         written: list[Path] = []
         try:
+            if run.purge_queue:  # mail a killed run left queued would be retried into this run's log
+                _run(require_binary("postsuper"), "-d", "ALL")
             for name, content in run.maps.items():
                 path = map_path(name)
                 path.write_text(content)
@@ -99,17 +133,29 @@ def run_postfix(run: PostfixRun, scenario: Callable[[list[int], Path], None]) ->
                 ports.append(port)
                 command = " ".join(["smtpd", *(f"-o {o}" for o in overrides)])
                 _run(postconf, "-M", f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - {command}")
+            if run.postscreen:
+                port = free_port()
+                ports.append(port)
+                for entry in (f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - 1 postscreen",
+                              "smtpd/pass=smtpd pass - - n - - smtpd", "dnsblog/unix=dnsblog unix - - n - 0 dnsblog",
+                              "tlsproxy/unix=tlsproxy unix - - n - 0 tlsproxy"):
+                    _run(postconf, "-M", entry)
             _run(postconf, "-F", "*/*/chroot = n")
             _run(postconf, "-e", f"maillog_file = {log}", *BASE_MAIN, *run.main)
             _run(postfix, "check")
-            _run(postfix, "start")
+            _run(*in_netns(run.netns, postfix, "start"))
             for port in ports:
-                wait_for_port(port)
+                wait_for_port(port, run.netns)
             scenario(ports, log)
         finally:
-            subprocess.run([postfix, "stop"], capture_output=True, timeout=60)
+            if master_running():  # a scenario may have stopped it already (`postfix status` would log a line)
+                subprocess.run(in_netns(run.netns, postfix, "stop"), capture_output=True, timeout=60)
             for name, content in backup.items():
                 (ETC / name).write_bytes(content)
+            if run.purge_queue:  # with main.cf restored: postsuper logs where the host's Postfix does
+                subprocess.run([require_binary("postsuper"), "-d", "ALL"], capture_output=True, timeout=60)
+            if run.postscreen and not cache_existed:
+                cache.unlink(missing_ok=True)
             for path in written:
                 path.unlink(missing_ok=True)
             kept = Path(f"/tmp/{log.name}")  # the test reads a copy; /var/log is left as it was

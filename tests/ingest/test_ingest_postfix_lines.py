@@ -64,6 +64,16 @@ CASES = [
         "to=<u@our.example>, proto=ESMTP, helo=<spam.example>"],
      dict(disposition="rejected", client_ip="192.0.2.9", client_host=None, dnsbl_zone="zen.spamhaus.org",
           sender="x@spam.example", recipient="u@our.example", helo="spam.example", smtp_code=550)),
+    # postscreen's protocol tests judge the client (here: it talked before the banner): a refusal of the client by
+    # our gateway's policy, however its RCPT-stage code reads (5.5.1 alone would say syntaxerror, transient)
+    ("postscreen pregreet reject", [
+        "Dec  7 21:14:56 mx1 postfix/postscreen[19764]: PREGREET 27 after 0 from [127.0.1.51]:50989: EHLO "
+        "bulk-blaster.example\\r\\n",
+        "Dec  7 21:14:56 mx1 postfix/postscreen[19764]: NOQUEUE: reject: RCPT from [127.0.1.51]:50989: 550 5.5.1 "
+        "Protocol error; from=<mailer@bulk-blaster.example>, to=<ben.chen@larkspur-foods.example>, proto=ESMTP, "
+        "helo=<bulk-blaster.example>"],
+     dict(disposition="rejected", stage="RCPT", smtp_code=550, enhanced_status="5.5.1", reason="blocked",
+          cause="gateway_policy", sender="mailer@bulk-blaster.example")),
     ("CONNECT stage reject", [
         "Nov 30 10:00:00 mx postfix/smtpd[10]: NOQUEUE: reject: CONNECT from unknown[192.0.2.7]: 554 5.7.1 "
         "<unknown[192.0.2.7]>: Client host rejected: Access denied; proto=SMTP"],

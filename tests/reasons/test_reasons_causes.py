@@ -34,7 +34,18 @@ SPLIT = [
      "transient", "transient"),
     (450, "4.7.1", "Client host rejected: cannot find your hostname", "RCPT", "gateway_policy", "transient"),
     (452, "4.5.3", "Error: too many recipients", "RCPT", "gateway_policy", "transient"),
+    # reject_unknown_sender_domain answers 450 by default: our gateway's rule all the same, its retries meet it again
+    (450, "4.1.8", "<a@nowhere.example>: Sender address rejected: Domain not found", "RCPT", "gateway_policy",
+     "transient"),
+    # defer_unauth_destination, Postfix's default relay restriction, answers 454
+    (454, "4.7.1", "<a@elsewhere.example>: Relay access denied", "RCPT", "gateway_policy", "transient"),
     (421, "4.7.28", "unusual rate of unsolicited mail", "RCPT", "transient", "transient"),
+    # refused for good without TLS: a TLS policy, not a transient failure (TLS offered and failing is: below)
+    (530, "5.7.0", "Must issue a STARTTLS command first", "MAIL", "gateway_policy", "remote_policy"),
+    (None, "4.7.4", "TLS is required, but was not offered by host mx.b.example[192.0.2.1]", None, "transient",
+     "transient"),
+    # x.3.2 "system not accepting network messages" is notaccept, but for now only: nothing about the address
+    (421, "4.3.2", "Service shutting down and closing transmission channel", None, "transient", "transient"),
 ]
 
 

@@ -7,6 +7,9 @@ import pytest
 from bot.reasons import dnsbl_zone_in
 
 ZONES = [
+    # Exim's default dnslists message
+    ("rejected because 192.0.2.1 is in a black list at psbl.surriel.com\nListed in PSBL, see "
+     "http://psbl.org/listing?ip=192.0.2.1", "psbl.surriel.com"),
     ("Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1",
      "zen.spamhaus.org"),
     ("Client host [192.0.2.1] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?192.0.2.1",

@@ -85,6 +85,37 @@ def test_weak_words_only_when_nothing_specific():
                     "203.0.113.45").rule == "dnsbl:bl.spamcop.net"
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    # Mimecast's documented replies (its links name mimecast.com: not the weak word "MIME" of a content error)
+    ("550 Rejected by header-based Anti-Spoofing policy: a@b.example - https://community.mimecast.com/docs/"
+     "DOC-1369#550 [kY8wZr3nQxO2fTb1sLpA9g.uk77]", "policyviolation"),
+    ("550 Anti-Spoofing policy - Inbound not allowed - https://community.mimecast.com/docs/DOC-1369#550",
+     "policyviolation"),
+    ("550 Message bounced due to Content Examination Policy - https://community.mimecast.com/docs/DOC-1369#550",
+     "policyviolation"),
+    ("550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550", "rejected"),
+    ("550 Rejected by header based Blocked Senders - Block policy for Header From - "
+     "https://community.mimecast.com/docs/DOC-1369#550", "rejected"),
+    ("553 This route requires encryption (TLS) - https://community.mimecast.com/docs/DOC-1369#553", "securityerror"),
+    ("554 Invalid MIME structure", "contenterror"),
+])
+def test_mimecast_wording_is_read_for_what_it_says(text, reason):
+    assert classify(smtp_code=int(text[:3]), enhanced_status=None, text=text, stage="DATA").reason == reason
+
+
+@pytest.mark.parametrize(("code", "status", "text", "reason"), [
+    # the words beat a general code: 4.2.1 alone reads "mailbox disabled", 5.7.1 alone "blocked"
+    (450, "4.2.1", "The user you are trying to contact is receiving mail too quickly. Please resend your message at "
+     "a later time. gsmtp", "speeding"),
+    (421, "4.7.1", "Messages to a@icloud.com deferred due to excessive volume. Try again later - "
+     "https://support.apple.com/en-us/HT204137", "speeding"),
+    (550, "5.7.1", "[CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137",
+     "policyviolation"),
+])
+def test_provider_wording_beats_a_general_code(code, status, text, reason):
+    assert classify(smtp_code=code, enhanced_status=status, text=text, stage="RCPT").reason == reason
+
+
 def test_user_unknown_after_data_is_a_filter():
     assert classify(smtp_code=550, enhanced_status=None, text="550 Unknown user", stage="DATA").reason == "filtered"
     assert classify(smtp_code=550, enhanced_status=None, text="550 Unknown user",

@@ -1,7 +1,8 @@
 """Phrase tables, one module per reason; the order below is the one place that decides precedence.
 
 Each module has `PHRASES` (lowercase substrings specific to the reason, each with where it is seen),
-optionally `PATTERNS` (regular expressions for replies with variable parts) and `WEAK` (generic words).
+optionally `PATTERNS` (regular expressions for replies with variable parts), `WEAK` (generic words) and
+`WEAK_PATTERNS` (generic words as regular expressions, e.g. whole words only).
 All specific phrases of all reasons are tried first, in ORDER; only then the weak words, in ORDER.
 Adding a reason: one module here and one line in ORDER.
 """
@@ -90,7 +91,7 @@ def _load(name: str) -> ReasonTable:
         reason=name,
         description=module.DESCRIPTION,
         specific=_compile(module.PHRASES, getattr(module, "PATTERNS", ())),
-        weak=_compile(getattr(module, "WEAK", ())),
+        weak=_compile(getattr(module, "WEAK", ()), getattr(module, "WEAK_PATTERNS", ())),
     )
 
 

@@ -16,8 +16,11 @@ PHRASES = (
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
     "8bit",                                  # various
-    "mime",                                  # "invalid MIME structure"
     "message content",                       # various
     "message header",                        # various
     "encoding",                              # various
+)
+#: Generic words that must stand alone: "MIME" is not the "mime" of mimecast.com in a Mimecast reply's link.
+WEAK_PATTERNS = (
+    r"\bmime\b",                             # "invalid MIME structure", "MIME-Version missing"
 )

@@ -8,6 +8,11 @@ PHRASES = (
     "content presents a potential",          # the same Gmail reply cut after its first line
     "header error",                          # content filters' header checks: "554 5.7.0 Header error"
     "host network not allowed",              # Mimecast: the sending network is not allowed by its policy
+    # Mimecast "550 Rejected by header-based Anti-Spoofing policy: a@b - https://community.mimecast.com/...",
+    # "550 Anti-Spoofing policy - Inbound not allowed"
+    "anti-spoofing policy",
+    "content examination policy",            # Mimecast "550 Message bounced due to Content Examination Policy"
+    "rejected due to local policy",          # iCloud "550 5.7.1 [CS01] Message rejected due to local policy"
     "prohibited by policy",                  # various
     "content policy",                        # various
     "email policy",                          # various

@@ -27,6 +27,12 @@ PHRASES = (
     "null sender",                           # various
     "empty envelope sender",                 # various
     "your envelope sender",                  # various
+    # Mimecast's blocked-senders policies: "550 Envelope blocked - User Entry", "... - User Domain Entry",
+    # "550 Rejected by header based Blocked Senders - Block policy for Header From", "550 Envelope rejected -
+    # Block policy for Envelope From address"
+    "envelope blocked - user",
+    "blocked senders - block policy",
+    "block policy for envelope from",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

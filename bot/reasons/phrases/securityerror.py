@@ -10,6 +10,11 @@ PHRASES = (
     "authentication failed",                 # various
     "authentication is required",            # various
     "encryption required",                   # various
+    # Mimecast "553 This route requires encryption (TLS)", "... requires TLS version 1.2 or greater", "...
+    # requires high-strength ciphers" (its Secure Receipt policies)
+    "route requires encryption",
+    "route requires tls",
+    "route requires high-strength ciphers",
     "authentication credentials invalid",    # RFC 4954 535 5.7.8
     "not authorized to relay",               # various
     "user not authenticated",                # various

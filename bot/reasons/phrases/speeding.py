@@ -10,6 +10,8 @@ PHRASES = (
     "sending rate",                          # various
     "unusual rate",                          # Gmail 4.7.28 "unusual rate of unsolicited mail"
     "receiving mail at a rate",              # Gmail 4.2.1 "... is receiving mail at a rate"
+    "receiving mail too quickly",            # Gmail 450 4.2.1 "The user ... is receiving mail too quickly", Yahoo
+    "due to excessive volume",               # iCloud 421 4.7.1 "Messages to x deferred due to excessive volume"
     "too many messages",                     # various
     "throttl",                               # "throttled", "throttling"
     "slow down",                             # various
