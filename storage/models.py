@@ -210,10 +210,9 @@ class DigestRollup(Base):
     )
 
 
-class DigestRollupDay(Base):
-    """How far one local day's rollup is built: every event with id <= built_through_id is counted in it."""
-
-    __tablename__ = "digest_rollup_days"
+class RollupDayState:
+    """How far one local day of a rollup is built (bot/rollups.py): every event with id <= built_through_id is
+    counted in it. The columns of each rollup's state table."""
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     zone: Mapped[str] = mapped_column(String(64))
@@ -222,6 +221,11 @@ class DigestRollupDay(Base):
     events: Mapped[int] = mapped_column(BigId)
     built_at: Mapped[datetime]
 
+
+class DigestRollupDay(RollupDayState, Base):
+    """The digest rollup's state per zone and local day."""
+
+    __tablename__ = "digest_rollup_days"
     __table_args__ = (UniqueConstraint("zone", "day", name="uq_digest_rollup_days_zone_day"),)
 
 
@@ -256,18 +260,10 @@ class ReportRollup(Base):
     )
 
 
-class ReportRollupDay(Base):
-    """How far one local day's report rollup is built: every event with id <= built_through_id is counted in it."""
+class ReportRollupDay(RollupDayState, Base):
+    """The report rollup's state per zone and local day."""
 
     __tablename__ = "report_rollup_days"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    zone: Mapped[str] = mapped_column(String(64))
-    day: Mapped[str] = mapped_column(String(10))
-    built_through_id: Mapped[int] = mapped_column(BigId)  # -1: not built yet
-    events: Mapped[int] = mapped_column(BigId)
-    built_at: Mapped[datetime]
-
     __table_args__ = (UniqueConstraint("zone", "day", name="uq_report_rollup_days_zone_day"),)
 
 
