@@ -55,6 +55,9 @@ _NOT_RECIPIENT_LOCAL = frozenset({"mailer-daemon", "mail-daemon", "maildaemon", 
 _NOT_RECIPIENT_LINE = re.compile(r"message-id|in-reply-to|references:|^\W*from:|envelope-from|mail from:",
                                  re.IGNORECASE)
 _MAX_LINES = 25
+#: The address the sender wrote, when the bounce names the one an alias expanded it to: Sendmail
+#: "someone@example.com\n    (expanded from: <Someone@example.net>)", Postfix "<a@x> (expanded from <b@y>):".
+_EXPANDED_FROM = re.compile(r"\(expanded from:?\s*<?(?P<addr>" + _ADDR + r")>?\)", re.IGNORECASE)
 
 
 def _own_addresses(message: Message) -> set[str]:
@@ -118,6 +121,9 @@ def detect(message: Message, report: str) -> list[Found]:
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
         end = min(end, index + _MAX_LINES)
         block = "\n".join([rest, *lines[index + 1:end]]).strip()
+        expanded = _EXPANDED_FROM.search("\n".join([rest, *lines[index + 1:min(end, index + 3)]]))
+        if expanded and _usable(expanded.group("addr"), own):
+            address = expanded.group("addr").lower()  # the one the sender wrote, not its alias target
         if address in results:
             if block and block not in results[address].text:
                 results[address].text = f"{results[address].text}\n{block}".strip()

@@ -4,9 +4,7 @@ DESCRIPTION = "the sending IP or host was refused"
 
 PHRASES = (
     "blocked using",                         # Postfix reject_rbl_client "Client host [ip] blocked using zen..."
-    "blacklisted",                           # various
     "blocklisted",                           # various
-    "blacklist",                             # various
     "blocklist",                             # various
     "block list",                            # various
     "black list",                            # various
@@ -63,6 +61,14 @@ WEAK = (
 )
 
 PATTERNS = (
+    # "blacklisted", "blacklist" (various) -- but not cPanel Exim's catch-all for a domain it cannot route to:
+    # "The account or domain may not exist, they may be blacklisted, or missing the proper dns entries."
+    r"(?<!they may be )blacklist",
+    # T-Online (mx*.t-online.de) refuses a sending IP with one fixed sentence and a tag: (BL) block list,
+    # (DYN) dynamic address, (RLY:..) relay rules, all about the client IP:
+    # "554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de
+    # to clarify.) (BL)"
+    r"\bip=\S+ - a problem occurred\. \(ask your postmaster\b",
     # Gmail 'Could not initiate SMTP conversation with any hosts: [host (1): Connection dropped]', 'Connection was
     # dropped by remote host (SENT_HELO)': the remote hung up on us
     r"\bconnection (?:was )?dropped\b",

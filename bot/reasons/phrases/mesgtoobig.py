@@ -25,6 +25,12 @@ PHRASES = (
     "exceeds size limit",                    # various
     "the message is larger than",            # Gmail "size of your message ... exceeded Google's message size limits"
     "exceeded google's message size limits", # Gmail
+    "exceeded maximum inbound message size",  # Exchange Online/hosted "553 Exceeded maximum inbound message size"
+    "exceeded the maximum incoming message size",  # various hosted filters
+    "taille limite du message atteinte",     # Orange/Wanadoo (French) "552 ... Taille limite du message atteinte"
+    # "500 Line limit exceeded": a line (or the header block) beyond what the server reads; Sisimai counts it
+    # as a size limit, and a runbook answers it the same way (the message must be re-encoded or cut)
+    "line limit exceeded",
     "max message size exceeded",             # '550 RCPT TO:<x@y> max message size exceeded'
 )
 
