@@ -43,6 +43,11 @@ PHRASES = (
     "may not be mail exchanger",             # Postfix reject_unknown_client / MX-only access rules
     # '550 Your server requires confirmation. Visit http://.../Whitelist.aspx?IP=... to confirm this mail server.'
     "confirm this mail server",
+    "cannot resolve your address",           # various (the client's name does not resolve)
+    "no access from mail server",            # various
+    "rejecting open proxy",                  # Sendmail srvrsmtp.c
+    "your server requires confirmation",     # challenge pages for sending servers
+    "your access to submit messages to this e-mail system has been rejected",  # Exchange
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
@@ -72,4 +77,7 @@ PATTERNS = (
     # Gmail 'Could not initiate SMTP conversation with any hosts: [host (1): Connection dropped]', 'Connection was
     # dropped by remote host (SENT_HELO)': the remote hung up on us
     r"\bconnection (?:was )?dropped\b",
+    r"\b(?:blocked|refused) - see https?://",  # Comcast/Cox-style "554 ... refused - see http://..."
+    r"\bmail from \d+\.\d+\.\d+\.\d+ refused",  # various "Mail from 192.0.2.1 refused"
+    r"\bserver ip \S+ listed as abusive",     # various
 )

@@ -46,6 +46,13 @@ PHRASES = (
     # web.de '550 Benutzer hat zuviele Mails auf dem Server. / User has too many messages on the server.'
     "too many messages on the server",
     "zuviele mails",                         # web.de/GMX German half of the same reply
+    "account disabled temporarly for exceeding receiving limits",  # Yahoo/AOL (their spelling)
+    "account is exceeding their quota",      # various
+    "over disk quota",                       # "user is over disk quota"
+    "reached disk quota",                    # "recipient reached disk quota"
+    "over the allowed quota",                # "would be over the allowed quota"
+    "mail file size exceeds the maximum size allowed for mail delivery",  # Postfix local mailbox_size_limit
+    "the user's space has been used up",    # 163.com/NetEase
 )
 
 PATTERNS = (

@@ -11,8 +11,6 @@ PHRASES = (
     "message exceeds maximum",               # various
     "exceeds maximum message size",          # various
     "exceeds fixed maximum message size",    # Sendmail, Exchange
-    "exceeds the maximum size",              # various
-    "size exceeds the maximum",              # various
     "email is too large",                    # various
     "mail size limit exceeded",              # various
     "message length exceeds",                # various
@@ -41,4 +39,7 @@ WEAK = (
 
 PATTERNS = (
     r"\bclass=size\b",                       # Trend Micro IMSS '554 5.7.1 Message Rejected Class=size limit=15728640'
+    # "size exceeds the maximum", "exceeds the maximum size" (various) -- but not Postfix local's mailbox file
+    # limit, "mail file size exceeds the maximum size allowed for mail delivery" (mailboxfull)
+    r"(?<!mail file )size exceeds the maximum|(?<!mail file size )exceeds the maximum size",
 )

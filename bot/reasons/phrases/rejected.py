@@ -27,6 +27,21 @@ PHRASES = (
     "null sender",                           # various
     "empty envelope sender",                 # various
     "your envelope sender",                  # various
+    # The sender or its envelope address refused (round cls-general)
+    "backscatter protection detected an invalid or expired email address",  # MDaemon
+    "by non-member to a members-only list",  # Mailman "Post by non-member to a members-only list"
+    "you are not allowed to post to this mailing list",  # list servers
+    "denied by secumail valid-address-filter",  # SecuMail
+    "is on senderfilterconfig list",         # Exchange sender filtering
+    "emetteur invalide",                     # French ISPs "Emetteur invalide"
+    "fully qualified email address required",  # McAfee MxLogic
+    "has an outgoing mail suspension",       # various
+    "is not a registered gateway user",      # SecureGateway-style sender checks
+    "mail from not owned by user",           # various submission servers
+    "returned mail not accepted here",       # various (refuses bounces: MAIL FROM:<>)
+    "unroutable sender address",             # Exim "Unrouteable/unroutable sender address"
+    "unrouteable sender address",            # Exim
+    "your email address has been blacklisted",  # MessageLabs: the sender address itself is listed
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

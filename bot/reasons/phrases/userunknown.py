@@ -66,6 +66,32 @@ PHRASES = (
     "user doesn't exist",                    # various
     "bad_recipient",                         # hosted filters '550 BAD_RECIPIENT - see http://...'
     "nonexistent user",                      # Postfix access maps 'Recipient address rejected: Nonexistent user'
+    # Wording families of other MTAs for a mailbox that does not exist (round cls-general)
+    "is not an active address at this host",  # FreeUK/Demon "x is not an active address at this host"
+    "archived recipient",                    # Google Workspace: the account was archived, mail is refused
+    "destination addresses were unknown",    # Lotus Notes "some destination addresses were unknown"
+    "destination server rejected recipients",  # Exchange 2003 "The destination server rejected recipients"
+    "mailbox unavailable",                   # RFC 5321 550 text, also "Mailbox unavailable" alone (IIS, Zoho)
+    "mailbox is unavailable",                # various
+    "mailbox invalid",                       # various ("550 Mailbox invalid")
+    "mailbox not present",                   # various
+    "no existe dicha persona",               # Spanish-language ISPs "no existe dicha persona"
+    "no existe ese usuario",                 # Spanish-language ISPs
+    "no mailbox by that name is currently available",  # Netscape/iPlanet Messaging Server
+    "not a valid user here",                 # various ("550 x is not a valid user here")
+    "recipient not ok",                      # various ("550 Recipient not OK")
+    "badrcptto",                             # qmail badrcptto patch "sorry, badrcptto" / "is in my badrcptto list"
+    "the user's email name is not found",   # various
+    "there is no one at this address",       # various
+    "this address no longer accepts mail",   # AOL/Verizon
+    "this email address is wrong or no longer valid",  # various
+    "this spectator does not exist",         # Mail.ru
+    "unknown e-mail address",                # various
+    "unknown email address",                 # various
+    "unknown mailbox",                       # various
+    "user missing home directory",           # local delivery agents (mail.local)
+    "unknown virtual user",                  # vpopmail "vdeliver: Invalid or unknown virtual user"
+    "can't accept user",                    # various
 )
 
 PATTERNS = (
@@ -78,6 +104,11 @@ PATTERNS = (
     # '550 ** No mail box available for this user **', '550 5.7.1 No mailbox found'
     r"\bno mail ?-?box (?:available|found)\b",
     r"\bmail-box not found\b",               # qmail badrcptto '553 sorry, badrcptto(user mail-box not found)'
+    r"<[^<>\s]+@[^<>\s]+> not found",       # "550 <someone@example.net> not found"
+    r"\bbad[-_]recipient\b",                 # "550 BAD_RECIPIENT", "bad-recipient"
+    r"recipient \S+ was not found in\b",     # "Recipient someone@example.net was not found in LDAP/directory"
+    r"\buser \S+ was not found\b",           # "User someone@example.net was not found"
+    r"mailbox \S+@\S+ unavailable",           # "Mailbox someone@example.net unavailable"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
