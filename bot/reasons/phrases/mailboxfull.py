@@ -12,8 +12,6 @@ PHRASES = (
     "mailbox size limit exceeded",           # Exchange
     "mailbox quota",                         # Dovecot, Exim
     "mailfolder is full",                    # various
-    "quota exceeded",                        # Postfix virtual, Dovecot "Quota exceeded (mailbox for user is full)"
-    "quota exceed",                          # various
     "over quota",                            # Gmail/Yahoo/Exim "over quota"
     "overquota",                             # various
     "over the quota",                        # various
@@ -56,5 +54,8 @@ PHRASES = (
 )
 
 PATTERNS = (
+    # "quota exceeded" (Postfix virtual, Dovecot "Quota exceeded (mailbox for user is full)"), "quota exceed"
+    # (various) -- but not a sender's sending quota: Amazon SES "Daily message quota exceeded" (toomanyconn)
+    r"(?<!daily message )quota exceed",
     r"(?:mailbox|inbox|quota) .{0,20}\bfull\b",
 )

@@ -25,6 +25,9 @@ PHRASES = (
     "illegal attachment",
     # Google Groups 'exceeded the allowable number of posts without solving a captcha'
     "without solving a captcha",
+    "closed mailing list",                   # list servers refusing non-members
+    "protocol violation",                    # Exim/Postfix "550 Protocol violation" (pipelining, bare LF ...)
+    "not subscribed to this group",          # Google Groups "... is not subscribed to this group"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

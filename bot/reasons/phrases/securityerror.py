@@ -15,6 +15,10 @@ PHRASES = (
     "user not authenticated",                # various
     "submission port",                       # various
     "smtp auth",                             # various
+    "authentication failure",                # "535 5.7.0 Authentication failure" (SMTP AUTH)
+    "authentication turned on in your email client",  # Yahoo/AOL submission
+    "account not subscribed to ses",         # Amazon SES
+    "is not authorized to perform ses:sendrawemail",  # Amazon SES IAM refusal
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -18,6 +18,16 @@ PHRASES = (
     "loops back to myself",                  # Postfix "mail for x loops back to myself"
     "processing error",                      # various
     "error in processing",                   # various
+    "aliasing/forwarding loop broken",       # Sendmail
+    "can't create user output file",        # Sendmail mail.local
+    "could not load drd for domain",         # Mimecast/hosted "451 Could not load DRD for domain"
+    "interrupted system call",               # local delivery agents
+    "it encountered an error while being processed",  # Exchange Online
+    "loop was found in the mail exchanger",  # Sendmail "MX list ... loops back"
+    "queue file write error",                # Postfix "451 4.3.0 Error: queue file write error"
+    "recipient deferred because there is no mdb",  # Exchange "no Mailbox Database"
+    "remote server is misconfigured",        # various
+    "system config error",                   # RFC 3463 5.3.5 wording
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

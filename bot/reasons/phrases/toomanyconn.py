@@ -14,6 +14,9 @@ PHRASES = (
     "too many sessions",                     # various
     "recipient limit",                       # various
     "too many hosts",                        # various
+    "has exceeded the max emails per hour",  # cPanel "Domain x has exceeded the max emails per hour"
+    "trop de connexions",                    # Orange/Free (French) "421 Trop de connexions"
+    "throttling failure",                    # Amazon SES "Throttling failure: Maximum sending rate exceeded"
 )
 
 PATTERNS = (
