@@ -11,6 +11,7 @@ PHRASES = (
     "bad content",                           # various
     "content rejected",                      # various
     "illegal characters",                    # various
+    "improperly-formatted binary content",   # Gmail "this message contains improperly-formatted binary content"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -56,7 +56,6 @@ PHRASES = (
     "spamsignature",
     "mail content denied",                   # QQ Mail "550 Mail content denied"
     "message rejected because of unacceptable content",  # various
-    "our system has detected that this message is",  # Gmail "... is likely suspicious due to the very low reputation"
     "reject bulk.advertising",               # various
     "recurrent pattern detection system",    # Commtouch/Cyren RPD "rejected by Recurrent Pattern Detection System"
     "has been temporarily blocked by our filter",  # "Your message has been temporarily blocked by our filter"
