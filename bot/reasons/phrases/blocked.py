@@ -48,6 +48,10 @@ PHRASES = (
     "rejecting open proxy",                  # Sendmail srvrsmtp.c
     "your server requires confirmation",     # challenge pages for sending servers
     "your access to submit messages to this e-mail system has been rejected",  # Exchange
+    # T-Online (mx*.t-online.de) refuses a sending IP with one fixed sentence and a tag: (BL) block list,
+    # (DYN) dynamic address, (RLY:..) relay rules, all about the client IP: "554 IP=192.0.2.1 - A problem
+    # occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)"
+    "a problem occurred. (ask your postmaster for help or to contact",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
@@ -68,16 +72,11 @@ WEAK = (
 PATTERNS = (
     # "blacklisted", "blacklist" (various) -- but not cPanel Exim's catch-all for a domain it cannot route to:
     # "The account or domain may not exist, they may be blacklisted, or missing the proper dns entries."
-    r"(?<!they may be )blacklist",
-    # T-Online (mx*.t-online.de) refuses a sending IP with one fixed sentence and a tag: (BL) block list,
-    # (DYN) dynamic address, (RLY:..) relay rules, all about the client IP:
-    # "554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de
-    # to clarify.) (BL)"
-    r"\bip=\S+ - a problem occurred\. \(ask your postmaster\b",
+    r"blacklist(?<!they may be blacklist)",
     # Gmail 'Could not initiate SMTP conversation with any hosts: [host (1): Connection dropped]', 'Connection was
     # dropped by remote host (SENT_HELO)': the remote hung up on us
-    r"\bconnection (?:was )?dropped\b",
-    r"\b(?:blocked|refused) - see https?://",  # Comcast/Cox-style "554 ... refused - see http://..."
-    r"\bmail from \d+\.\d+\.\d+\.\d+ refused",  # various "Mail from 192.0.2.1 refused"
-    r"\bserver ip \S+ listed as abusive",     # various
+    r"connection(?<=\bconnection) (?:was )?dropped\b",
+    r"(?:blocked|refused) - see https?://",  # Comcast/Cox-style "554 ... refused - see http://..."
+    r"mail from \d+\.\d+\.\d+\.\d+ refused",  # various "Mail from 192.0.2.1 refused"
+    r"server ip \S+ listed as abusive",     # various
 )

@@ -56,6 +56,6 @@ PHRASES = (
 PATTERNS = (
     # "quota exceeded" (Postfix virtual, Dovecot "Quota exceeded (mailbox for user is full)"), "quota exceed"
     # (various) -- but not a sender's sending quota: Amazon SES "Daily message quota exceeded" (toomanyconn)
-    r"(?<!daily message )quota exceed",
+    r"quota exceed(?<!daily message quota exceed)",
     r"(?:mailbox|inbox|quota) .{0,20}\bfull\b",
 )

@@ -38,8 +38,10 @@ WEAK = (
 )
 
 PATTERNS = (
-    r"\bclass=size\b",                       # Trend Micro IMSS '554 5.7.1 Message Rejected Class=size limit=15728640'
+    # Trend Micro IMSS '554 5.7.1 Message Rejected Class=size limit=15728640'
+    r"class=size\b(?<=\bclass=size)",
     # "size exceeds the maximum", "exceeds the maximum size" (various) -- but not Postfix local's mailbox file
     # limit, "mail file size exceeds the maximum size allowed for mail delivery" (mailboxfull)
-    r"(?<!mail file )size exceeds the maximum|(?<!mail file size )exceeds the maximum size",
+    r"size exceeds the maximum(?<!mail file size exceeds the maximum)"
+    r"|exceeds the maximum size(?<!mail file size exceeds the maximum size)",
 )

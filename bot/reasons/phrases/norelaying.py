@@ -35,5 +35,5 @@ PHRASES = (
 )
 
 PATTERNS = (
-    r"\buse me\b.{0,80}\bas a relay\b",      # MessageLabs '553-you are trying to use me [server] as a relay'
+    r"use me\b(?<=\buse me).{0,80}\bas a relay\b",      # MessageLabs '553-you are trying to use me [server] as a relay'
 )

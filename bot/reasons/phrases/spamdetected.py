@@ -62,7 +62,7 @@ PHRASES = (
 )
 
 PATTERNS = (
-    r"\breject, id=[^,]*? - spam\b",         # amavisd-new "554 5.7.0 Reject, id=12345-01 - SPAM"
+    r"reject, id=(?<=\breject, id=)[^,]*? - spam\b",         # amavisd-new "554 5.7.0 Reject, id=12345-01 - SPAM"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -92,22 +92,23 @@ PHRASES = (
     "user missing home directory",           # local delivery agents (mail.local)
     "unknown virtual user",                  # vpopmail "vdeliver: Invalid or unknown virtual user"
     "can't accept user",                    # various
+    "bad-recipient",                         # "550 BAD-RECIPIENT" (like BAD_RECIPIENT)
 )
 
 PATTERNS = (
     r"<[^>]*>\.\.\. user unknown",           # Sendmail
-    r"\buser (?:[^ ]+ )?unknown\b",          # "user xyz unknown"
+    r"user(?<=\buser) (?:[^ ]+ )?unknown\b",          # "user xyz unknown"
     r"mailbox [^ ]+ does not exist",         # Yandex and others
     # '550 User [x@y] does not exist', '554 Rcpt <x@y> does not exist'
     r"\b(?:user|rcpt|recipient|mailbox|account|address(?:ee)?)\b(?:[^.;:]|\.(?=\S)){0,80}?"
     r"\b(?:does not|doesn't|do not) exist",
     # '550 ** No mail box available for this user **', '550 5.7.1 No mailbox found'
-    r"\bno mail ?-?box (?:available|found)\b",
-    r"\bmail-box not found\b",               # qmail badrcptto '553 sorry, badrcptto(user mail-box not found)'
+    r"no(?<=\bno) mail ?-?box (?:available|found)\b",
+    # qmail badrcptto '553 sorry, badrcptto(user mail-box not found)'
+    r"mail-box not found\b(?<=\bmail-box not found)",
     r"<[^<>\s]+@[^<>\s]+> not found",       # "550 <someone@example.net> not found"
-    r"\bbad[-_]recipient\b",                 # "550 BAD_RECIPIENT", "bad-recipient"
-    r"recipient \S+ was not found in\b",     # "Recipient someone@example.net was not found in LDAP/directory"
-    r"\buser \S+ was not found\b",           # "User someone@example.net was not found"
+    r"recipient \S+ was not found in ",     # "Recipient someone@example.net was not found in LDAP/directory"
+    r"user \S+ was not found",           # "User someone@example.net was not found"
     r"mailbox \S+@\S+ unavailable",           # "Mailbox someone@example.net unavailable"
 )
 
