@@ -32,6 +32,8 @@ PHRASES = (
     "could not find a gateway for",          # Lotus Domino gave up routing
     "retry time not reached for any host after a long failure period",  # Exim
     "was not reachable within the allowed queue period",  # various
+    "has been frozen",                       # Exim "Message 1abc-... has been frozen (by the system filter)"
+    "was frozen on arrival",                 # Exim "Message ... was frozen on arrival by ACL"
 )
 
 PATTERNS = (

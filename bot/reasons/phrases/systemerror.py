@@ -28,6 +28,9 @@ PHRASES = (
     "recipient deferred because there is no mdb",  # Exchange "no Mailbox Database"
     "remote server is misconfigured",        # various
     "system config error",                   # RFC 3463 5.3.5 wording
+    "delivery to file forbidden",            # Exim deliver.c (an alias to a file the router may not write)
+    "delivery to pipe forbidden",            # Exim deliver.c
+    "local delivery failed",                 # Exim transports/pipe.c
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
