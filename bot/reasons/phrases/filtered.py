@@ -26,6 +26,7 @@ PHRASES = (
     "not found recipient account",           # various
     "recipient id refuse to receive mail",   # Willcom (JP) domain filter
     "recipient is only accepting mail from specific email addresses",  # AOL allow lists
+    "cannot route mail to user",             # Domino: the recipient's routing rules refuse it
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -30,6 +30,7 @@ PHRASES = (
     "the account or domain may not exist",
     "all host address lookups failed permanently",  # Exim transports/smtp.c
     "all relevant mx records point to non-existent hosts",  # Exim routers/dnslookup.c
+    "remote domain doesnt exist",            # au by KDDI "As the remote domain doesnt exist."
 )
 
 PATTERNS = (

@@ -32,6 +32,7 @@ PHRASES = (
     "not an open relay, so get lost",        # various
     "in my list of allowed rcpthost",        # qmail rcpthosts
     "requires authentication when attempting to send to a non-local e-mail address",  # MailEnable
+    "due to the following smtp relay error",  # au by KDDI
 )
 
 PATTERNS = (

@@ -31,6 +31,7 @@ PHRASES = (
     "delivery to file forbidden",            # Exim deliver.c (an alias to a file the router may not write)
     "delivery to pipe forbidden",            # Exim deliver.c
     "local delivery failed",                 # Exim transports/pipe.c
+    "several matches found in domino directory",  # Domino: an ambiguous recipient name
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -93,6 +93,7 @@ PHRASES = (
     "unknown virtual user",                  # vpopmail "vdeliver: Invalid or unknown virtual user"
     "can't accept user",                    # various
     "bad-recipient",                         # "550 BAD-RECIPIENT" (like BAD_RECIPIENT)
+    "non répertorié dans l'annuaire domino",  # Domino (French) "Utilisateur x non répertorié dans l'annuaire Domino"
 )
 
 PATTERNS = (
