@@ -170,7 +170,9 @@ def _by_stage(stage: str, reason: str, rule: str) -> tuple[str, str, bool]:
     client being blocked, refused at MAIL FROM is the sender being rejected."""
     if stage in _REFUSED_AT_CONNECT and reason not in ("requireptr", "toomanyconn", "speeding"):
         return "blocked", f"stage:{stage}", False
-    if stage == "MAIL" and reason in _ABOUT_RECIPIENT | {"securityerror", "syntaxerror", "systemerror"}:
+    if stage == "MAIL" and reason in _ABOUT_RECIPIENT | {"securityerror", "syntaxerror", "systemerror", "blocked"}:
+        # a general code or generic words ("550 5.7.1 Access denied") in answer to MAIL FROM judge the sender:
+        # client rules run at RCPT TO where servers delay them (Postfix's smtpd_delay_reject, the default)
         return "rejected", f"stage:MAIL({reason})", False
     return reason, rule, reason == "badreputation"
 

@@ -52,6 +52,13 @@ PHRASES = (
     # (DYN) dynamic address, (RLY:..) relay rules, all about the client IP: "554 IP=192.0.2.1 - A problem
     # occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)"
     "a problem occurred. (ask your postmaster for help or to contact",
+    # Outlook.com/Hotmail SC-004: "Unfortunately, messages from 192.0.2.1 weren't sent. ... too many unwanted
+    # messages have been sent from the following IP address above" (the IP, whatever the SMTP stage)
+    "unwanted messages have been sent from the following ip address",
+    # Outlook.com/Hotmail DY-001, OU-002, SC-001: "Unfortunately, messages from 192.0.2.1 weren't sent. Please
+    # contact your Internet service provider ..." -- every variant refuses the sending IP
+    "weren't sent. please contact your internet service provider",
+    "dynamically-assigned ip",               # Hotmail OU-002 "does not relay dynamically-assigned IP ranges"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
