@@ -124,6 +124,9 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
     if decided is not None:
         return decided, f"status:{found}", False
     hinted = status.hint(found)
+    if hinted == "hostunknown" and _is_temporary(code, found):
+        # 4.4.4 "unable to route", reported as temporary: a lookup or route that failed for now
+        return "networkerror", f"status-hint:{found}-temporary", False
     if hinted is not None and hinted != "undefined":
         return _by_stage(stage, hinted, f"status-hint:{found}")
     # 4. generic words, 5. the SMTP stage
