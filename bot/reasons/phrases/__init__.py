@@ -40,7 +40,8 @@ ORDER: tuple[str, ...] = (
     "filtered",
     "notaccept",
     "contenterror",
-    "networkerror",     # before expired: "could not connect ... in the queue too long" names the cause
+    "networkerror",     # before expired: "could not connect" names the cause (chain._GAVE_UP then reads
+                        # "... in the queue too long" as the queue giving up on it: expired)
     "systemerror",
     "expired",
     "syntaxerror",
