@@ -23,6 +23,9 @@ PHRASES = (
     "domain authentication",                 # various
     "please see http://www.openspf.org",     # old SPF milters
     "openspf",                               # old SPF milters
+    "spf sender invalid",                    # Mimecast "550 SPF Sender Invalid - envelope rejected"
+    "dkim sender invalid",                   # Mimecast
+    "dmarc sender invalid",                  # Mimecast
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

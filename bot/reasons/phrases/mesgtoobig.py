@@ -30,6 +30,7 @@ PHRASES = (
     # as a size limit, and a runbook answers it the same way (the message must be re-encoded or cut)
     "line limit exceeded",
     "max message size exceeded",             # '550 RCPT TO:<x@y> max message size exceeded'
+    "maximum email size exceeded",           # Mimecast "554 Maximum email size exceeded"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

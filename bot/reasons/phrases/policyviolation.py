@@ -28,6 +28,9 @@ PHRASES = (
     "closed mailing list",                   # list servers refusing non-members
     "protocol violation",                    # Exim/Postfix "550 Protocol violation" (pipelining, bare LF ...)
     "not subscribed to this group",          # Google Groups "... is not subscribed to this group"
+    "anti-spoofing policy",                  # Mimecast "Rejected by header-based Anti-Spoofing policy"
+    "content examination policy",            # Mimecast "Message bounced due to Content Examination Policy"
+    "host network not allowed",              # Mimecast geographical restriction
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

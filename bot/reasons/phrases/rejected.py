@@ -42,6 +42,9 @@ PHRASES = (
     "unroutable sender address",             # Exim "Unrouteable/unroutable sender address"
     "unrouteable sender address",            # Exim
     "your email address has been blacklisted",  # MessageLabs: the sender address itself is listed
+    "unresolvable rfc.5321",                 # Yahoo "451 ... deferred due to unresolvable RFC.5321 from domain"
+    "envelope blocked",                      # Mimecast blocked senders "550 Envelope blocked - User Entry"
+    "block policy for envelope from",        # Mimecast "Envelope rejected - Block policy for Envelope From address"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -19,6 +19,9 @@ PHRASES = (
     "authentication turned on in your email client",  # Yahoo/AOL submission
     "account not subscribed to ses",         # Amazon SES
     "is not authorized to perform ses:sendrawemail",  # Amazon SES IAM refusal
+    "this route requires encryption",        # Mimecast "553 This route requires encryption (TLS)"
+    "this route requires tls version",       # Mimecast
+    "this route requires high-strength ciphers",  # Mimecast
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -15,6 +15,7 @@ PHRASES = (
     "slow down",                             # various
     "temporarily deferred due to unexpected volume",  # Yahoo TS01
     "exceeded the rate",                     # various
+    "is receiving mail too quickly",         # Yahoo "450 User is receiving mail too quickly"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

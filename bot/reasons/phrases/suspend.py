@@ -49,6 +49,7 @@ PHRASES = (
 PATTERNS = (
     # "is not an active mailbox" (various); FreeUK's "is not an active address at this host" is userunknown
     r"not an active(?! address at this host)",
+    r"delivery error: dd \S+ is no longer valid",  # Yahoo "554 delivery error: dd x@yahoo.com is no longer valid."
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

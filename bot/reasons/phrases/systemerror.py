@@ -32,6 +32,7 @@ PHRASES = (
     "delivery to pipe forbidden",            # Exim deliver.c
     "local delivery failed",                 # Exim transports/pipe.c
     "several matches found in domino directory",  # Domino: an ambiguous recipient name
+    "unable to process connection at this time",  # Mimecast: server under maximum load
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
