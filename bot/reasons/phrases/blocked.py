@@ -59,6 +59,7 @@ PHRASES = (
     # contact your Internet service provider ..." -- every variant refuses the sending IP
     "weren't sent. please contact your internet service provider",
     "dynamically-assigned ip",               # Hotmail OU-002 "does not relay dynamically-assigned IP ranges"
+    "access denied, rejected by recipient",  # Exchange Online 5.7.507: the recipient's organization blocks the IP
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -31,6 +31,7 @@ PHRASES = (
     "anti-spoofing policy",                  # Mimecast "Rejected by header-based Anti-Spoofing policy"
     "content examination policy",            # Mimecast "Message bounced due to Content Examination Policy"
     "host network not allowed",              # Mimecast geographical restriction
+    "x-dg-ref header is too long",           # Exchange 5.0.350 (rich text messages)
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

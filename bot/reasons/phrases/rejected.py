@@ -45,6 +45,13 @@ PHRASES = (
     "unresolvable rfc.5321",                 # Yahoo "451 ... deferred due to unresolvable RFC.5321 from domain"
     "envelope blocked",                      # Mimecast blocked senders "550 Envelope blocked - User Entry"
     "block policy for envelope from",        # Mimecast "Envelope rejected - Block policy for Envelope From address"
+    # Exchange Online: the recipient (a group, mailbox, public folder, organization) takes mail only from
+    # authenticated internal senders or from its allowed-senders list (5.7.12, 5.7.124, 5.7.133-136)
+    "sender was not authenticated by organization",
+    "sender was not authenticated for",
+    "sendernotauthenticatedfor",
+    "sender not in allowed-senders list",
+    "spam abuse detected",                   # Exchange Online 5.7.501-503: the sending account is banned
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
