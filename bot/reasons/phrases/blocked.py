@@ -60,6 +60,8 @@ PHRASES = (
     "weren't sent. please contact your internet service provider",
     "dynamically-assigned ip",               # Hotmail OU-002 "does not relay dynamically-assigned IP ranges"
     "access denied, rejected by recipient",  # Exchange Online 5.7.507: the recipient's organization blocks the IP
+    "this ip has been temporarily blocked for attempting",  # GoDaddy IB110/IB112 (too much spam / invalid rcpts)
+    "this ip has been blocked for the day",  # GoDaddy IB111/IB113
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

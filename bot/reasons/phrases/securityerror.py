@@ -22,6 +22,7 @@ PHRASES = (
     "this route requires encryption",        # Mimecast "553 This route requires encryption (TLS)"
     "this route requires tls version",       # Mimecast
     "this route requires high-strength ciphers",  # Mimecast
+    "authentication not allowed on",         # GoDaddy IB401 "Authentication not allowed on IBSMTP Servers"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -59,6 +59,7 @@ PHRASES = (
     "reject bulk.advertising",               # various
     "recurrent pattern detection system",    # Commtouch/Cyren RPD "rejected by Recurrent Pattern Detection System"
     "has been temporarily blocked by our filter",  # "Your message has been temporarily blocked by our filter"
+    "rejected for spam or virus content",    # GoDaddy "552 Message rejected for spam or virus content"
 )
 
 PATTERNS = (
