@@ -62,6 +62,8 @@ PHRASES = (
     "access denied, rejected by recipient",  # Exchange Online 5.7.507: the recipient's organization blocks the IP
     "this ip has been temporarily blocked for attempting",  # GoDaddy IB110/IB112 (too much spam / invalid rcpts)
     "this ip has been blocked for the day",  # GoDaddy IB111/IB113
+    "too many invalid recipients",           # Cox, others: the IP sent to too many unknown users and is blocked
+    "too many bad commands from",            # Cox "Cox too many bad commands from 192.0.2.1"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -32,6 +32,8 @@ PHRASES = (
     "content examination policy",            # Mimecast "Message bounced due to Content Examination Policy"
     "host network not allowed",              # Mimecast geographical restriction
     "x-dg-ref header is too long",           # Exchange 5.0.350 (rich text messages)
+    "esmtp no data before greeting",         # Cox: the client spoke before the banner
+    "attachment extension is forbidden",     # Cox: a forbidden attachment type
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

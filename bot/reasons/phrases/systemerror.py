@@ -33,6 +33,7 @@ PHRASES = (
     "local delivery failed",                 # Exim transports/pipe.c
     "several matches found in domino directory",  # Domino: an ambiguous recipient name
     "unable to process connection at this time",  # Mimecast: server under maximum load
+    "esmtp server temporarily not available",  # Cox
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

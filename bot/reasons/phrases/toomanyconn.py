@@ -20,6 +20,7 @@ PHRASES = (
     "max message per connection reached",    # Yahoo "421 Max message per connection reached"
     "account service is temporarily unavailable",  # Mimecast: too many concurrent connections
     "exceeding outbound thread limit",       # Mimecast
+    "message threshold exceeded",            # Cox: 100 messages per connection
 )
 
 PATTERNS = (
