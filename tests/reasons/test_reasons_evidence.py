@@ -437,7 +437,8 @@ DISAGREEMENTS = [
     # Sisimai: filtered (same rule). "Recipient address rejected" is Postfix smtpd's answer to RCPT TO.
     ("550 <someone@example.net>: Recipient address rejected: User unknown in local recipient table", None, 550,
      None, "userunknown"),
-    # Sisimai: virusdetected ("security policies"). MCSpamSignature is MessageLabs' spam signature.
+    # Sisimai: virusdetected (its reading of Mimecast's "security policies"). MCSpamSignature is Mimecast's spam
+    # signature.
     ("554 email rejected due to security policies - MCSpamSignature.sa.5.6", "5.0.0", 554, None, "spamdetected"),
     # Sisimai: onhold (5.9.8 is no RFC 3463 code). The one word the reply has is the verdict.
     ("5.9.8 Spam", "5.9.8", None, None, "spamdetected"),
