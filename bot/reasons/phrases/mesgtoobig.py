@@ -31,6 +31,7 @@ PHRASES = (
     "line limit exceeded",
     "max message size exceeded",             # '550 RCPT TO:<x@y> max message size exceeded'
     "maximum email size exceeded",           # Mimecast "554 Maximum email size exceeded"
+    "exceeded mailsize limit",               # NetEase 163.com "552 ... aborted: exceeded mailsize limit"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

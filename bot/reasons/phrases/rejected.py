@@ -52,6 +52,8 @@ PHRASES = (
     "sendernotauthenticatedfor",
     "sender not in allowed-senders list",
     "spam abuse detected",                   # Exchange Online 5.7.501-503: the sending account is banned
+    "sender domain does not exist",          # various "550 5.7.1 Sender domain does not exist" (before hostunknown)
+    "sender's domain does not exist",        # various
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

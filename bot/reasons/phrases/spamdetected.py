@@ -60,6 +60,7 @@ PHRASES = (
     "recurrent pattern detection system",    # Commtouch/Cyren RPD "rejected by Recurrent Pattern Detection System"
     "has been temporarily blocked by our filter",  # "Your message has been temporarily blocked by our filter"
     "rejected for spam or virus content",    # GoDaddy "552 Message rejected for spam or virus content"
+    "under suspicion of spam",               # Yandex "554 5.7.1 [2] Message rejected under suspicion of SPAM"
 )
 
 PATTERNS = (

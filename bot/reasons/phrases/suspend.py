@@ -44,6 +44,7 @@ PHRASES = (
     "invalid/inactive user",                 # QQ Mail "550 Mailbox not found or access denied: invalid/inactive user"
     "mailbox unavailable or access denied",  # QQ Mail
     "recipient suspend the service",         # 163.com/NetEase
+    "mailbox temporarily disabled",          # Postfix access maps, hosting providers
 )
 
 PATTERNS = (
