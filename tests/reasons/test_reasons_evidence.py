@@ -156,6 +156,29 @@ WORDING_FAMILIES = [
     ("DNS records for the destination computer could not be found", None, None, None, "networkerror"),
     # a temporary "unable to route" code with no words is a failed lookup (not in the corpora)
     ("451 4.4.4 temporary failure", "4.4.4", 451, None, "networkerror"),
+    # providers' published wording (not in the corpora: Yahoo, Mimecast, Exchange Online, iCloud, GoDaddy,
+    # Yandex, NetEase error code pages)
+    ("554 delivery error: dd someone@yahoo.com is no longer valid. [-20]", None, 554, None, "suspend"),
+    ("421 Max message per connection reached, closing transmission channel", None, 421, None, "toomanyconn"),
+    ("550 SPF Sender Invalid - envelope rejected", None, 550, None, "authfailure"),
+    ("451 Internal resources are temporarily unavailable", None, 451, None, "badreputation"),
+    ("550 Envelope blocked - User Entry", None, 550, None, "rejected"),
+    ("553 This route requires encryption (TLS)", None, 553, None, "securityerror"),
+    ("550 5.7.507 Access denied, rejected by recipient", "5.7.507", 550, None, "blocked"),
+    ("554 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds", "5.6.11", 554, None,
+     "contenterror"),
+    ("550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Sender was not "
+     "authenticated for group", "5.7.133", 550, None, "rejected"),
+    ("421 4.7.1 Messages to someone@icloud.com deferred due to excessive volume. Try again later", "4.7.1", 421,
+     None, "speeding"),
+    ("554 This IP has been temporarily blocked for attempting to mail too many invalid recipients. IB112", None,
+     554, None, "blocked"),
+    ("554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc", "5.7.1", 554, None,
+     "spamdetected"),
+    ("552 Requested mail action aborted: exceeded mailsize limit", None, 552, None, "mesgtoobig"),
+    # words naming the sender come before the recipient or generic words they contain (not in the corpora)
+    ("550 5.7.1 Sender domain does not exist", "5.7.1", 550, None, "rejected"),
+    ("550 5.7.1 Sender rejected by SPF policy", "5.7.1", 550, None, "authfailure"),
 ]
 
 
