@@ -20,8 +20,11 @@ _ORIGINAL_MARKERS = re.compile(
     r"-+ ?(?:this is a copy of|below this line is a copy|original message|the original message|"
     r"original message follows|returned mail|unsent message|message text follows|"
     r"the header of the original message|headers of the original message|undelivered message|"
-    r"message headers? follows?)"
+    r"message headers? follows?|returned message|original mail info)"
     r"|---+ ?original message ?-+"
+    r"|below is a copy of the original message"            # OpenSMTPD
+    r"|included is a copy of the message header"           # McAfee MXLogic
+    r"|the first \d+ lines of your original message follow"  # various (Netscape, hosted MTAs)
     r"|original message (?:follows|headers?)"
     r"|message headers? follows?"
     r"|original message:\s*$"
@@ -29,7 +32,8 @@ _ORIGINAL_MARKERS = re.compile(
     r"|\*+ ?original message"
     r"|content-type: message/(?:rfc822|partial)"
     r"|content-type: text/rfc822-headers"
-    r"|received: from .*\bby\b"
+    r"|received: ?from \S.*\bby\b"                          # also Zoho's "Received:from x by y"
+    r"|received: ?from \S[^\n]*\n\s+by\b"                   # a folded header: "by" on the next line
     r")",
     re.IGNORECASE | re.MULTILINE,
 )

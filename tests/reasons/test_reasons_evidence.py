@@ -251,6 +251,51 @@ def test_what_the_bounce_adds_to_the_reply() -> None:
     assert [r.reason for r in explain_bytes(_MAIL_FROM)] == ["rejected"]
 
 
+_OPENSMTPD = b"""From: MAILER-DAEMON@mx.example.org
+To: sender@example.org
+Subject: Delivery status notification: error
+
+Hi!
+
+This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.
+
+An error has occurred while attempting to deliver a message for
+the following list of recipients:
+
+someone@example.net: 550 5.1.1 <someone@example.net>... User Unknown
+
+Below is a copy of the original message:
+
+Received: from [127.0.0.1] (localhost [127.0.0.1]);
+        by localhost (OpenSMTPD) with ESMTP id 1234abcd;
+Subject: our spam filter blocked your newsletter
+
+Your mailbox is full of offers.
+"""
+
+_NOTES = b"""From: Postmaster <postmaster@notes.example.co.jp>
+To: sender@example.org
+Subject: Undeliverable Message
+
+------- Failure Reasons  --------
+
+User someone (someone@notes.example.co.jp) not listed in public Name & Address Book
+someone@notes.example.co.jp
+
+------- Returned Message --------
+
+Your mailbox is full of offers.
+"""
+
+
+def test_the_returned_original_is_cut_at_more_markers() -> None:
+    # OpenSMTPD's "Below is a copy of the original message:" (the original's words would say mailboxfull)
+    assert [(r.address, r.reason) for r in explain_bytes(_OPENSMTPD)] == [("someone@example.net", "userunknown")]
+    # Lotus Notes: the reason stands above the address, the original after "Returned Message"
+    assert [(r.address, r.reason) for r in explain_bytes(_NOTES)] == [("someone@notes.example.co.jp",
+                                                                       "userunknown")]
+
+
 # The order of evidence, one level at a time.
 def test_precedence_wording_then_provider_code_then_status_then_generic_words_then_stage() -> None:
     microsoft = "mx.contoso.mail.protection.outlook.com"
