@@ -239,6 +239,34 @@ Diagnostic-Code: X-Postfix; delivery temporarily suspended: connect to
 Diagnostic-Code: smtp; 550 5.7.1 Access denied""")
 
 
+_QMAIL_RCPT = b"""From: MAILER-DAEMON@mail.example.org
+To: sender@example.org
+Subject: failure notice
+
+Hi. This is the qmail-send program at mail.example.org.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<someone@example.jp>:
+192.0.2.153 does not like recipient.
+Remote host said: 550 5.2.1 <someone@example.jp>... User Unknown
+Giving up on 192.0.2.153.
+"""
+
+
+def test_qmail_remote_names_the_stage() -> None:
+    """qmail-remote's "does not like recipient" is the answer to RCPT TO: user-unknown words there are a
+    missing mailbox, whatever the 5.2.x code (the same words after DATA would be a filter)."""
+    assert [r.reason for r in explain_bytes(_QMAIL_RCPT)] == ["userunknown"]
+    after_data = _QMAIL_RCPT.replace(b"does not like recipient.", b"failed after I sent the message.")
+    assert [r.reason for r in explain_bytes(after_data)] == ["filtered"]
+    sender = _QMAIL_RCPT.replace(b"192.0.2.153 does not like recipient.\nRemote host said: 550 5.2.1 "
+                                 b"<someone@example.jp>... User Unknown",
+                                 b"Connected to 192.0.2.153 but sender was rejected.\nRemote host said: 553 "
+                                 b"5.7.1 <sender@example.org>... Access denied")
+    assert [r.reason for r in explain_bytes(sender)] == ["rejected"]
+
+
 def test_what_the_bounce_adds_to_the_reply() -> None:
     # Sendmail names the alias target; the sender wrote the address it was expanded from
     assert [(r.address, r.reason) for r in explain_bytes(_EXPANDED)] == [("someone@example.net", "authfailure")]
