@@ -35,6 +35,7 @@ PHRASES = (
     "maximum forwarding loop count exceeded",  # various
     "message looping",                       # various
     "unable to resolve route",               # Exchange
+    "smtpsend.dns.mxloopback",               # Exchange 5.4.4 "SMTPSEND.DNS.MxLoopback": the MX points back at us
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

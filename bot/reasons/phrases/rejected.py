@@ -54,6 +54,7 @@ PHRASES = (
     "spam abuse detected",                   # Exchange Online 5.7.501-503: the sending account is banned
     "sender domain does not exist",          # various "550 5.7.1 Sender domain does not exist" (before hostunknown)
     "sender's domain does not exist",        # various
+    "resolver.rst.notauthorized",            # Exchange 5.7.1: the sender may not send to this recipient/group
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -34,6 +34,11 @@ PHRASES = (
     "several matches found in domino directory",  # Domino: an ambiguous recipient name
     "unable to process connection at this time",  # Mimecast: server under maximum load
     "esmtp server temporarily not available",  # Cox
+    # Exchange categorizer NDR codes: the recipient's directory entry is broken, not the address
+    "resolver.adr.badprimary",               # 5.2.0 recipient primary SMTP address is missing
+    "resolver.adr.invalidinsmtp",            # 5.1.0 address invalid in SMTP
+    "resolver.adr.ambiguous",                # 5.1.4 ambiguous address
+    "resolver.fwd.notfound",                 # 5.4.1 forwarding address not found
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
