@@ -23,6 +23,7 @@ PHRASES = (
     "this route requires tls version",       # Mimecast
     "this route requires high-strength ciphers",  # Mimecast
     "authentication not allowed on",         # GoDaddy IB401 "Authentication not allowed on IBSMTP Servers"
+    "server does not support auth",          # Exchange 5.5/2003 "(000B0981) 502 Server does not support AUTH"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -39,6 +39,7 @@ PHRASES = (
     "resolver.adr.invalidinsmtp",            # 5.1.0 address invalid in SMTP
     "resolver.adr.ambiguous",                # 5.1.4 ambiguous address
     "resolver.fwd.notfound",                 # 5.4.1 forwarding address not found
+    "no proxy for recipient",                # Exchange 5.5/2003 "(000D06B5) No proxy for recipient (non-smtp mail?)"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
