@@ -58,8 +58,9 @@ _MAX_LINES = 25
 #: Lotus Notes writes the reason above the address: "------- Failure Reasons --------", the reason, the address.
 _REASONS_ABOVE = re.compile(r"^\s*-+\s*failure reasons?\s*-+\s*$", re.IGNORECASE)
 #: The address the sender wrote, when the bounce names the one an alias expanded it to: Sendmail
-#: "someone@example.com\n    (expanded from: <Someone@example.net>)", Postfix "<a@x> (expanded from <b@y>):".
-_EXPANDED_FROM = re.compile(r"\(expanded from:?\s*<?(?P<addr>" + _ADDR + r")>?\)", re.IGNORECASE)
+#: "someone@example.com\n    (expanded from: <Someone@example.net>)". (Postfix's "<a@x> (expanded from <b@y>):"
+#: comes with a DSN whose Final-Recipient is the alias target, the address the DSN reports.)
+_EXPANDED_FROM = re.compile(r"\(expanded from:\s*<?(?P<addr>" + _ADDR + r")>?\)", re.IGNORECASE)
 
 
 def _own_addresses(message: Message) -> set[str]:
