@@ -17,7 +17,8 @@ from itertools import pairwise
 #: on is the sender's own mail, whose addresses and words must not be read as the bounce's.
 _ORIGINAL_MARKERS = re.compile(
     r"^\s*(?:"
-    r"-+ ?(?:this is a copy of|below this line is a copy|original message|the original message|"
+    r"\|?-+ ?(?:this is a copy of|"  # "|---- Message text follows: ---|": Smail 3 (T-Online)
+    r"below this line is a copy|original message|the original message|"
     r"original message follows|returned mail|unsent message|message text follows|"
     r"the header of the original message|headers of the original message|undelivered message|"
     r"message headers? follows?|returned message|original mail info)"

@@ -316,7 +316,25 @@ Your mailbox is full of offers.
 """
 
 
+# Smail 3 / Deutsche Telekom (T-Online) bounces (not in the corpora: written from smail's notify.c layout)
+_SMAIL = b"""From: Mail Delivery System <Mailer-Daemon@t-online.de>
+To: sender@example.org
+Subject: mail failed, returning to sender
+
+|------------------------- Failed addresses follow: ---------------------|
+ <someone@t-online.de>
+   552 5.2.2 <someone@t-online.de> Quota exceeded (mailbox for user is full)
+
+|------------------------- Message text follows: ------------------------|
+Subject: your invoice
+
+Our archive says: message size exceeds fixed limit.
+"""
+
+
 def test_the_returned_original_is_cut_at_more_markers() -> None:
+    # Smail 3's "|---- Message text follows: ----|" (the original's words would say mesgtoobig)
+    assert [(r.address, r.reason) for r in explain_bytes(_SMAIL)] == [("someone@t-online.de", "mailboxfull")]
     # OpenSMTPD's "Below is a copy of the original message:" (the original's words would say mailboxfull)
     assert [(r.address, r.reason) for r in explain_bytes(_OPENSMTPD)] == [("someone@example.net", "userunknown")]
     # Lotus Notes: the reason stands above the address, the original after "Returned Message"
