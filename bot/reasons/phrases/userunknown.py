@@ -94,6 +94,7 @@ PHRASES = (
     "can't accept user",                    # various
     "bad-recipient",                         # "550 BAD-RECIPIENT" (like BAD_RECIPIENT)
     "non répertorié dans l'annuaire domino",  # Domino (French) "Utilisateur x non répertorié dans l'annuaire Domino"
+    "the recipient cannot be verified",      # Exchange, Barracuda recipient verification
 )
 
 PATTERNS = (
