@@ -179,6 +179,12 @@ WORDING_FAMILIES = [
     # words naming the sender come before the recipient or generic words they contain (not in the corpora)
     ("550 5.7.1 Sender domain does not exist", "5.7.1", 550, None, "rejected"),
     ("550 5.7.1 Sender rejected by SPF policy", "5.7.1", 550, None, "authfailure"),
+    # guards: the new families must not take other wording (not in the corpora)
+    ("550 Your account has been frozen", None, 550, "RCPT", "suspend"),       # not Exim's frozen message
+    ("550 5.2.1 Mailbox unavailable", "5.2.1", 550, None, "suspend"),         # the mailbox-status code says more
+    ("550 5.7.1 SPF authentication failure", "5.7.1", 550, None, "authfailure"),  # not SMTP AUTH
+    ("535 5.7.8 Authentication failure", "5.7.8", 535, None, "securityerror"),
+    ("550 5.7.1 Service unavailable; client [192.0.2.1] blacklisted", "5.7.1", 550, None, "blocked"),
 ]
 
 

@@ -28,6 +28,7 @@ PHRASES = (
     "dmarc sender invalid",                  # Mimecast
     "by spf policy",                         # "550 5.7.1 Sender rejected by SPF policy" (before "sender rejected")
     "spf policy",                            # "rejected due to SPF policy", "SPF policy violation"
+    "spf authentication",                    # "SPF authentication failure" (not SMTP AUTH's)
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -32,11 +32,12 @@ PHRASES = (
     "could not find a gateway for",          # Lotus Domino gave up routing
     "retry time not reached for any host after a long failure period",  # Exim
     "was not reachable within the allowed queue period",  # various
-    "has been frozen",                       # Exim "Message 1abc-... has been frozen (by the system filter)"
-    "was frozen on arrival",                 # Exim "Message ... was frozen on arrival by ACL"
 )
 
 PATTERNS = (
+    # Exim "Message 1Xabcd-0001Ab-Cd has been frozen (by the system filter)", "... was frozen on arrival by ACL"
+    # (an account "has been frozen" is another matter)
+    r"message \S+ (?:has been|was) frozen",
     r"delivery failed \d+ attempts",         # IMail Server "Delivery failed 20 attempts"
     # Exim delay warning 'has not yet been delivered to one or more of its recipients after more than 48 hours on the
     # queue'

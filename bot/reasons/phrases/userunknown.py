@@ -71,8 +71,6 @@ PHRASES = (
     "archived recipient",                    # Google Workspace: the account was archived, mail is refused
     "destination addresses were unknown",    # Lotus Notes "some destination addresses were unknown"
     "destination server rejected recipients",  # Exchange 2003 "The destination server rejected recipients"
-    "mailbox unavailable",                   # RFC 5321 550 text, also "Mailbox unavailable" alone (IIS, Zoho)
-    "mailbox is unavailable",                # various
     "mailbox invalid",                       # various ("550 Mailbox invalid")
     "mailbox not present",                   # various
     "no existe dicha persona",               # Spanish-language ISPs "no existe dicha persona"
@@ -116,6 +114,9 @@ PATTERNS = (
 
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
+    # "Mailbox unavailable" alone (IIS, Zoho, various): generic, so a mailbox-status code (5.2.1 disabled) says more
+    "mailbox unavailable",
+    "mailbox is unavailable",
     "recipient address rejected",            # Postfix "Recipient address rejected." with no detail
     "invalid address",                       # various
     "unknown address",                       # various
