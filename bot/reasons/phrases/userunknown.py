@@ -93,6 +93,10 @@ PHRASES = (
     "bad-recipient",                         # "550 BAD-RECIPIENT" (like BAD_RECIPIENT)
     "non répertorié dans l'annuaire domino",  # Domino (French) "Utilisateur x non répertorié dans l'annuaire Domino"
     "the recipient cannot be verified",      # Exchange, Barracuda recipient verification
+    "receiver not found",                    # CompuServe "Receiver not found: someone"
+    "invalid receiver address",              # various gateways "Invalid receiver address: x"
+    "unknown local-part",                    # Exim 'Unknown local-part "x" in domain "y"'
+    "recipient no longer accepts mail",      # various
 )
 
 PATTERNS = (
