@@ -36,7 +36,7 @@ PHRASES = (
     "emetteur invalide",                     # French ISPs "Emetteur invalide"
     "fully qualified email address required",  # McAfee MxLogic
     "has an outgoing mail suspension",       # various
-    "is not a registered gateway user",      # SecureGateway-style sender checks
+    "is not a registered gateway user",      # mail gateways that accept only registered senders
     "mail from not owned by user",           # various submission servers
     "returned mail not accepted here",       # various (refuses bounces: MAIL FROM:<>)
     "unroutable sender address",             # Exim "Unrouteable/unroutable sender address"

@@ -20,7 +20,7 @@ PHRASES = (
     "error in processing",                   # various
     "aliasing/forwarding loop broken",       # Sendmail
     "can't create user output file",        # Sendmail mail.local
-    "could not load drd for domain",         # Mimecast/hosted "451 Could not load DRD for domain"
+    "could not load drd for domain",         # a hosted MTA's routing lookup "451 Could not load DRD for domain"
     "interrupted system call",               # local delivery agents
     "it encountered an error while being processed",  # Exchange Online
     "loop was found in the mail exchanger",  # Sendmail "MX list ... loops back"
