@@ -234,9 +234,12 @@ def _what_the_bounce_adds(item: Found, reason: str, rule: str, text: str, status
         # a delay notice whose words say nothing more: the message is ageing in the queue
         return "expired", f"delayed({rule})"
     if disposition != "delivered" and (_temporary(status, code) or (timed_out and not status and not code)) and (
-            (reason in _GAVE_UP and rule.startswith("fallback")) or timed_out):
-        # a bounce reporting a temporary failure (no answer, a time-out) means the sender's MTA stopped
-        # retrying: the message expired in its queue
+            (reason in _GAVE_UP and rule.startswith("fallback")) or timed_out
+            or (reason == "networkerror" and status == "4.4.1" and action != "delayed")):
+        # a bounce reporting a temporary failure (no answer, a time-out, no answer from the host -- 4.4.1
+        # in a final report: Postfix's "delivery temporarily suspended: connect to ...: Connection refused",
+        # qmail's "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)") means
+        # the sender's MTA stopped retrying: the message expired in its queue
         return "expired", f"gave-up({rule})"
     if reason == "onhold" and item.only_report and code is None and status is None:
         # no reply, no code, only the bounce's general words: nothing to decide on

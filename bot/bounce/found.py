@@ -37,11 +37,18 @@ class Found:
 
 #: Other ways bounces name the stage: Gmail's "(state N)" after the remote's reply (14 answers RCPT TO;
 #: 15, 17, 18 come after DATA; 13 at EHLO; 6 at MAIL FROM), qmail-remote's "failed after I sent the message"
-#: (the reply to the end of DATA), Gmail's "(SENT_HELO)" (the remote hung up after our greeting).
+#: (the reply to the end of DATA), "does not like recipient", "Connected to x but sender was rejected" ...,
+#: Gmail's "(SENT_HELO)" (the remote hung up after our greeting).
 _GMAIL_STATES = {"6": "MAIL", "13": "HELO", "14": "RCPT", "15": "DATA", "17": "DATA", "18": "DATA"}
 _GMAIL_STATE = re.compile(r"\(state (\d{1,2})\)")
 _OTHER_STAGES = ((re.compile(r"failed after i sent the message", re.IGNORECASE), "DATA"),
-                 (re.compile(r"\(sent_helo\)", re.IGNORECASE), "HELO"))
+                 (re.compile(r"\(sent_helo\)", re.IGNORECASE), "HELO"),
+                 # qmail-remote.c's other fixed sentences, one per stage
+                 (re.compile(r"does not like recipient", re.IGNORECASE), "RCPT"),
+                 (re.compile(r"failed on data command", re.IGNORECASE), "DATA"),
+                 (re.compile(r"but sender was rejected", re.IGNORECASE), "MAIL"),
+                 (re.compile(r"but my name was rejected", re.IGNORECASE), "HELO"),
+                 (re.compile(r"but greeting failed", re.IGNORECASE), "CONNECT"))
 
 
 def stage_in(text: str) -> str | None:

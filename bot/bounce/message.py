@@ -17,11 +17,15 @@ from itertools import pairwise
 #: on is the sender's own mail, whose addresses and words must not be read as the bounce's.
 _ORIGINAL_MARKERS = re.compile(
     r"^\s*(?:"
-    r"-+ ?(?:this is a copy of|below this line is a copy|original message|the original message|"
+    r"\|?-+ ?(?:this is a copy of|"  # "|---- Message text follows: ---|": Smail 3 (T-Online)
+    r"below this line is a copy|original message|the original message|"
     r"original message follows|returned mail|unsent message|message text follows|"
     r"the header of the original message|headers of the original message|undelivered message|"
-    r"message headers? follows?)"
+    r"message headers? follows?|returned message|original mail info)"
     r"|---+ ?original message ?-+"
+    r"|below is a copy of the original message"            # OpenSMTPD
+    r"|included is a copy of the message header"           # McAfee MXLogic
+    r"|the first \d+ lines of your original message follow"  # various (Netscape, hosted MTAs)
     r"|original message (?:follows|headers?)"
     r"|message headers? follows?"
     r"|original message:\s*$"
@@ -29,7 +33,8 @@ _ORIGINAL_MARKERS = re.compile(
     r"|\*+ ?original message"
     r"|content-type: message/(?:rfc822|partial)"
     r"|content-type: text/rfc822-headers"
-    r"|received: from .*\bby\b"
+    r"|received: ?from \S.*\bby\b"                          # also Zoho's "Received:from x by y"
+    r"|received: ?from \S[^\n]*\n\s+by\b"                   # a folded header: "by" on the next line
     r")",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -55,6 +55,12 @@ _NOT_RECIPIENT_LOCAL = frozenset({"mailer-daemon", "mail-daemon", "maildaemon", 
 _NOT_RECIPIENT_LINE = re.compile(r"message-id|in-reply-to|references:|^\W*from:|envelope-from|mail from:",
                                  re.IGNORECASE)
 _MAX_LINES = 25
+#: Lotus Notes writes the reason above the address: "------- Failure Reasons --------", the reason, the address.
+_REASONS_ABOVE = re.compile(r"^\s*-+\s*failure reasons?\s*-+\s*$", re.IGNORECASE)
+#: The address the sender wrote, when the bounce names the one an alias expanded it to: Sendmail
+#: "someone@example.com\n    (expanded from: <Someone@example.net>)". (Postfix's "<a@x> (expanded from <b@y>):"
+#: comes with a DSN whose Final-Recipient is the alias target, the address the DSN reports.)
+_EXPANDED_FROM = re.compile(r"\(expanded from:\s*<?(?P<addr>" + _ADDR + r")>?\)", re.IGNORECASE)
 
 
 def _own_addresses(message: Message) -> set[str]:
@@ -85,6 +91,16 @@ def recipient_lines(lines: list[str], own: set[str]) -> list[tuple[int, str, str
                 found.append((index, match.group("addr").strip(".").lower(), rest.strip()))
                 break
     return found
+
+
+def _reason_above(lines: list[str], index: int) -> str:
+    """The lines between a "Failure Reasons" heading and the address line (Lotus Notes), or ""."""
+    for above in range(index - 1, max(-1, index - 10), -1):
+        if _REASONS_ABOVE.match(lines[above]):
+            return "\n".join(line for line in lines[above + 1:index] if line.strip()).strip()
+        if "@" in lines[above]:
+            return ""  # another recipient's line: the heading, if any, is not this address's
+    return ""
 
 
 def _from_original(message: Message, report: str) -> list[Found]:
@@ -118,6 +134,11 @@ def detect(message: Message, report: str) -> list[Found]:
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
         end = min(end, index + _MAX_LINES)
         block = "\n".join([rest, *lines[index + 1:end]]).strip()
+        if not block:
+            block = _reason_above(lines, index)
+        expanded = _EXPANDED_FROM.search("\n".join([rest, *lines[index + 1:min(end, index + 3)]]))
+        if expanded and _usable(expanded.group("addr"), own):
+            address = expanded.group("addr").lower()  # the one the sender wrote, not its alias target
         if address in results:
             if block and block not in results[address].text:
                 results[address].text = f"{results[address].text}\n{block}".strip()

@@ -20,6 +20,7 @@ and the same few replies repeat all day.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -112,6 +113,10 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
         refined = _REFINED_BY_CODE.get((reason, status.decisive(found) or ""))
         if refined is not None:
             return refined, f"{kind}:{reason}+status:{found}", False
+        if reason == "networkerror" and _GAVE_UP.search(text):
+            # the host could not be reached, and the sending queue then gave up on it (a system error the
+            # remote reported, "Unable to contact LDAP server", stays what it is)
+            return "expired", f"{kind}:{reason}+gave-up", False
         if reason == "hostunknown" and _is_temporary(code, found):
             # A DNS failure reported as temporary proves nothing about the domain: a lookup failed.
             return "networkerror", f"{kind}:hostunknown-temporary", False
@@ -124,6 +129,9 @@ def _reason(code: int | None, found: str | None, text: str, stage: str, disposit
     if decided is not None:
         return decided, f"status:{found}", False
     hinted = status.hint(found)
+    if hinted == "hostunknown" and _is_temporary(code, found):
+        # 4.4.4 "unable to route", reported as temporary: a lookup or route that failed for now
+        return "networkerror", f"status-hint:{found}-temporary", False
     if hinted is not None and hinted != "undefined":
         return _by_stage(stage, hinted, f"status-hint:{found}")
     # 4. generic words, 5. the SMTP stage
@@ -157,6 +165,12 @@ _REFINED_BY_CODE: dict[tuple[str, str], str] = {
     ("systemerror", "expired"): "expired",
 }
 
+#: The sending queue's own words for giving up, written after the failure that made it give up: qmail "I'm not
+#: going to try again; this message has been in the queue too long", Exim "retry timeout exceeded", "all hosts
+#: have been failing for a long time", "retry time not reached for any host after a long failure period".
+_GAVE_UP = re.compile(r"not going to try again|in the queue too long|retry timeout exceeded"
+                      r"|have been failing for a long time|after a long failure period")
+
 #: Reasons about the recipient: refused at MAIL FROM they are really about the sender.
 _ABOUT_RECIPIENT = frozenset({"userunknown", "hostunknown", "filtered", "suspend"})
 
@@ -170,7 +184,9 @@ def _by_stage(stage: str, reason: str, rule: str) -> tuple[str, str, bool]:
     client being blocked, refused at MAIL FROM is the sender being rejected."""
     if stage in _REFUSED_AT_CONNECT and reason not in ("requireptr", "toomanyconn", "speeding"):
         return "blocked", f"stage:{stage}", False
-    if stage == "MAIL" and reason in _ABOUT_RECIPIENT | {"securityerror", "syntaxerror", "systemerror"}:
+    if stage == "MAIL" and reason in _ABOUT_RECIPIENT | {"securityerror", "syntaxerror", "systemerror", "blocked"}:
+        # a general code or generic words ("550 5.7.1 Access denied") in answer to MAIL FROM judge the sender:
+        # client rules run at RCPT TO where servers delay them (Postfix's smtpd_delay_reject, the default)
         return "rejected", f"stage:MAIL({reason})", False
     return reason, rule, reason == "badreputation"
 

@@ -48,6 +48,20 @@ def _status_range(klass: str, subject: int, low: int, high: int) -> Callable[[st
     return check
 
 
+_AUP_NUMBER = re.compile(r"aup#[a-z]*-?(\d{4})\b")
+
+
+def _aup(*ranges: tuple[int, int]) -> Callable[[str], bool]:
+    """A predicate true for a Spectrum/Charter "AUP#I-1310" (incoming), "AUP#O-1010" (outgoing) code number in
+    one of the ranges."""
+
+    def check(text: str) -> bool:
+        match = _AUP_NUMBER.search(text)
+        return match is not None and any(low <= int(match.group(1)) <= high for low, high in ranges)
+
+    return check
+
+
 def _status_is(*codes: str) -> Callable[[str], bool]:
     wanted = frozenset(codes)
     return lambda status: status in wanted
@@ -65,6 +79,7 @@ class ProviderRule:
     reputation: bool = False   # a rejection for the sending IP's or domain's reputation
     only_without_code: bool = False  # applies only when no specific status code says more
     stage: str | None = None   # applies only to a reply at this SMTP stage
+    detail: Callable[[str], bool] | None = None  # and what the phrase is followed by (a code number's range)
 
     def matches(self, provider: str | None, status: str | None, text: str, stage: str = "") -> bool:
         if self.provider is not None and self.provider != provider:
@@ -75,7 +90,9 @@ class ProviderRule:
             return False
         if self.status is not None and (status is None or not self.status(status)):
             return False
-        return self.phrase is None or self.phrase in text
+        if self.phrase is not None and self.phrase not in text:
+            return False
+        return self.detail is None or self.detail(text)
 
 
 RULES: tuple[ProviderRule, ...] = (
@@ -127,6 +144,30 @@ RULES: tuple[ProviderRule, ...] = (
                  only_without_code=True),
     # Cox AUP codes: CDRBL is Cox's own real-time block list of sending IPs.
     ProviderRule("cox-cdrbl", "blocked", provider="cox", phrase="aup#cdrbl", reputation=True),
+    # The other Cox AUP codes (cox.com/residential/support/email-error-codes): the code is the finding, the
+    # words around it ("rejected", "try again later") say less.
+    ProviderRule("cox-cxbl", "blocked", phrase="aup#cxbl", reputation=True),     # IP blocked for spam-like behaviour
+    ProviderRule("cox-ipbl", "blocked", phrase="aup#ipbl", reputation=True),     # IP on Spamhaus/CSI/... lists
+    ProviderRule("cox-cxdns", "requireptr", phrase="aup#cxdns"),                  # reverse DNS of the IP failed
+    ProviderRule("cox-cxsndr", "authfailure", phrase="aup#cxsndr"),               # SPF/DKIM of the sender domain
+    ProviderRule("cox-cxsmtp", "rejected", phrase="aup#cxsmtp"),                  # not a legitimate sender
+    ProviderRule("cox-cxcnct", "toomanyconn", phrase="aup#cxcnct"),               # concurrent connections
+    ProviderRule("cox-cxmxrt", "toomanyconn", phrase="aup#cxmxrt"),               # too many recipients sent to
+    ProviderRule("cox-cxthrt", "securityerror", phrase="aup#cxthrt"),             # suspicious account activity
+    ProviderRule("cox-cxmj", "securityerror", phrase="aup#cxmj"),
+    ProviderRule("cox-urlbl", "spamdetected", phrase="aup#urlbl"),                # a URL in the body is listed
+    # Spectrum/Charter AUP numbers (spectrum.net "Understanding email error codes"): "AUP#In-1310".
+    ProviderRule("spectrum-blocked", "blocked", phrase="aup#", detail=_aup((1000, 1000), (1200, 1250)),
+                 reputation=True),
+    ProviderRule("spectrum-sender", "rejected", phrase="aup#", detail=_aup((1010, 1080), (1500, 1500), (1520, 1520))),
+    ProviderRule("spectrum-unprocessed", "systemerror", phrase="aup#", detail=_aup((1090, 1090))),
+    ProviderRule("spectrum-rdns", "requireptr", phrase="aup#", detail=_aup((1100, 1150))),
+    ProviderRule("spectrum-policy", "policyviolation", phrase="aup#", detail=_aup((1160, 1190), (1560, 1560))),
+    ProviderRule("spectrum-ipv6", "networkerror", phrase="aup#", detail=_aup((1260, 1260))),
+    ProviderRule("spectrum-connections", "toomanyconn", phrase="aup#", detail=_aup((1300, 1340))),
+    ProviderRule("spectrum-rate", "speeding", phrase="aup#",
+                 detail=_aup((1350, 1490), (1540, 1550), (1580, 1580))),
+    ProviderRule("spectrum-size", "mesgtoobig", phrase="aup#", detail=_aup((1530, 1530))),
     # Yahoo / AOL (senders.yahooinc.com "SMTP error codes").
     # "554 delivery error: dd This user doesn't have a yahoo.com account": Yahoo refuses unknown users after DATA.
     ProviderRule("yahoo-no-account", "userunknown", phrase="delivery error: dd this user doesn't have a"),

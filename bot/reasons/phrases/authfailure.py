@@ -23,6 +23,12 @@ PHRASES = (
     "domain authentication",                 # various
     "please see http://www.openspf.org",     # old SPF milters
     "openspf",                               # old SPF milters
+    "spf sender invalid",                    # Mimecast "550 SPF Sender Invalid - envelope rejected"
+    "dkim sender invalid",                   # Mimecast
+    "dmarc sender invalid",                  # Mimecast
+    "by spf policy",                         # "550 5.7.1 Sender rejected by SPF policy" (before "sender rejected")
+    "spf policy",                            # "rejected due to SPF policy", "SPF policy violation"
+    "spf authentication",                    # "SPF authentication failure" (not SMTP AUTH's)
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -11,4 +11,7 @@ PHRASES = (
     "ip reputation",                         # various
     "domain reputation",                     # various
     "poor email reputation",                 # various
+    "internal resources are temporarily unavailable",  # Mimecast 451: greylisting or a poor IP reputation
+    "internal resource temporarily unavailable",  # Mimecast (older wording of the same 451)
+    "local ct ip reputation",                # Mimecast "550 Local CT IP Reputation - (reject)"
 )

@@ -11,6 +11,11 @@ PHRASES = (
     "bad content",                           # various
     "content rejected",                      # various
     "illegal characters",                    # various
+    "improperly-formatted binary content",   # Gmail "this message contains improperly-formatted binary content"
+    "barelinefeedsareillegal",               # Exchange 5.6.11 "SMTPSEND.BareLinefeedsAreIllegal"
+    "message contains bare linefeeds",       # Exchange 5.6.11
+    "agent generated message depth exceeded",  # Exchange 5.4.11
+    "conversion to internet format failed",  # Exchange 5.5/2003 "(00050311) Conversion to Internet format failed"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -29,13 +29,20 @@ PHRASES = (
     "expired after",                         # various
     "delivery expired",                      # various
     "undeliverable for",                     # various
+    "could not find a gateway for",          # Lotus Domino gave up routing
+    "retry time not reached for any host after a long failure period",  # Exim
+    "was not reachable within the allowed queue period",  # various
 )
 
 PATTERNS = (
+    # Exim "Message 1Xabcd-0001Ab-Cd has been frozen (by the system filter)", "... was frozen on arrival by ACL"
+    # (an account "has been frozen" is another matter)
+    r"message \S+ (?:has been|was) frozen",
     r"delivery failed \d+ attempts",         # IMail Server "Delivery failed 20 attempts"
     # Exim delay warning 'has not yet been delivered to one or more of its recipients after more than 48 hours on the
     # queue'
     r"has not yet been delivered .{0,80}\bhours on the queue\b",
+    r"failed to deliver to domain \S+ after \d+ tries",  # MailEnable-style "... after 5 tries"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

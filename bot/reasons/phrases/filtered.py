@@ -19,6 +19,14 @@ PHRASES = (
     "due to extended inactivity",            # various
     "user reject",                           # various
     "not allowed to receive",                # various
+    "account is protected by",               # challenge-response services ("this account is protected by ...")
+    "has restricted sms e-mail",             # AT&T text gateways
+    "is not accepting any mail",             # various
+    "message rejected due to user rules",    # various mailbox rules
+    "not found recipient account",           # various
+    "recipient id refuse to receive mail",   # Willcom (JP) domain filter
+    "recipient is only accepting mail from specific email addresses",  # AOL allow lists
+    "cannot route mail to user",             # Domino: the recipient's routing rules refuse it
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

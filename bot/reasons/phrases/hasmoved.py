@@ -11,6 +11,7 @@ PHRASES = (
     "mailbox owner has changed",             # RFC 7293
     "domain owner has changed",              # RFC 7293
     "user not local; please try",            # RFC 5321 551 reply
+    " has been replaced by ",                # "address someone@example.jp has been replaced by other@example.jp"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

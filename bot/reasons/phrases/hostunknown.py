@@ -25,6 +25,12 @@ PHRASES = (
     "illegal host/domain name found",        # Sendmail V5
     "dns error: domain name not found",      # Gmail DNS failure bounce
     "address domain not found",              # various
+    # cPanel's Exim, when no router can route the domain: "The mail server could not deliver mail to x@y.
+    # The account or domain may not exist, they may be blacklisted, or missing the proper dns entries."
+    "the account or domain may not exist",
+    "all host address lookups failed permanently",  # Exim transports/smtp.c
+    "all relevant mx records point to non-existent hosts",  # Exim routers/dnslookup.c
+    "remote domain doesnt exist",            # au by KDDI "As the remote domain doesnt exist."
 )
 
 PATTERNS = (

@@ -12,8 +12,6 @@ PHRASES = (
     "mailbox size limit exceeded",           # Exchange
     "mailbox quota",                         # Dovecot, Exim
     "mailfolder is full",                    # various
-    "quota exceeded",                        # Postfix virtual, Dovecot "Quota exceeded (mailbox for user is full)"
-    "quota exceed",                          # various
     "over quota",                            # Gmail/Yahoo/Exim "over quota"
     "overquota",                             # various
     "over the quota",                        # various
@@ -46,8 +44,18 @@ PHRASES = (
     # web.de '550 Benutzer hat zuviele Mails auf dem Server. / User has too many messages on the server.'
     "too many messages on the server",
     "zuviele mails",                         # web.de/GMX German half of the same reply
+    "account disabled temporarly for exceeding receiving limits",  # Yahoo/AOL (their spelling)
+    "account is exceeding their quota",      # various
+    "over disk quota",                       # "user is over disk quota"
+    "reached disk quota",                    # "recipient reached disk quota"
+    "over the allowed quota",                # "would be over the allowed quota"
+    "mail file size exceeds the maximum size allowed for mail delivery",  # Postfix local mailbox_size_limit
+    "the user's space has been used up",    # 163.com/NetEase
 )
 
 PATTERNS = (
+    # "quota exceeded" (Postfix virtual, Dovecot "Quota exceeded (mailbox for user is full)"), "quota exceed"
+    # (various) -- but not a sender's sending quota: Amazon SES "Daily message quota exceeded" (toomanyconn)
+    r"quota exceed(?<!daily message quota exceed)",
     r"(?:mailbox|inbox|quota) .{0,20}\bfull\b",
 )

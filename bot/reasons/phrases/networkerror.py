@@ -28,6 +28,14 @@ PHRASES = (
     "hop count exceeded",                    # various
     # Exim 'unrouteable mail domain "example.com"': no route to the domain's hosts (lookup or routing failed)
     "unrouteable mail domain",
+    "dns records for the destination computer could not be found",  # Exchange
+    "host is unreachable",                   # various
+    "mail forwarding loop for",              # Postfix "mail forwarding loop for someone@example.net"
+    "malformed name server reply",           # Postfix
+    "maximum forwarding loop count exceeded",  # various
+    "message looping",                       # various
+    "unable to resolve route",               # Exchange
+    "smtpsend.dns.mxloopback",               # Exchange 5.4.4 "SMTPSEND.DNS.MxLoopback": the MX points back at us
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

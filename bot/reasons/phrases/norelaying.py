@@ -26,8 +26,15 @@ PHRASES = (
     "is not a gateway",                      # various
     "not local host",                        # various
     "allowed rcpthosts",                     # qmail-smtpd "sorry, that domain isn't in my list of allowed rcpthosts"
+    "as a relay",                            # qmail "you are trying to use me ... as a relay"
+    "insecure mail relay",                   # various
+    "not allowed to relay through this machine",  # various
+    "not an open relay, so get lost",        # various
+    "in my list of allowed rcpthost",        # qmail rcpthosts
+    "requires authentication when attempting to send to a non-local e-mail address",  # MailEnable
+    "due to the following smtp relay error",  # au by KDDI
 )
 
 PATTERNS = (
-    r"\buse me\b.{0,80}\bas a relay\b",      # MessageLabs '553-you are trying to use me [server] as a relay'
+    r"use me\b(?<=\buse me).{0,80}\bas a relay\b",      # MessageLabs '553-you are trying to use me [server] as a relay'
 )

@@ -11,6 +11,7 @@ PHRASES = (
     "not accepting network messages",        # RFC 3463 5.3.2 wording
     "does not receive mail",                 # various
     "mail is not accepted",                  # various
+    "no host found for existing smtp connection",  # Exim transports/smtp.c
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -21,4 +21,6 @@ PHRASES = (
     "message is not compliant",              # various
     "header is not",                         # various
     "bare lf",                               # various: "bare LF" line endings refused
+    "blank from: addresses are not allowed",  # GoDaddy IB501
+    "ip addresses are not allowed as a from: address",  # GoDaddy IB502
 )

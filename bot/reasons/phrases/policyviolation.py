@@ -30,6 +30,15 @@ PHRASES = (
     "illegal attachment",
     # Google Groups 'exceeded the allowable number of posts without solving a captcha'
     "without solving a captcha",
+    "closed mailing list",                   # list servers refusing non-members
+    "protocol violation",                    # Exim/Postfix "550 Protocol violation" (pipelining, bare LF ...)
+    "not subscribed to this group",          # Google Groups "... is not subscribed to this group"
+    "anti-spoofing policy",                  # Mimecast "Rejected by header-based Anti-Spoofing policy"
+    "content examination policy",            # Mimecast "Message bounced due to Content Examination Policy"
+    "host network not allowed",              # Mimecast geographical restriction
+    "x-dg-ref header is too long",           # Exchange 5.0.350 (rich text messages)
+    "esmtp no data before greeting",         # Cox: the client spoke before the banner
+    "attachment extension is forbidden",     # Cox: a forbidden attachment type
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -24,7 +24,15 @@ PHRASES = (
     "dns reverse",                           # various
     "pointer record",                        # various
     "hostname inconsistent with ip",         # various
+    "ptr resource record",                   # "bad DNS PTR resource record" (various hosted filters)
+    "ptr-record",                            # "... hosts with dynamic IP or generic DNS PTR-records"
     "mismatches client ip",                  # Outlook.com "550 domain [x] mismatches client ip"
+)
+
+PATTERNS = (
+    # A provider that counts the sending IPs it cannot verify by reverse DNS per sender domain (Exim's log of
+    # it: "450 service permits 2 unverifyable sending IPs - example.com is not 192.0.2.1")
+    r"service permits \d+ unverif[iy]able sending ips",
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -20,6 +20,15 @@ PHRASES = (
     "user not authenticated",                # various
     "submission port",                       # various
     "smtp auth",                             # various
+    "authentication failure",                # "535 5.7.0 Authentication failure" (SMTP AUTH)
+    "authentication turned on in your email client",  # Yahoo/AOL submission
+    "account not subscribed to ses",         # Amazon SES
+    "is not authorized to perform ses:sendrawemail",  # Amazon SES IAM refusal
+    "this route requires encryption",        # Mimecast "553 This route requires encryption (TLS)"
+    "this route requires tls version",       # Mimecast
+    "this route requires high-strength ciphers",  # Mimecast
+    "authentication not allowed on",         # GoDaddy IB401 "Authentication not allowed on IBSMTP Servers"
+    "server does not support auth",          # Exchange 5.5/2003 "(000B0981) 502 Server does not support AUTH"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

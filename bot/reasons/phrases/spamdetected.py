@@ -54,10 +54,17 @@ PHRASES = (
     "spam not accepted",                     # Exim ACL '451 SPAM not accepted'
     # MessageLabs '554 email rejected due to security policies - MCSpamSignature.sa.5.6'
     "spamsignature",
+    "mail content denied",                   # QQ Mail "550 Mail content denied"
+    "message rejected because of unacceptable content",  # various
+    "reject bulk.advertising",               # various
+    "recurrent pattern detection system",    # Commtouch/Cyren RPD "rejected by Recurrent Pattern Detection System"
+    "has been temporarily blocked by our filter",  # "Your message has been temporarily blocked by our filter"
+    "rejected for spam or virus content",    # GoDaddy "552 Message rejected for spam or virus content"
+    "under suspicion of spam",               # Yandex "554 5.7.1 [2] Message rejected under suspicion of SPAM"
 )
 
 PATTERNS = (
-    r"\breject, id=[^,]*? - spam\b",         # amavisd-new "554 5.7.0 Reject, id=12345-01 - SPAM"
+    r"reject, id=(?<=\breject, id=)[^,]*? - spam\b",         # amavisd-new "554 5.7.0 Reject, id=12345-01 - SPAM"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

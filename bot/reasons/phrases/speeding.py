@@ -17,6 +17,9 @@ PHRASES = (
     "slow down",                             # various
     "temporarily deferred due to unexpected volume",  # Yahoo TS01
     "exceeded the rate",                     # various
+    "is receiving mail too quickly",         # Yahoo "450 User is receiving mail too quickly"
+    "deferred due to excessive volume",      # iCloud "421 4.7.1 Messages to x deferred due to excessive volume"
+    "exceeded the max number of messages per session",  # GoDaddy IB510
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

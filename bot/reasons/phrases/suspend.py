@@ -14,7 +14,6 @@ PHRASES = (
     "inactive account",                      # various
     "mailbox is inactive",                   # various
     "mailbox inactive",                      # various
-    "not an active",                         # "is not an active address"
     "has been suspended",                    # various
     "account suspended",                     # various
     "account is suspended",                  # various
@@ -42,6 +41,16 @@ PHRASES = (
     "deactivated mailbox",                   # '551 <x@y> is a deactivated mailbox'
     # mailbox hosts returning mail that was 'not been collected after 30 days': an abandoned mailbox
     "not been collected after",
+    "invalid/inactive user",                 # QQ Mail "550 Mailbox not found or access denied: invalid/inactive user"
+    "mailbox unavailable or access denied",  # QQ Mail
+    "recipient suspend the service",         # 163.com/NetEase
+    "mailbox temporarily disabled",          # Postfix access maps, hosting providers
+)
+
+PATTERNS = (
+    # "is not an active mailbox" (various); FreeUK's "is not an active address at this host" is userunknown
+    r"not an active(?! address at this host)",
+    r"delivery error: dd \S+ is no longer valid",  # Yahoo "554 delivery error: dd x@yahoo.com is no longer valid."
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -11,4 +11,7 @@ PHRASES = (
     "command not implemented",               # RFC 5321 502
     "parameter not implemented",             # RFC 5321 504 "Command parameter not implemented"
     "malformed address",                     # Exim "malformed address: x may not follow y"
+    "angle-brackets nested too deep",        # Exim parser.c (a malformed recipient address)
+    'expected word or "<"',                 # Exim parser.c
+    "domain missing in source-routed address",  # Exim parser.c
 )

@@ -10,4 +10,5 @@ PHRASES = (
     "disk full",                             # various
     "not enough space on the disk",          # various
     "system storage",                        # various
+    "not enough free space",                 # qmail/IIS "mailbox unavailable (not enough free space)"
 )

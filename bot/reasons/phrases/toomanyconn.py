@@ -14,6 +14,13 @@ PHRASES = (
     "too many sessions",                     # various
     "recipient limit",                       # various
     "too many hosts",                        # various
+    "has exceeded the max emails per hour",  # cPanel "Domain x has exceeded the max emails per hour"
+    "trop de connexions",                    # Orange/Free (French) "421 Trop de connexions"
+    "throttling failure",                    # Amazon SES "Throttling failure: Maximum sending rate exceeded"
+    "max message per connection reached",    # Yahoo "421 Max message per connection reached"
+    "account service is temporarily unavailable",  # Mimecast: too many concurrent connections
+    "exceeding outbound thread limit",       # Mimecast
+    "message threshold exceeded",            # Cox: 100 messages per connection
 )
 
 PATTERNS = (

@@ -66,22 +66,61 @@ PHRASES = (
     "user doesn't exist",                    # various
     "bad_recipient",                         # hosted filters '550 BAD_RECIPIENT - see http://...'
     "nonexistent user",                      # Postfix access maps 'Recipient address rejected: Nonexistent user'
+    # Wording families of other MTAs for a mailbox that does not exist (round cls-general)
+    "is not an active address at this host",  # FreeUK/Demon "x is not an active address at this host"
+    "archived recipient",                    # Google Workspace: the account was archived, mail is refused
+    "destination addresses were unknown",    # Lotus Notes "some destination addresses were unknown"
+    "destination server rejected recipients",  # Exchange 2003 "The destination server rejected recipients"
+    "mailbox invalid",                       # various ("550 Mailbox invalid")
+    "mailbox not present",                   # various
+    "no existe dicha persona",               # Spanish-language ISPs "no existe dicha persona"
+    "no existe ese usuario",                 # Spanish-language ISPs
+    "no mailbox by that name is currently available",  # Netscape/iPlanet Messaging Server
+    "not a valid user here",                 # various ("550 x is not a valid user here")
+    "recipient not ok",                      # various ("550 Recipient not OK")
+    "badrcptto",                             # qmail badrcptto patch "sorry, badrcptto" / "is in my badrcptto list"
+    "the user's email name is not found",   # various
+    "there is no one at this address",       # various
+    "this address no longer accepts mail",   # AOL/Verizon
+    "this email address is wrong or no longer valid",  # various
+    "this spectator does not exist",         # Mail.ru
+    "unknown e-mail address",                # various
+    "unknown email address",                 # various
+    "unknown mailbox",                       # various
+    "user missing home directory",           # local delivery agents (mail.local)
+    "unknown virtual user",                  # vpopmail "vdeliver: Invalid or unknown virtual user"
+    "can't accept user",                    # various
+    "bad-recipient",                         # "550 BAD-RECIPIENT" (like BAD_RECIPIENT)
+    "non répertorié dans l'annuaire domino",  # Domino (French) "Utilisateur x non répertorié dans l'annuaire Domino"
+    "the recipient cannot be verified",      # Exchange, Barracuda recipient verification
+    "receiver not found",                    # CompuServe "Receiver not found: someone"
+    "invalid receiver address",              # various gateways "Invalid receiver address: x"
+    "unknown local-part",                    # Exim 'Unknown local-part "x" in domain "y"'
+    "recipient no longer accepts mail",      # various
 )
 
 PATTERNS = (
     r"<[^>]*>\.\.\. user unknown",           # Sendmail
-    r"\buser (?:[^ ]+ )?unknown\b",          # "user xyz unknown"
+    r"user(?<=\buser) (?:[^ ]+ )?unknown\b",          # "user xyz unknown"
     r"mailbox [^ ]+ does not exist",         # Yandex and others
     # '550 User [x@y] does not exist', '554 Rcpt <x@y> does not exist'
     r"\b(?:user|rcpt|recipient|mailbox|account|address(?:ee)?)\b(?:[^.;:]|\.(?=\S)){0,80}?"
     r"\b(?:does not|doesn't|do not) exist",
     # '550 ** No mail box available for this user **', '550 5.7.1 No mailbox found'
-    r"\bno mail ?-?box (?:available|found)\b",
-    r"\bmail-box not found\b",               # qmail badrcptto '553 sorry, badrcptto(user mail-box not found)'
+    r"no(?<=\bno) mail ?-?box (?:available|found)\b",
+    # qmail badrcptto '553 sorry, badrcptto(user mail-box not found)'
+    r"mail-box not found\b(?<=\bmail-box not found)",
+    r"<[^<>\s]+@[^<>\s]+> not found",       # "550 <someone@example.net> not found"
+    r"recipient \S+ was not found in ",     # "Recipient someone@example.net was not found in LDAP/directory"
+    r"user \S+ was not found",           # "User someone@example.net was not found"
+    r"mailbox \S+@\S+ unavailable",           # "Mailbox someone@example.net unavailable"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
+    # "Mailbox unavailable" alone (IIS, Zoho, various): generic, so a mailbox-status code (5.2.1 disabled) says more
+    "mailbox unavailable",
+    "mailbox is unavailable",
     "recipient address rejected",            # Postfix "Recipient address rejected." with no detail
     "invalid address",                       # various
     "unknown address",                       # various
