@@ -226,11 +226,13 @@ def test_each_blocked_reason_without_a_reply(reason: str) -> None:
 
 
 #: A reply in `details` that says something specific decides the reason through the classifier chain; the
-#: documented reason keeps deciding what the reply does not say (a temporary reason stays deferred/transient).
+#: documented reason keeps deciding what the reply does not say (a temporary reason stays deferred/transient),
+#: except that our gateway's temporary refusal of the sender's domain is its policy, as for Postfix's
+#: reject_unknown_sender_domain (450 4.1.8): retrying does not make the domain resolve.
 CLASSIFIER = "<as bot.reasons.classify reads the reply on the gateway side>"
 WITH_REPLY = [
     ("Sender domain not found", "450 4.1.8 <a@x.example>: Sender address rejected: Domain not found",
-     ("deferred", CLASSIFIER, "transient")),
+     ("deferred", CLASSIFIER, "gateway_policy")),
     ("Sender domain not found", "550 5.1.8 <a@x.example>: Sender address rejected: Domain not found",
      ("rejected", "rejected", "gateway_policy")),
     ("Recipient invalid", "550 5.1.1 <b@ourcorp.example>: Recipient address rejected: User unknown",
