@@ -78,6 +78,11 @@ class PostfixParser:
         self._checks: dict[str, dict[str, Any]] = {}    # recipient-limit checks waiting for qmgr lines
         self._doomed: dict[str, float] = {}             # "host/QID" never queued -> log time its event is due
         self._local_cache: dict[str, bool] = {}
+        #: Without Settings.local_domains: the domains the log shows are ours (mailbox deliveries, the senders of
+        #: logged-in clients).
+        self._learned: set[str] = set()
+        #: Relays ("127.0.0.1[127.0.0.1]:10024") that handed mail back to this Postfix: after-queue content filters.
+        self._filters: set[str] = set()
         self._daemons: dict[str, str] = {}  # "postfix/smtpd[664]" -> "smtpd" ("" for other programs)
         self._now = 0.0
         self._next_sweep = 0.0
@@ -150,6 +155,7 @@ class PostfixParser:
     def snapshot(self) -> dict[str, Any]:
         return {"queues": self._queues, "sessions": self._sessions, "checks": self._checks,
                 "doomed": self._doomed, "keys": self._keys.snapshot(), "now": self._now,
+                "learned": sorted(self._learned), "filters": sorted(self._filters),
                 "next_sweep": self._next_sweep}
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -158,6 +164,8 @@ class PostfixParser:
         self._checks = dict(state.get("checks") or {})
         self._doomed = {str(k): float(v) for k, v in (state.get("doomed") or {}).items()}
         self._keys.restore(state.get("keys") or {})
+        self._learned = set(state.get("learned") or ())
+        self._filters = set(state.get("filters") or ())
         self._now = float(state.get("now") or 0.0)
         self._next_sweep = float(state.get("next_sweep") or 0.0)
 
@@ -177,6 +185,8 @@ class PostfixParser:
             queue = self._queues[qkey] = {"t": self._now}
             if match:
                 queue["ip"], queue["host"] = match.group("ip") or None, match.group("host") or None
+            if ", sasl_username=" in body:  # submission: one of our users, logged in
+                queue["auth"] = 1
             session_key = f"{ctx[3]}/{ctx[4]}"
             session = self._sessions.get(session_key) if daemon == "smtpd" else None
             if session is not None:
@@ -243,6 +253,8 @@ class PostfixParser:
             return NO_EVENTS
         queue = self._touch(qkey, queue)
         queue["from"] = match.group("sender") or None
+        if queue.get("auth"):  # a logged-in client's sender: a domain of ours
+            self._learn(split_domain(queue["from"]))
         if match.group("status") == "expired":
             return self._expired(ctx, qid, queue)
         queue["size"], queue["nrcpt"], queue["q"] = int(match.group("size")), int(match.group("nrcpt")), 1
@@ -258,20 +270,40 @@ class PostfixParser:
             return NO_EVENTS
         final, original, relay, dsn, status_word, text = match.group("rcpt", "orig", "relay", "dsn", "status", "text")
         disposition = _STATUS_DISPOSITION.get(status_word)
+        if daemon in pl.LOCAL_AGENTS and final:  # a domain our mailboxes are in (an address probe's line says so too)
+            self._learn(split_domain(final))
         if disposition is None:  # deliverable/undeliverable: address-verification probes, not mail
             return NO_EVENTS
         if daemon == "discard" and disposition is Disposition.DELIVERED:
             disposition = Disposition.DELETED
         queue = self._touch(qkey, self._queues.get(qkey))
-        # The recipient is the address the sender gave (orig_to, before alias expansion); where it went decides
-        # the direction.
+        # The recipient is the address the sender gave (orig_to, before alias expansion; for a copy a content filter
+        # handed back, what the first queue id's line said); where it went decides the direction.
         final, original = final or None, original or None
+        if original is None and final and "orig" in queue:
+            original = queue["orig"].get(final)
         recipient = original or final
         reply, stage, remote = pl.split_relay_reply(text)
         code, status = pl.reply_codes(reply)
-        direction = self._delivery_direction(daemon, final)
-        failed = disposition is not Disposition.DELIVERED and disposition is not Disposition.DELETED
-        side = Side.REMOTE if remote or direction == Direction.OUTBOUND else Side.GATEWAY
+        reason = cause = None
+        if disposition is Disposition.DELIVERED and reply:
+            discarded = pl.DISCARDED.match(reply)
+            if discarded:  # accepted and dropped (a content filter's discard): why is in its words, not its 2.x.x
+                disposition = Disposition.DELETED
+                reason, cause = _classify(None, None, neutral_form(discarded.group("what")), stage,
+                                          str(Side.GATEWAY if relay in self._filters else Side.REMOTE),
+                                          str(Disposition.DELETED), None)
+            elif self._handed_on(ctx[3], queue, reply, final, recipient):
+                disposition = Disposition.REQUEUED
+                reason, cause = _DELIVERED
+                if len(self._filters) < 100:
+                    self._filters.add(relay)
+        # a content filter of this Postfix (it re-injected mail here before): its refusals are the site's own
+        here = relay in self._filters
+        direction = Direction.OUTBOUND if queue.get("auth") else self._delivery_direction(daemon, final)
+        failed = disposition in (Disposition.BOUNCED, Disposition.DEFERRED, Disposition.EXPIRED)
+        by = Side.GATEWAY if here or not remote else Side.REMOTE
+        side = Side.GATEWAY if here else Side.REMOTE if remote or direction == Direction.OUTBOUND else Side.GATEWAY
         if disposition is Disposition.DEFERRED and recipient:
             queue.setdefault("deferred", {})[recipient] = [reply, dsn, stage, relay, str(direction)]
         elif recipient and "deferred" in queue:
@@ -279,10 +311,27 @@ class PostfixParser:
         return (self._event(
             ctx, 0, qid, queue, direction=direction, disposition=disposition, recipient=recipient,
             relay=relay, smtp_code=code, enhanced_status=dsn or status, reply_text=reply, stage=stage,
-            rejected_by=(Side.REMOTE if remote else Side.GATEWAY) if failed else None, side=side,
+            rejected_by=by if failed else None, side=side, reason=reason, cause=cause,
             classify_host=pl.relay_host(relay) if disposition is not Disposition.DELIVERED else None,
-            extra={"delivered_to": final} if original else None,
+            extra={"delivered_to": final} if original and original != final else None,
         ),)
+
+    def _handed_on(self, host: str, queue: dict[str, Any], reply: str, final: str | None,
+                   recipient: str | None) -> bool:
+        """Whether this delivery handed the message back to this Postfix under a new queue id ("... queued as
+        NEWID", NEWID's smtpd `client=` line already in this log: an after-queue content filter re-injected it
+        before answering). The new queue id learns what the first one knew: the client the mail came from, whether
+        it logged in, and each recipient's address as the sender wrote it."""
+        match = pl.QUEUED_AS.search(reply)
+        onward = self._queues.get(f"{host}/{match.group('qid')}") if match else None
+        if onward is None or "ip" not in onward:
+            return False
+        if final and recipient:
+            onward.setdefault("orig", {})[final] = recipient
+        for name in ("ip", "host", "auth"):
+            if queue.get(name):
+                onward[name] = queue[name]
+        return True
 
     def _expired(self, ctx: tuple, qid: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
         """qmgr gave up: one event per recipient still deferred, with the last reason it was given."""
@@ -585,6 +634,16 @@ class PostfixParser:
             reason=reason, cause=str(cause) if cause else None, extra=extra or {}, **fields,
         )
 
+    def _learn(self, domain: str | None) -> None:
+        if domain and not self.local_domains and domain not in self._learned and len(self._learned) < 10_000:
+            self._learned.add(domain.lower())
+
+    def _is_ours(self, domain: str | None) -> bool:
+        """Settings.local_domains when configured, else what the log has shown to be ours."""
+        if not domain:
+            return False
+        return self._is_local(domain) if self.local_domains else domain.lower() in self._learned
+
     def _is_local(self, domain: str) -> bool:
         known = self._local_cache.get(domain)
         if known is None:
@@ -598,7 +657,7 @@ class PostfixParser:
         domain = split_domain(recipient) if self.local_domains else None
         if domain:
             return Direction.INBOUND if self._is_local(domain) else Direction.OUTBOUND
-        if daemon in pl.LOCAL_AGENTS:
+        if daemon in pl.LOCAL_AGENTS or self._is_ours(split_domain(recipient)):
             return Direction.INBOUND
         if daemon in pl.REMOTE_AGENTS:
             return Direction.OUTBOUND
@@ -606,11 +665,9 @@ class PostfixParser:
 
     def _gateway_direction(self, sender: str | None, recipient: str | None) -> str:
         """What our gateway refused came from outside, unless one of our users sent it to another domain."""
-        if self.local_domains:
-            sender_domain, recipient_domain = split_domain(sender), split_domain(recipient)
-            if sender_domain and recipient_domain and self._is_local(sender_domain) \
-                    and not self._is_local(recipient_domain):
-                return Direction.OUTBOUND
+        sender_domain, recipient_domain = split_domain(sender), split_domain(recipient)
+        if sender_domain and recipient_domain and self._is_ours(sender_domain) and not self._is_ours(recipient_domain):
+            return Direction.OUTBOUND
         return Direction.INBOUND
 
     def _sweep(self) -> None:
