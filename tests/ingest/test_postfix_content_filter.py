@@ -4,6 +4,8 @@ SASL submission, and the domains the log shows to be ours. The whole run: tests/
 
 from __future__ import annotations
 
+import json
+
 from bot.ingest.postfix import PostfixParser
 from tests.ingest.test_ingest_postfix_lines import REF, parse
 
@@ -57,6 +59,33 @@ def test_the_link_survives_a_restart_between_the_two_queue_ids() -> None:
     second.restore(first.snapshot())
     (bounce,) = second.feed(FILTERED[-1])
     assert (bounce.recipient, bounce.client_ip) == ("billing@thornbury-dental.example", "127.0.0.38")
+
+
+def test_a_second_queue_id_delivered_before_the_hand_over_line_waits_for_it() -> None:
+    """The filter answers right after the re-injection is queued: the new id's delivery (and removal) can come
+    before the first id's "queued as" line. The Message-ID links them when the new id is queued (the client is
+    known at once); its events wait for the hand-over line, which names the recipient the sender wrote."""
+    removed = FILTERED[-1][:16] + "mx postfix/qmgr[7144]: 0ECCE17407B: removed"
+    handover, bounce = parse([*FILTERED[:6], FILTERED[-1], removed, *FILTERED[6:8]])
+    assert handover.disposition == "requeued"
+    assert (bounce.disposition, bounce.client_ip, bounce.recipient) == ("bounced", "127.0.0.38",
+                                                                        "billing@thornbury-dental.example")
+    assert bounce.extra == {"delivered_to": "dana.moss@thornbury-dental.example"}
+
+
+def test_held_events_are_made_when_the_hand_over_line_never_comes() -> None:
+    """The log cut between the two (or a filter answering without "queued as"): the first id's removal, or the
+    end of the log, makes them as they are."""
+    (bounce,) = parse([*FILTERED[:6], FILTERED[-1]])  # parse() settles at the end
+    assert (bounce.disposition, bounce.client_ip, bounce.recipient) == ("bounced", "127.0.0.38",
+                                                                        "dana.moss@thornbury-dental.example")
+    parser = PostfixParser(reference=REF)
+    for line in [*FILTERED[:6], FILTERED[-1]]:
+        parser.feed(line)
+    restored = PostfixParser(reference=REF)
+    restored.restore(json.loads(json.dumps(parser.snapshot())))  # the cursor keeps the held event
+    (bounce,) = [e for e in restored.feed(FILTERED[7]) if e.disposition != "received"]
+    assert bounce.recipient == "dana.moss@thornbury-dental.example"
 
 
 def test_a_reply_naming_a_queue_id_not_in_the_log_is_a_delivery() -> None:

@@ -159,7 +159,7 @@ def test_report_totals_equal_pflogsumms(store: Store, db_url: str, sites_log: Pa
     monkeypatch.setenv("BOUNCEBOT_DIGEST_TIMEZONE", "UTC")
     monkeypatch.setenv("TZ", "UTC")
     _ingest(store, sites_log)
-    theirs, _hours = run_pflogsumm(binary, sites_log)
+    theirs, their_hours = run_pflogsumm(binary, sites_log)
     with store.session() as session:
         day = min(session.scalars(select(Event.time))).date()
     report = _cli(db_url, capsys, "report", "--date", day.isoformat(), "--json")
@@ -170,3 +170,6 @@ def test_report_totals_equal_pflogsumms(store: Store, db_url: str, sites_log: Pa
     assert theirs["recipients"] == str(len(set(re.findall(r": to=<([^>]*)>,.* status=sent ", text))))
     theirs["recipients"] = str(len(_written_recipients(text)))
     assert ours == theirs
+    our_hours = [[f"{h['hour']:02d}", *(str(h[c]) for c in ("received", "delivered", "deferred", "bounced",
+                                                              "rejected"))] for h in report["hours"]]
+    assert our_hours == their_hours
