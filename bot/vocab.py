@@ -41,6 +41,8 @@ class Disposition(StrEnum):
     DELETED = "deleted"
     RECEIVED = "received"     # a message entered our queue (Postfix: smtpd client= or pickup); one per message
     WARNED = "warned"         # a reject rule only warned (Postfix reject_warning, header/body WARN): mail went on
+    REQUEUED = "requeued"     # handed to an after-queue content filter that queued it again here: the new queue
+    #                           id carries the outcome (the traffic report counts the hand-over, as pflogsumm does)
 
 
 class Direction(StrEnum):

@@ -337,9 +337,9 @@ def purge_older_than(session: Session, cutoff: datetime, batch: int = 50_000) ->
 # --- Diagnosis: one aggregate pass over the target, one bounded pass over its newest failures -------------
 
 FAILED = ("rejected", "bounced", "expired", "deferred", "quarantined", "deleted")
-#: Facts about traffic, not outcomes (a message entered the queue; a rule only warned): the traffic report reads
-#: them, the diagnosis does not count them.
-TRAFFIC_ONLY = ("received", "warned")
+#: Facts about traffic, not outcomes (a message entered the queue; a rule only warned; a content filter took it
+#: and queued it again here): the traffic report reads them, the diagnosis does not count them.
+TRAFFIC_ONLY = ("received", "warned", "requeued")
 
 
 def target_profile(

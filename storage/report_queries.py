@@ -70,6 +70,8 @@ def _outcome() -> ColumnElement[str]:
          literal("inferred")),
         (and_(Event.disposition == "delivered", Event.reply_text.like(FORWARDED_LIKE)), literal("forwarded")),
         (Event.disposition == "delivered", literal("delivered")),
+        # the hand-over to an after-queue content filter is a status=sent line: pflogsumm counts it delivered
+        (Event.disposition == "requeued", literal("delivered")),
         # discard(8) logs status=sent (with a relay, "none"): pflogsumm counts it delivered; a discard *action*
         # (and a gateway's delete of another source) is a discard.
         (and_(Event.disposition == "deleted", Event.relay.isnot(None), or_(Event.rejected_by.is_(None), ~gateway)),
@@ -163,7 +165,7 @@ def delivered_by_recipient(session: DB, start: datetime, end: datetime, ids: Ids
     """(recipient, recipient domain, deliveries, bytes) of the deliveries pflogsumm counts."""
     outcome = _outcome()
     stmt = (select(Event.recipient, Event.recipient_domain, func.count(), func.coalesce(func.sum(Event.size), 0))
-            .where(_window(session, start, end, ids), Event.disposition.in_(("delivered", "deleted")),
+            .where(_window(session, start, end, ids), Event.disposition.in_(("delivered", "deleted", "requeued")),
                    outcome == "delivered")
             .group_by(Event.recipient, Event.recipient_domain))
     return [tuple(row) for row in session.execute(stmt)]
@@ -193,7 +195,8 @@ def delays_by_domain(session: DB, start: datetime, end: datetime, domains: list[
         .correlate(Event).scalar_subquery())
     outcome = _outcome().label("outcome")
     inner = (select(Event.recipient_domain.label("domain"), outcome, (at - arrived).label("delay"))
-             .where(_window(session, start, end, ids), Event.disposition.in_(("delivered", "deleted", "deferred")),
+             .where(_window(session, start, end, ids),
+                    Event.disposition.in_(("delivered", "deleted", "deferred", "requeued")),
                     Event.recipient_domain.in_(domains) if domains is not None else Event.recipient_domain.isnot(None))
              .subquery())
     stmt = (select(inner.c.domain, inner.c.outcome, func.count(), func.sum(inner.c.delay), func.max(inner.c.delay),

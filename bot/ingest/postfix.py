@@ -78,6 +78,13 @@ class PostfixParser:
         self._checks: dict[str, dict[str, Any]] = {}    # recipient-limit checks waiting for qmgr lines
         self._doomed: dict[str, float] = {}             # "host/QID" never queued -> log time its event is due
         self._local_cache: dict[str, bool] = {}
+        #: Without Settings.local_domains: the domains the log shows are ours (mailbox deliveries, the senders of
+        #: logged-in clients).
+        self._learned: set[str] = set()
+        #: Relays ("127.0.0.1[127.0.0.1]:10024") that handed mail back to this Postfix: after-queue content filters.
+        self._filters: set[str] = set()
+        self._mids: dict[str, str] = {}  # "<message-id>" -> "host/QID" of the last queued message that had it
+        self._holding: set[str] = set()  # "host/QID" of first queue ids holding their copy's events
         self._daemons: dict[str, str] = {}  # "postfix/smtpd[664]" -> "smtpd" ("" for other programs)
         self._now = 0.0
         self._next_sweep = 0.0
@@ -145,11 +152,20 @@ class PostfixParser:
         """The log has gone quiet (no line for a while): the events still waiting for lines are made now."""
         events = self._due(float("inf"))
         self.stats.events += len(events)
+        for qkey in sorted(self._holding):
+            queue = self._queues.get(qkey)
+            if queue is not None:
+                held = self._release(queue)
+                self.stats.events += len(held)
+                events = [*events, *held]
+        self._holding.clear()
         return events
 
     def snapshot(self) -> dict[str, Any]:
         return {"queues": self._queues, "sessions": self._sessions, "checks": self._checks,
                 "doomed": self._doomed, "keys": self._keys.snapshot(), "now": self._now,
+                "learned": sorted(self._learned), "filters": sorted(self._filters), "mids": self._mids,
+                "holding": sorted(self._holding),
                 "next_sweep": self._next_sweep}
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -158,6 +174,10 @@ class PostfixParser:
         self._checks = dict(state.get("checks") or {})
         self._doomed = {str(k): float(v) for k, v in (state.get("doomed") or {}).items()}
         self._keys.restore(state.get("keys") or {})
+        self._learned = set(state.get("learned") or ())
+        self._filters = set(state.get("filters") or ())
+        self._mids = dict(state.get("mids") or {})
+        self._holding = set(state.get("holding") or ())
         self._now = float(state.get("now") or 0.0)
         self._next_sweep = float(state.get("next_sweep") or 0.0)
 
@@ -177,6 +197,8 @@ class PostfixParser:
             queue = self._queues[qkey] = {"t": self._now}
             if match:
                 queue["ip"], queue["host"] = match.group("ip") or None, match.group("host") or None
+            if ", sasl_username=" in body:  # submission: one of our users, logged in
+                queue["auth"] = 1
             session_key = f"{ctx[3]}/{ctx[4]}"
             session = self._sessions.get(session_key) if daemon == "smtpd" else None
             if session is not None:
@@ -188,12 +210,17 @@ class PostfixParser:
         if head == "mes" and body.startswith("message-id="):
             queue = self._touch(qkey, queue)
             queue["mid"] = body[11:].strip() or None
+            if queue["mid"] and queue["mid"] != "<>" and pl.is_loopback(queue.get("ip")):
+                self._reinjected(ctx[3], qid, queue)
             return NO_EVENTS
         if head == "fro" and daemon in ("qmgr", "oqmgr"):
             return self._qmgr(ctx, qkey, qid, queue, body)
         if body == "removed":
-            self._queues.pop(qkey, None)
+            gone = self._queues.pop(qkey, None)
             self._doomed.pop(qkey, None)
+            if gone and "held" in gone:  # its copy's events waited for a hand-over line that never came
+                self._holding.discard(qkey)
+                return self._release(gone)
             return NO_EVENTS
         if daemon == "pickup" and body.startswith(pl.PICKUP_STARTS):
             queue = self._touch(qkey, queue)
@@ -243,9 +270,14 @@ class PostfixParser:
             return NO_EVENTS
         queue = self._touch(qkey, queue)
         queue["from"] = match.group("sender") or None
+        if queue.get("auth"):  # a logged-in client's sender: a domain of ours
+            self._learn(queue["from"])
         if match.group("status") == "expired":
             return self._expired(ctx, qid, queue)
         queue["size"], queue["nrcpt"], queue["q"] = int(match.group("size")), int(match.group("nrcpt")), 1
+        mid = queue.get("mid")
+        if mid:  # a content filter's re-injection will carry the same id (stale entries: swept, and checked)
+            self._mids[mid] = qkey
         received = self._received(qid, queue)
         if "sess" in queue:
             return (*received, *self._note_queued(ctx, qkey, queue))
@@ -258,31 +290,115 @@ class PostfixParser:
             return NO_EVENTS
         final, original, relay, dsn, status_word, text = match.group("rcpt", "orig", "relay", "dsn", "status", "text")
         disposition = _STATUS_DISPOSITION.get(status_word)
+        if daemon in pl.LOCAL_AGENTS and final and not self.local_domains:
+            self._learn(final)  # a domain our mailboxes are in (an address probe's line says so too)
         if disposition is None:  # deliverable/undeliverable: address-verification probes, not mail
             return NO_EVENTS
         if daemon == "discard" and disposition is Disposition.DELIVERED:
             disposition = Disposition.DELETED
         queue = self._touch(qkey, self._queues.get(qkey))
-        # The recipient is the address the sender gave (orig_to, before alias expansion); where it went decides
-        # the direction.
+        # The recipient is the address the sender gave (orig_to, before alias expansion; for a copy a content filter
+        # handed back, what the first queue id's line said); where it went decides the direction.
         final, original = final or None, original or None
+        if original is None and final and "orig" in queue:
+            original = queue["orig"].get(final)
         recipient = original or final
         reply, stage, remote = pl.split_relay_reply(text)
         code, status = pl.reply_codes(reply)
-        direction = self._delivery_direction(daemon, final)
-        failed = disposition is not Disposition.DELIVERED and disposition is not Disposition.DELETED
-        side = Side.REMOTE if remote or direction == Direction.OUTBOUND else Side.GATEWAY
+        reason = cause = None
+        # (substring tests first: they spare the patterns a mailbox's reply, and a discard's is rare)
+        handed = reply.rfind("queued as ") if reply else -1
+        if disposition is Disposition.DELIVERED and reply and (
+                handed >= 0 or "iscarded" in reply or "ISCARDED" in reply):
+            discarded = pl.DISCARDED.match(reply)
+            if discarded:  # accepted and dropped (a content filter's discard): why is in its words, not its 2.x.x
+                disposition = Disposition.DELETED
+                reason, cause = _classify(None, None, neutral_form(discarded.group("what")), stage,
+                                          str(Side.GATEWAY if relay in self._filters else Side.REMOTE),
+                                          str(Disposition.DELETED), None)
+            elif handed >= 0 and self._handed_on(ctx[3], queue, reply, handed, final, recipient):
+                disposition = Disposition.REQUEUED
+                reason, cause = _DELIVERED
+                if len(self._filters) < 100:
+                    self._filters.add(relay)
+        # a content filter of this Postfix (it re-injected mail here before): its refusals are the site's own
+        here = relay in self._filters
+        direction = Direction.OUTBOUND if queue.get("auth") else self._delivery_direction(daemon, final)
+        failed = disposition in (Disposition.BOUNCED, Disposition.DEFERRED, Disposition.EXPIRED)
+        by = Side.GATEWAY if here or not remote else Side.REMOTE
+        side = Side.GATEWAY if here else Side.REMOTE if remote or direction == Direction.OUTBOUND else Side.GATEWAY
         if disposition is Disposition.DEFERRED and recipient:
             queue.setdefault("deferred", {})[recipient] = [reply, dsn, stage, relay, str(direction)]
         elif recipient and "deferred" in queue:
             queue["deferred"].pop(recipient, None)
-        return (self._event(
+        event = self._event(
             ctx, 0, qid, queue, direction=direction, disposition=disposition, recipient=recipient,
             relay=relay, smtp_code=code, enhanced_status=dsn or status, reply_text=reply, stage=stage,
-            rejected_by=(Side.REMOTE if remote else Side.GATEWAY) if failed else None, side=side,
+            rejected_by=by if failed else None, side=side, reason=reason, cause=cause,
             classify_host=pl.relay_host(relay) if disposition is not Disposition.DELIVERED else None,
-            extra={"delivered_to": final} if original else None,
-        ),)
+            extra={"delivered_to": final} if original and original != final else None,
+        )
+        first = self._queues.get(queue["up"]) if "up" in queue and "orig" not in queue else None
+        if first is not None and original is None:
+            # a re-injected copy delivered before the first queue id's hand-over line, which tells the address the
+            # sender wrote: the event waits for it (or for the first id's removal, or the end of the log)
+            first.setdefault("held", []).append(_hold(event, final))
+            self._holding.add(queue["up"])
+            return NO_EVENTS
+        if disposition is Disposition.REQUEUED and "held" in queue:
+            return (event, *self._release(queue, final, recipient))
+        return (event,)
+
+    def _release(self, queue: dict[str, Any], final: str | None = None,
+                 recipient: str | None = None) -> list[TrackingEvent]:
+        """The held events of a filtered message's copy: those for `final` now with the sender's `recipient`, or
+        all of them as they are (final None: the first queue id is gone, or the log went quiet)."""
+        held, kept = queue.get("held") or [], []
+        out = []
+        for item in held:
+            if final is None or item["final"] == final:
+                out.append(_unhold(item, recipient if final is not None else None))
+            else:
+                kept.append(item)
+        if kept:
+            queue["held"] = kept
+        else:
+            queue.pop("held", None)
+        return out
+
+    def _handed_on(self, host: str, queue: dict[str, Any], reply: str, at: int, final: str | None,
+                   recipient: str | None) -> bool:
+        """Whether this delivery handed the message back to this Postfix under a new queue id ("... queued as
+        NEWID", NEWID's smtpd `client=` line already in this log: an after-queue content filter re-injected it
+        before answering). The new queue id learns what the first one knew: the client the mail came from, whether
+        it logged in, and each recipient's address as the sender wrote it."""
+        match = pl.QUEUED_AS.match(reply, at)
+        if match is None:
+            return False
+        onward = self._queues.get(f"{host}/{match.group('qid')}")
+        if onward is None or "ip" not in onward:
+            # delivered and removed already, before this line: linked by its Message-ID when it was queued
+            return match.group("qid") in queue.get("next", ())
+        if final and recipient:
+            onward.setdefault("orig", {})[final] = recipient
+        for name in ("ip", "host", "auth"):
+            if queue.get(name):
+                onward[name] = queue[name]
+        return True
+
+    def _reinjected(self, host: str, qid: str, queue: dict[str, Any]) -> None:
+        """A message from a client on loopback whose Message-ID is that of a message queued here and not yet
+        removed: a content filter handing it back (it does so before it answers the first queue id's delivery,
+        whose "queued as" line may come after the new id's own delivery). The new id learns the client now."""
+        earlier = self._mids.get(queue["mid"])
+        first = self._queues.get(earlier) if earlier and earlier.startswith(f"{host}/") else None
+        if first is None or first is queue or not first.get("q") or first.get("mid") != queue["mid"]:
+            return
+        for name in ("ip", "host", "auth"):
+            if first.get(name):
+                queue[name] = first[name]
+        first.setdefault("next", []).append(qid)
+        queue["up"] = earlier
 
     def _expired(self, ctx: tuple, qid: str, queue: dict[str, Any]) -> Sequence[TrackingEvent]:
         """qmgr gave up: one event per recipient still deferred, with the last reason it was given."""
@@ -585,6 +701,19 @@ class PostfixParser:
             reason=reason, cause=str(cause) if cause else None, extra=extra or {}, **fields,
         )
 
+    def _learn(self, address: str | None) -> None:
+        """The address's domain is one of ours (only without Settings.local_domains)."""
+        domain = _domain_of(address)
+        if domain and domain not in self._learned and not self.local_domains and len(self._learned) < 10_000:
+            self._learned.add(domain)
+
+    def _is_ours(self, address: str | None) -> bool:
+        """Whether the address's domain is ours: Settings.local_domains when configured, else what the log showed."""
+        if self.local_domains:
+            domain = _domain_of(address)
+            return bool(domain) and self._is_local(domain)
+        return bool(self._learned) and _domain_of(address) in self._learned
+
     def _is_local(self, domain: str) -> bool:
         known = self._local_cache.get(domain)
         if known is None:
@@ -598,7 +727,7 @@ class PostfixParser:
         domain = split_domain(recipient) if self.local_domains else None
         if domain:
             return Direction.INBOUND if self._is_local(domain) else Direction.OUTBOUND
-        if daemon in pl.LOCAL_AGENTS:
+        if daemon in pl.LOCAL_AGENTS or self._is_ours(recipient):
             return Direction.INBOUND
         if daemon in pl.REMOTE_AGENTS:
             return Direction.OUTBOUND
@@ -606,11 +735,8 @@ class PostfixParser:
 
     def _gateway_direction(self, sender: str | None, recipient: str | None) -> str:
         """What our gateway refused came from outside, unless one of our users sent it to another domain."""
-        if self.local_domains:
-            sender_domain, recipient_domain = split_domain(sender), split_domain(recipient)
-            if sender_domain and recipient_domain and self._is_local(sender_domain) \
-                    and not self._is_local(recipient_domain):
-                return Direction.OUTBOUND
+        if recipient and "@" in recipient and self._is_ours(sender) and not self._is_ours(recipient):
+            return Direction.OUTBOUND
         return Direction.INBOUND
 
     def _sweep(self) -> None:
@@ -622,6 +748,8 @@ class PostfixParser:
         self._sessions = {k: s for k, s in self._sessions.items() if now - s["t"] < SHORT_TTL}
         self._checks = {k: c for k, c in self._checks.items() if now - c["t"] < SHORT_TTL}
         self._doomed = {k: at for k, at in self._doomed.items() if k in self._queues}
+        self._mids = {k: q for k, q in self._mids.items() if q in self._queues}
+        self._holding = {k for k in self._holding if k in self._queues}
 
 
 #: What an event of a message refused as a whole shares with the events of its unnamed recipients.
@@ -646,6 +774,31 @@ def _unnamed(fields: dict[str, Any], rcpt_ok: int, when: datetime, keys: list[st
                             f"rcpt={rcpt_ok})").strip()
     fields["recipient"] = None
     return [TrackingEvent(time=when, source=SOURCE, source_key=key, nrcpt=rcpt_ok, **fields) for key in keys]
+
+
+def _domain_of(address: str | None) -> str | None:
+    """'a@B.example' -> 'b.example' (split_domain's result for a log's addresses, faster)."""
+    if not address:
+        return None
+    at = address.rfind("@")
+    return address[at + 1:].lower().rstrip(".") or None if at >= 0 else None
+
+
+def _hold(event: TrackingEvent, final: str | None) -> dict[str, Any]:
+    """A held event as parser state (JSON: the cursor keeps it)."""
+    fields = {name: getattr(event, name) for name in event.__slots__}
+    fields["time"] = event.time.isoformat()
+    return {"final": final, "event": fields}
+
+
+def _unhold(item: dict[str, Any], recipient: str | None) -> TrackingEvent:
+    fields = dict(item["event"])
+    fields["time"] = datetime.fromisoformat(fields["time"])
+    event = TrackingEvent(**fields)
+    if recipient and recipient != item["final"]:
+        event.recipient = recipient
+        event.extra = {**event.extra, "delivered_to": item["final"]}
+    return event
 
 
 def _daemon_of(tag: str) -> str:

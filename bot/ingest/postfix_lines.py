@@ -32,6 +32,17 @@ DELIVERY = re.compile(
     r"delay=[^,]*, delays=[^,]*, dsn=(?P<dsn>[^,]*), status=(?P<status>[a-z]+)(?: \((?P<text>.*)\))?$"
 )
 
+#: A delivery's reply naming the queue id the receiving MTA gave the message: Postfix "250 2.0.0 Ok: queued as
+#: 3F2A1C2", amavisd-new "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 3F2A1C2". When that
+#: id is one of this log's own (its smtpd `client=` line came first), an after-queue content filter took the
+#: message and handed it back to this Postfix: the new queue id carries the message on.
+QUEUED_AS = re.compile(r"queued as (?P<qid>[0-9A-Za-z]{6,})\)?$")
+#: A content filter that accepted the message and dropped it (amavisd-new's D_DISCARD): "250 2.7.0 Ok, discarded,
+#: id=00835-01 - spam", "250 2.7.1 Ok, discarded, id=00835-02 - BANNED: ...". status=sent, and nothing delivered.
+#: Group "what": the words after the codes (the codes say 2.x.x, success, which is what the filter told Postfix).
+DISCARDED = re.compile(r"^2\d\d (?:2\.\d{1,3}\.\d{1,3} )?(?P<what>Ok, discarded\b.*)", re.IGNORECASE)
+
+
 # "host mx.b[192.0.2.1] said: 550 5.1.1 text (in reply to RCPT TO command)", "... refused to talk to me: 554 ..."
 REMOTE_REPLY = re.compile(
     r"^host (?P<host>[^\[\s]*)\[(?P<ip>[^\]]*)\](?::\d+)? (?P<verb>said|refused to talk to me): (?P<reply>.*?)"
@@ -210,6 +221,11 @@ def reply_codes(reply: str | None) -> tuple[int | None, str | None]:
         return None, None
     code = match.group("code")
     return (int(code) if code else None), match.group("status")
+
+
+def is_loopback(ip: str | None) -> bool:
+    """127.0.0.0/8 or ::1: a client on this machine (a content filter re-injecting mail)."""
+    return bool(ip) and (ip.startswith("127.") or ip == "::1")
 
 
 def relay_host(relay: str | None) -> str | None:

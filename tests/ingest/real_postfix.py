@@ -48,6 +48,8 @@ class PostfixRun:
     purge_queue: bool = False
     #: One more port, after the smtpd ones: postscreen in front of an smtpd (its main.cf settings are the run's).
     postscreen: bool = False
+    #: Ports chosen by the caller, by service index (a content filter must know where to re-inject beforehand).
+    fixed_ports: dict[int, int] = field(default_factory=dict)
 
 
 def _run(*args: str) -> None:
@@ -128,8 +130,8 @@ def run_postfix(run: PostfixRun, scenario: Callable[[list[int], Path], None]) ->
             _run(newaliases)  # a fresh install may have no aliases.db yet
             _run(postconf, "-MX", "smtp/inet")
             ports = []
-            for overrides in run.services:
-                port = free_port()
+            for index, overrides in enumerate(run.services):
+                port = run.fixed_ports.get(index) or free_port()
                 ports.append(port)
                 command = " ".join(["smtpd", *(f"-o {o}" for o in overrides)])
                 _run(postconf, "-M", f"127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - {command}")

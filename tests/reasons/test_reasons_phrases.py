@@ -133,3 +133,25 @@ def test_temporary_dns_failure_is_a_network_error():
     text = "Host or domain name not found. Name service error for name=example.org type=MX: Host not found, try again"
     assert classify(smtp_code=450, enhanced_status="4.4.3", text=text).reason == "networkerror"
     assert classify(smtp_code=550, enhanced_status=None, text=text).reason == "hostunknown"
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    # amavisd-new names what it found after the id; its 554 5.7.0 alone reads "security error"
+    ("554 5.7.0 Reject, id=04102-03 - spam", "spamdetected"),
+    ("554 5.7.0 Reject, id=04103-04 - BANNED: application/x-msdownload,.exe,.exe-ms,invoice.exe", "policyviolation"),
+    ("554 5.7.0 Reject, id=04104-05 - INFECTED: Eicar-Signature", "virusdetected"),
+    ("554 5.7.0 Reject, id=04104-05 - VIRUS: Eicar-Test-Signature", "virusdetected"),
+])
+def test_amavisd_refusals_by_what_it_found(text, reason):
+    assert classify(smtp_code=554, enhanced_status="5.7.0", text=text, stage="DATA", side="gateway").reason == reason
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("Ok, discarded, id=04105-06 - spam", "spamdetected"),
+    ("Ok, discarded, id=04105-07 - BANNED: .exe,invoice.exe", "policyviolation"),
+    ("Ok, discarded, id=04105-08 - INFECTED: Eicar-Signature", "virusdetected"),
+])
+def test_amavisd_discards_by_what_it_found(text, reason):
+    """The words of a discard's 250 2.7.0 reply, without its codes (the ingest cuts them: they say success)."""
+    assert classify(smtp_code=None, enhanced_status=None, text=text, side="gateway", disposition="deleted").reason \
+        == reason

@@ -41,6 +41,13 @@ PHRASES = (
     "attachment extension is forbidden",     # Cox: a forbidden attachment type
 )
 
+PATTERNS = (
+    # amavisd-new's reply for a banned attachment (a file type or name the site forbids): "554 5.7.0 Reject,
+    # id=12345-01 - BANNED: application/x-msdownload,.exe,.exe-ms,invoice.exe", or "250 2.7.0 Ok, discarded, ..."
+    r"reject, id=(?<=\breject, id=)[^,]*? - banned\b",
+    r"discarded, id=[^,]*? - banned\b",
+)
+
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
     "violates",                              # "message violates our policy"

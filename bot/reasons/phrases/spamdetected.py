@@ -65,6 +65,7 @@ PHRASES = (
 
 PATTERNS = (
     r"reject, id=(?<=\breject, id=)[^,]*? - spam\b",         # amavisd-new "554 5.7.0 Reject, id=12345-01 - SPAM"
+    r"discarded, id=[^,]*? - spam\b",        # amavisd-new D_DISCARD "250 2.7.0 Ok, discarded, id=12345-01 - spam"
 )
 
 #: Generic words, tried only after no reason matched on its specific phrases.

@@ -11,6 +11,13 @@ PHRASES = (
     "security threat",                       # various
 )
 
+PATTERNS = (
+    # amavisd-new's reply for a virus it found: "554 5.7.0 Reject, id=12345-01 - INFECTED: Eicar-Signature" (older
+    # versions "- VIRUS: ..."), and the same when it discards: "250 2.7.0 Ok, discarded, id=12345-01 - INFECTED: ..."
+    r"reject, id=(?<=\breject, id=)[^,]*? - (?:infected|virus)\b",
+    r"discarded, id=[^,]*? - (?:infected|virus)\b",
+)
+
 #: Generic words, tried only after no reason matched on its specific phrases.
 WEAK = (
     "infected",                              # Amavis "message contains INFECTED"
