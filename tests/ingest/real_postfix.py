@@ -89,7 +89,10 @@ def wait_for_log(log: Path, needle: str, count: int, timeout: float = 60) -> Non
         if log.exists() and log.read_text(errors="replace").count(needle) >= count:
             return
         time.sleep(0.3)
-    raise RuntimeError(f"the Postfix log never showed {count} x {needle!r}")
+    tail = log.read_text(errors="replace").splitlines()[-12:] if log.exists() else ["(no log file)"]
+    queue = subprocess.run(["postqueue", "-p"], capture_output=True, text=True, timeout=30).stdout.strip()
+    raise RuntimeError(f"the Postfix log never showed {count} x {needle!r}; its last lines:\n" + "\n".join(tail)
+                       + f"\nthe queue:\n{queue}")
 
 
 def master_running() -> bool:
