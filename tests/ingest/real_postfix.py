@@ -15,9 +15,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from tests.support import free_port, require_binary, require_root, unavailable
 
@@ -168,3 +170,14 @@ def run_postfix(run: PostfixRun, scenario: Callable[[list[int], Path], None]) ->
                 shutil.copy2(log, kept)
                 log.unlink()
     return kept
+
+
+def recorded(record: Callable[[], Path]) -> Iterator[Path]:
+    """The body of a module fixture: one real-Postfix recording, a failure with its reason (never a silent skip:
+    the recording needs what CI has), the kept copy removed afterwards. Use as `yield from recorded(record)`."""
+    try:
+        log = record()
+    except (OSError, RuntimeError, AssertionError, subprocess.SubprocessError) as exc:
+        pytest.fail(f"the Postfix run failed: {exc}")
+    yield log
+    log.unlink(missing_ok=True)

@@ -20,18 +20,14 @@ from bot.store import Store
 from bot.targets import parse_target
 from storage.models import Event
 from tests.ingest.postfix_fates import DEFER_REPLY, record, record_expiry
+from tests.ingest.real_postfix import recorded
 
 pytestmark = [pytest.mark.postfix, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def fates_log() -> Iterator[Path]:
-    try:
-        log = record()
-    except (OSError, RuntimeError, AssertionError) as exc:
-        pytest.fail(f"the Postfix run failed: {exc}")
-    yield log
-    log.unlink(missing_ok=True)
+    yield from recorded(record)
 
 
 def _by_ip(store: Store) -> dict[str, list[Event]]:
@@ -110,12 +106,7 @@ def test_every_message_the_real_log_tells_of_is_an_event(store: Store, fates_log
 
 @pytest.fixture(scope="module")
 def expiry_log() -> Iterator[Path]:
-    try:
-        log = record_expiry()
-    except (OSError, RuntimeError) as exc:
-        pytest.fail(f"the Postfix run failed: {exc}")
-    yield log
-    log.unlink(missing_ok=True)
+    yield from recorded(record_expiry)
 
 
 def test_mail_the_real_queue_gave_up_on_is_returned_to_the_sender(store: Store, expiry_log: Path) -> None:

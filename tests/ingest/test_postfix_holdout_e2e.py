@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +41,7 @@ from bot.ingest.runner import QUIET_SECONDS, Ingestor
 from bot.store import Store
 from storage.models import Event
 from tests.ingest.postfix_holdout import CASES, record
+from tests.ingest.real_postfix import recorded
 
 pytestmark = [pytest.mark.postfix, pytest.mark.rbldnsd, pytest.mark.slow]
 
@@ -51,12 +51,7 @@ _OUTCOME = re.compile(r"status=(?:sent|bounced|deferred)|: reject: ")
 
 @pytest.fixture(scope="module")
 def holdout_log() -> Iterator[Path]:
-    try:
-        log = record()
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        pytest.fail(f"the Postfix run failed: {exc}")
-    yield log
-    log.unlink(missing_ok=True)
+    yield from recorded(record)
 
 
 def _why(url: str, sender: str, capsys: pytest.CaptureFixture[str]) -> dict:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from bot.ingest.runner import QUIET_SECONDS, Ingestor
 from bot.store import Store
 from storage.models import Event
 from tests.ingest.postfix_sites import CASES, record
+from tests.ingest.real_postfix import recorded
 from tests.report.pflogsumm import run_pflogsumm
 from tests.support import require_binary
 
@@ -55,12 +55,7 @@ _SENT = re.compile(r"\]: (?P<qid>[0-9A-F]+): to=<(?P<to>[^>]*)>, (?:orig_to=<(?P
 
 @pytest.fixture(scope="module")
 def sites_log() -> Iterator[Path]:
-    try:
-        log = record()
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        pytest.fail(f"the Postfix run failed: {exc}")
-    yield log
-    log.unlink(missing_ok=True)
+    yield from recorded(record)
 
 
 def _ingest(store: Store, log: Path):
