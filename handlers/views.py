@@ -10,6 +10,7 @@ forwarding) never wait for a Slack post, and the user is answered through the mo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -55,24 +56,23 @@ def case_errors(view: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def submit_approval(ack: Ack, body: dict[str, Any], context: Any) -> None:
-    errors = approval_errors(body["view"])
+def _accept(ack: Ack, body: dict[str, Any], context: Any, errors: dict[str, str],
+            finish: Callable[[dict[str, Any], Services], None]) -> None:
+    """Ack with the form's errors (no work starts), or ack and hand the submission to `finish`."""
     if errors:
         ack(response_action="errors", errors=errors)
         return
     ack()
     services = services_of(context)
-    services.hand_off(finish_approval, body, services)
+    services.hand_off(finish, body, services)
+
+
+def submit_approval(ack: Ack, body: dict[str, Any], context: Any) -> None:
+    _accept(ack, body, context, approval_errors(body["view"]), finish_approval)
 
 
 def submit_case(ack: Ack, body: dict[str, Any], context: Any) -> None:
-    errors = case_errors(body["view"])
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    ack()
-    services = services_of(context)
-    services.hand_off(finish_case, body, services)
+    _accept(ack, body, context, case_errors(body["view"]), finish_case)
 
 
 def _origin(body: dict[str, Any], services: Services) -> tuple[modals.Origin, Reach] | None:
