@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import smtplib
 import time
-import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.ingest.milter import TestMilter
-from tests.ingest.real_postfix import PostfixRun, map_path, run_postfix, wait_for_log
+from tests.ingest.real_postfix import PostfixRun, map_path, plain_message, run_postfix, smtp_client, wait_for_log
 
 HEADER_CHECKS = """\
 /^Subject:.*HEADER-REJECT/ REJECT 5.7.1 Subject refused by our header checks
@@ -28,19 +27,12 @@ BIG = ("x" * 76 + "\n") * 400  # over message_size_limit = 10240
 
 def _message(sender: str, to: str, subject: str = "fates", body: str = "hello\n",
              trace: bool = False) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
-    msg["Message-ID"] = f"<{uuid.uuid4().hex}@fates.test>"
-    if trace:
-        msg["X-Trace"] = "client-side trace id 42"
-    msg.set_content(body)
-    return msg
+    return plain_message(sender, to, subject, body, "fates.test",
+                         {"X-Trace": "client-side trace id 42"} if trace else None)
 
 
 def _client(port: int, last_octet: int) -> smtplib.SMTP:
-    smtp = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=(f"127.0.0.{last_octet}", 0))
-    smtp.ehlo("client.fates.test")
-    return smtp
+    return smtp_client(port, last_octet, "client.fates.test")
 
 
 def _send(port: int, octet: int, sender: str, rcpts: list[str], msg: EmailMessage) -> tuple[int, bytes]:

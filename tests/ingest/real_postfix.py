@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import smtplib
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -170,6 +172,25 @@ def run_postfix(run: PostfixRun, scenario: Callable[[list[int], Path], None]) ->
                 shutil.copy2(log, kept)
                 log.unlink()
     return kept
+
+
+def smtp_client(port: int, last_octet: int, helo: str) -> smtplib.SMTP:
+    """An SMTP session to a scenario's smtpd from client 127.0.0.<last_octet>, after EHLO `helo`."""
+    smtp = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=(f"127.0.0.{last_octet}", 0))
+    smtp.ehlo(helo)
+    return smtp
+
+
+def plain_message(sender: str, to: str, subject: str, body: str, domain: str,
+                  headers: dict[str, str] | None = None) -> EmailMessage:
+    """A text message with a fresh Message-ID at `domain` (and any extra header fields)."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@{domain}>"
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    return msg
 
 
 def recorded(record: Callable[[], Path]) -> Iterator[Path]:

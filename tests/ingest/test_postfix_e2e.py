@@ -11,7 +11,6 @@ import shutil
 import smtplib
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,7 +21,7 @@ from sqlalchemy import select
 from bot.ingest.runner import QUIET_SECONDS, Ingestor
 from bot.store import Store
 from storage.models import Event
-from tests.ingest.real_postfix import PostfixRun, map_path, run_postfix, wait_for_log
+from tests.ingest.real_postfix import PostfixRun, map_path, plain_message, run_postfix, smtp_client, wait_for_log
 
 pytestmark = [pytest.mark.postfix, pytest.mark.slow]
 
@@ -35,17 +34,11 @@ RUN = PostfixRun(
 
 
 def _message(sender: str, to: str, body: str = "hello\n") -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, "bouncebot e2e"
-    msg["Message-ID"] = f"<{uuid.uuid4().hex}@e2e.test>"
-    msg.set_content(body)
-    return msg
+    return plain_message(sender, to, "bouncebot e2e", body, "e2e.test")
 
 
 def _client(port: int, last_octet: int) -> smtplib.SMTP:
-    smtp = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=(f"127.0.0.{last_octet}", 0))
-    smtp.ehlo("client.e2e.test")
-    return smtp
+    return smtp_client(port, last_octet, "client.e2e.test")
 
 
 def _send_scenarios(port: int) -> None:
