@@ -38,7 +38,7 @@ def build_report(session: Session, first: date, last: date, zone: ZoneInfo, *, t
     now = now or datetime.now(UTC)
     start, end = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
     report = Report(first=first, last=last, zone=zone.key, start=start, end=end, top=top)
-    figures = _figures(session, zone, first, last, now) if use_rollup else rollup.Live(session, start, end)
+    figures = _figures(session, report, zone, now) if use_rollup else rollup.Live(session, start, end)
     without_received = _traffic(figures, report, zone)
     report.totals.deferred = figures.deferred_messages()
     _senders(session, figures, report, zone, without_received)
@@ -56,19 +56,17 @@ def build_report(session: Session, first: date, last: date, zone: ZoneInfo, *, t
     return report
 
 
-def _figures(session: Session, zone: ZoneInfo, first: date, last: date,
-             now: datetime) -> rollup.Figures | rollup.Live:
+def _figures(session: Session, report: Report, zone: ZoneInfo, now: datetime) -> rollup.Figures | rollup.Live:
     """The rollup's figures of the period once it counts every event so far; the events themselves when the
     rollup cannot be written (a read replica: PostgreSQL says InternalError, SQLite OperationalError)."""
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    days = [report.first + timedelta(days=i) for i in range((report.last - report.first).days + 1)]
     try:
         rollup.refresh(session.get_bind(), zone, days, now=now)
     except (OperationalError, InternalError) as exc:
         log.warning("report: the rollup could not be brought up to date (%s); reading the events instead",
                     str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
-        start, end = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
-        return rollup.Live(session, start, end)
-    return rollup.Figures(session, zone, first, last)
+        return rollup.Live(session, report.start, report.end)
+    return rollup.Figures(session, zone, report.first, report.last)
 
 
 def _traffic(figures: rollup.Figures | rollup.Live, report: Report, zone: ZoneInfo) -> set[str]:
